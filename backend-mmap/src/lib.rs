@@ -1,0 +1,1 @@
+//! Publishing Cantal metrics into memory-mapped files (being written).

@@ -1,0 +1,2 @@
+//! A static buffer Region for cantal-core (being written).
+#![no_std]

@@ -1,0 +1,3 @@
+//! Cantal metrics for Rust (being written).
+#![forbid(unsafe_code)]
+pub use cantal_core::*;
