@@ -1,4 +1,133 @@
-//! no_std core of the Cantal metrics client (being written).
+//! The `no_std` core of the Cantal metrics client.
+//!
+//! An application declares its metrics, usually as `static` items, and
+//! publishes them into a block of shared memory (a [`Region`]) that a
+//! monitoring agent reads whenever it likes, without ever asking the
+//! application anything. Updating a metric costs about one atomic add.
+//!
+//! This crate holds everything that does not need an operating system:
+//!
+//! - the metric handles [`Counter`], [`Integer`], [`Float`] and [`State`],
+//!   which work before publication (counting into their own storage) and
+//!   keep every update when they are published;
+//! - metric [`Name`]s and their canonical JSON form;
+//! - [`Collection`] → [`ActiveCollection`]: the deterministic slot layout of
+//!   the reference client, the hand-over of values into the [`Region`], and
+//!   the meta text;
+//! - [`decode`]: the reader side, for files written by any Cantal client.
+//!
+//! Linux processes publish into files with the `cantal` crate (feature
+//! `mmap`); firmware publishes into a static buffer from `cantal-static`.
+//!
+//! # Example
+//!
+//! ```
+//! use cantal_core::{Collection, Counter, Fixed, State};
+//! # use core::ptr::NonNull;
+//! # #[repr(C, align(64))] struct Buf([u64; 16]);
+//! # struct R(NonNull<u8>);
+//! # // SAFETY: a leaked, zeroed, 64-aligned buffer used by this region only.
+//! # unsafe impl cantal_core::Region for R {
+//! #     fn base(&self) -> NonNull<u8> { self.0 }
+//! #     fn len(&self) -> usize { 128 }
+//! # }
+//! # let region = R(NonNull::from(Box::leak(Box::new(Buf([0; 16])))).cast());
+//!
+//! static TICKS: Counter = Counter::new(&[("group", "main_loop"), ("metric", "ticks")]);
+//! static PHASE: State = State::new(&[("group", "main_loop"), ("metric", "phase")]);
+//!
+//! let mut metrics: Collection<Fixed<8>> = Collection::fixed();
+//! metrics.register(&TICKS)?;
+//! metrics.register(&PHASE)?;
+//! assert_eq!(metrics.layout()?.size(), 128);
+//! let active = metrics.start(region)?; // a cantal-static buffer, a mapped file...
+//!
+//! PHASE.enter("running");
+//! TICKS.incr(1);
+//! println!("{}", active.meta()); // what the agent parses
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Cargo features
+//!
+//! - `fallback` (default): on targets without native 64-bit atomics
+//!   (thumbv7em, riscv32), emulate them with portable-atomic's global spin
+//!   locks. **Not safe with interrupt handlers that update metrics on a
+//!   single-core chip** (a handler spinning on a lock held by the code it
+//!   interrupted never returns).
+//! - `critical-section`: emulate them inside `critical_section::with`
+//!   instead; the firmware links an implementation (for Cortex-M,
+//!   `cortex-m` with `critical-section-single-core`). **This is the one
+//!   firmware should pick**: use
+//!   `default-features = false, features = ["critical-section"]`. (Single-
+//!   core firmware may instead enable portable-atomic's own
+//!   `unsafe-assume-single-core`, with the obligations its docs list.)
+//!   Targets with native 64-bit atomics (x86-64, AArch64) use them whatever
+//!   the features.
+//! - `alloc`: [`Growable`] collections without a capacity limit.
+//! - `std` (implies `alloc`): `SystemTime` as the default state clock.
+//!
+//! # Publishing and interrupts
+//!
+//! An integer, float or state updated at the very moment `start()` moves
+//! it waits for that move (a copy of one slot) to finish. On a single-core
+//! chip, call `start()` before enabling interrupt handlers that update
+//! metrics, as for any initialisation. Counters never wait.
 #![cfg_attr(not(test), no_std)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![doc(test(attr(deny(warnings))))]
+#![deny(missing_docs, unreachable_pub, unsafe_op_in_unsafe_fn)]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+#[cfg(not(any(
+    target_has_atomic = "64",
+    feature = "fallback",
+    feature = "critical-section"
+)))]
+compile_error!(
+    "this target has no 64-bit atomics: enable cantal-core's `critical-section` feature \
+     (recommended for firmware) or `fallback`"
+);
+
+mod cell;
+mod sync;
+
+#[cfg(not(loom))]
+pub mod clock;
+#[cfg(not(loom))]
+mod collection;
+#[cfg(not(loom))]
+mod counter;
+#[cfg(not(loom))]
 pub mod decode;
+#[cfg(not(loom))]
+mod error;
+#[cfg(not(loom))]
+mod layout;
+#[cfg(not(loom))]
+mod level;
+#[cfg(not(loom))]
+mod metric;
+#[cfg(not(loom))]
+mod name;
+#[cfg(not(loom))]
+mod region;
+#[cfg(not(loom))]
+mod state;
+
+#[cfg(not(loom))]
+pub use crate::{
+    collection::{ActiveCollection, Collection, Fixed, Layout, Meta, MetricRef, Storage},
+    counter::Counter,
+    error::{RegisterError, StartError},
+    level::{Float, Integer},
+    metric::{Kind, Metric, Metrics},
+    name::{CanonicalJson, Name, Pair},
+    region::{REGION_ALIGN, Region},
+    state::{State, StateGuard, StateValue},
+};
+
+#[cfg(all(feature = "alloc", not(loom)))]
+pub use crate::collection::Growable;

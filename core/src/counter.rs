@@ -1,0 +1,102 @@
+//! [`Counter`]: an ever-growing `u64`.
+
+use crate::cell::AddCell;
+use crate::metric::{Kind, Metric, Sealed};
+use crate::name::{Name, Pair};
+use core::fmt;
+
+/// A 64-bit counter that only grows (and wraps on overflow); readers derive
+/// per-second rates from it. Count requests, bytes, accepted connections,
+/// total milliseconds spent (for average latency).
+///
+/// Incrementing costs one relaxed pointer load and one relaxed `fetch_add`,
+/// before and after publication alike, so there is no need to aggregate in
+/// your own code.
+///
+/// # Examples
+///
+/// ```
+/// use cantal_core::Counter;
+///
+/// static REQUESTS: Counter = Counter::new(&[("group", "http"), ("metric", "requests")]);
+///
+/// REQUESTS.incr(1);
+/// REQUESTS.incr(2);
+/// assert_eq!(REQUESTS.get(), 3);
+/// ```
+pub struct Counter {
+    name: Name,
+    cell: AddCell,
+}
+
+impl Counter {
+    /// A counter named by `pairs`, starting at zero.
+    ///
+    /// # Panics
+    ///
+    /// When a key appears twice (a compile-time error for a `static`).
+    pub const fn new(pairs: &'static [Pair]) -> Counter {
+        Counter {
+            name: Name::new(pairs),
+            cell: AddCell::new(),
+        }
+    }
+
+    /// Adds `n` (wrapping on overflow).
+    #[inline(always)]
+    pub fn incr(&self, n: u64) {
+        self.cell.add(n)
+    }
+
+    /// The current value.
+    pub fn get(&self) -> u64 {
+        self.cell.get()
+    }
+
+    /// The counter's name.
+    pub fn name(&self) -> &Name {
+        &self.name
+    }
+}
+
+impl fmt::Debug for Counter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Counter")
+            .field("name", &self.name)
+            .field("value", &self.get())
+            .finish()
+    }
+}
+
+impl Sealed for Counter {}
+
+impl Metric for Counter {
+    fn name(&self) -> &Name {
+        &self.name
+    }
+    fn kind(&self) -> Kind {
+        Kind::Counter
+    }
+    fn is_published(&self) -> bool {
+        self.cell.is_published()
+    }
+    unsafe fn publish(&self, slot: *mut u64) -> bool {
+        // SAFETY: the trait's contract is `AddCell::publish`'s.
+        unsafe { self.cell.publish(slot) }.is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_wraps() {
+        let c = Counter::new(&[("metric", "x")]);
+        c.incr(u64::MAX);
+        c.incr(2);
+        assert_eq!(c.get(), 1);
+        assert_eq!(c.kind(), Kind::Counter);
+        assert!(!c.is_published());
+    }
+}

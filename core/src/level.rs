@@ -1,0 +1,197 @@
+//! [`Integer`] and [`Float`]: gauges, values that mean something on their
+//! own.
+
+use crate::cell::SetCell;
+use crate::metric::{Kind, Metric, Sealed};
+use crate::name::{Name, Pair};
+use crate::sync::Ordering;
+use core::fmt;
+
+/// A 64-bit signed gauge: requests in progress, queue length, connections
+/// in a pool.
+///
+/// Update it where the quantity changes (`incr` when a request starts,
+/// `decr` when it ends) and read it back with `get` instead of keeping your
+/// own copy. Each update is one atomic operation.
+///
+/// # Examples
+///
+/// ```
+/// use cantal_core::Integer;
+///
+/// static IN_PROGRESS: Integer = Integer::new(&[("group", "http"), ("metric", "in_progress")]);
+///
+/// IN_PROGRESS.incr(1);
+/// IN_PROGRESS.decr(3);
+/// assert_eq!(IN_PROGRESS.get(), -2);
+/// IN_PROGRESS.set(7);
+/// assert_eq!(IN_PROGRESS.get(), 7);
+/// ```
+pub struct Integer {
+    name: Name,
+    cell: SetCell,
+}
+
+impl Integer {
+    /// A gauge named by `pairs`, starting at zero.
+    ///
+    /// # Panics
+    ///
+    /// When a key appears twice (a compile-time error for a `static`).
+    pub const fn new(pairs: &'static [Pair]) -> Integer {
+        Integer {
+            name: Name::new(pairs),
+            cell: SetCell::new(0),
+        }
+    }
+
+    /// Sets the value.
+    #[inline(always)]
+    pub fn set(&self, value: i64) {
+        self.cell.with(|a| a.store(value as u64, Ordering::Relaxed))
+    }
+
+    /// Adds `delta` (wrapping on overflow).
+    #[inline(always)]
+    pub fn incr(&self, delta: i64) {
+        self.cell
+            .with(|a| a.fetch_add(delta as u64, Ordering::Relaxed));
+    }
+
+    /// Subtracts `delta` (wrapping on overflow); the same as `incr(-delta)`.
+    #[inline(always)]
+    pub fn decr(&self, delta: i64) {
+        self.cell
+            .with(|a| a.fetch_sub(delta as u64, Ordering::Relaxed));
+    }
+
+    /// The value last written (or adjusted).
+    pub fn get(&self) -> i64 {
+        self.cell.get() as i64
+    }
+
+    /// The gauge's name.
+    pub fn name(&self) -> &Name {
+        &self.name
+    }
+}
+
+/// A 64-bit floating point gauge: a load average, a ratio, a temperature.
+///
+/// # Examples
+///
+/// ```
+/// use cantal_core::Float;
+///
+/// static LOAD: Float = Float::new(&[("metric", "load")]);
+///
+/// LOAD.set(0.5);
+/// LOAD.incr(0.25);
+/// assert_eq!(LOAD.get(), 0.75);
+/// ```
+pub struct Float {
+    name: Name,
+    cell: SetCell,
+}
+
+impl Float {
+    /// A gauge named by `pairs`, starting at `0.0`.
+    ///
+    /// # Panics
+    ///
+    /// When a key appears twice (a compile-time error for a `static`).
+    pub const fn new(pairs: &'static [Pair]) -> Float {
+        Float {
+            name: Name::new(pairs),
+            cell: SetCell::new(0),
+        }
+    }
+
+    /// Sets the value.
+    #[inline(always)]
+    pub fn set(&self, value: f64) {
+        self.cell
+            .with(|a| a.store(value.to_bits(), Ordering::Relaxed))
+    }
+
+    /// Adds `delta` atomically (a compare-and-swap loop: no concurrent
+    /// addition is lost).
+    ///
+    /// Unlike the reference Python client, whose `Float.incr` overwrites the
+    /// value, this really adds.
+    pub fn incr(&self, delta: f64) {
+        self.cell.with(|a| {
+            let mut current = a.load(Ordering::Relaxed);
+            loop {
+                let next = (f64::from_bits(current) + delta).to_bits();
+                match a.compare_exchange_weak(current, next, Ordering::Relaxed, Ordering::Relaxed) {
+                    Ok(_) => return,
+                    Err(now) => current = now,
+                }
+            }
+        })
+    }
+
+    /// The value last written.
+    pub fn get(&self) -> f64 {
+        f64::from_bits(self.cell.get())
+    }
+
+    /// The gauge's name.
+    pub fn name(&self) -> &Name {
+        &self.name
+    }
+}
+
+macro_rules! level_impls {
+    ($ty:ident, $kind:expr) => {
+        impl fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($ty))
+                    .field("name", &self.name)
+                    .field("value", &self.get())
+                    .finish()
+            }
+        }
+
+        impl Sealed for $ty {}
+
+        impl Metric for $ty {
+            fn name(&self) -> &Name {
+                &self.name
+            }
+            fn kind(&self) -> Kind {
+                $kind
+            }
+            fn is_published(&self) -> bool {
+                self.cell.is_published()
+            }
+            unsafe fn publish(&self, slot: *mut u64) -> bool {
+                // SAFETY: the trait's contract is `SetCell::publish`'s.
+                unsafe { self.cell.publish(slot) }.is_ok()
+            }
+        }
+    };
+}
+
+level_impls!(Integer, Kind::Integer);
+level_impls!(Float, Kind::Float);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_wraps_and_floats_add() {
+        let i = Integer::new(&[("m", "i")]);
+        i.set(i64::MAX);
+        i.incr(1);
+        assert_eq!(i.get(), i64::MIN);
+        let f = Float::new(&[("m", "f")]);
+        f.incr(1.5);
+        f.incr(-0.25);
+        assert_eq!(f.get(), 1.25);
+        f.set(f64::NAN);
+        assert!(f.get().is_nan());
+    }
+}

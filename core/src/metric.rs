@@ -1,0 +1,140 @@
+//! What every metric handle tells a collection: its name, its slot type,
+//! and how to move into a slot.
+
+use crate::name::Name;
+use core::fmt;
+
+/// The slot type of a metric, as written in the meta file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Kind {
+    /// `counter 8`: a `u64` that only grows (and wraps).
+    Counter,
+    /// `level 8 signed`: an `i64` gauge.
+    Integer,
+    /// `level 8 float`: an `f64` gauge.
+    Float,
+    /// `state N`: a timestamp and `N - 8` bytes of text.
+    State {
+        /// The whole slot, timestamp included.
+        size: u16,
+    },
+}
+
+impl Kind {
+    /// The slot's size in bytes.
+    pub const fn size(self) -> usize {
+        match self {
+            Kind::Counter | Kind::Integer | Kind::Float => 8,
+            Kind::State { size } => size as usize,
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    /// The type part of a meta line: `counter 8`, `level 8 signed`, ...
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Kind::Counter => f.write_str("counter 8"),
+            Kind::Integer => f.write_str("level 8 signed"),
+            Kind::Float => f.write_str("level 8 float"),
+            Kind::State { size } => write!(f, "state {size}"),
+        }
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+pub(crate) use sealed::Sealed;
+
+/// One slot's worth of metric: [`Counter`](crate::Counter),
+/// [`Integer`](crate::Integer), [`Float`](crate::Float) or
+/// [`State`](crate::State).
+///
+/// This trait is sealed: the slot types are those of the protocol. Group
+/// several metrics into one registrable value with [`Metrics`].
+pub trait Metric: Sync + Sealed {
+    /// The metric's name.
+    fn name(&self) -> &Name;
+    /// The metric's slot type.
+    fn kind(&self) -> Kind;
+    /// Whether the metric has been moved into a region.
+    fn is_published(&self) -> bool;
+    /// Points the metric at its slot and moves its value there; `false`
+    /// when it was already published.
+    ///
+    /// # Safety
+    ///
+    /// `slot` is 8-aligned and points at `self.kind().size()` bytes of a
+    /// region (see [`Region`](crate::Region)) that are zero, belong to this
+    /// metric alone, stay valid for the rest of the program, and are only
+    /// accessed through this crate's 8-byte atomics.
+    #[doc(hidden)]
+    unsafe fn publish(&self, slot: *mut u64) -> bool;
+}
+
+/// Anything that can be registered in a collection: a single metric or a
+/// group of them (a [`RequestTracker`](crate::RequestTracker), or a struct of
+/// your own).
+///
+/// # Examples
+///
+/// ```
+/// use cantal_core::{Collection, Counter, Fixed, Integer, Metric, Metrics};
+///
+/// struct Pool {
+///     free: Integer,
+///     used: Integer,
+///     created: Counter,
+/// }
+///
+/// impl Metrics for Pool {
+///     fn for_each<'a>(&'a self, f: &mut dyn FnMut(&'a dyn Metric)) {
+///         f(&self.free);
+///         f(&self.used);
+///         f(&self.created);
+///     }
+/// }
+///
+/// static POOL: Pool = Pool {
+///     free: Integer::new(&[("pool", "db"), ("metric", "free")]),
+///     used: Integer::new(&[("pool", "db"), ("metric", "used")]),
+///     created: Counter::new(&[("pool", "db"), ("metric", "created")]),
+/// };
+///
+/// let mut metrics: Collection<Fixed<8>> = Collection::fixed();
+/// metrics.register(&POOL)?;
+/// assert_eq!(metrics.len(), 3);
+/// # Ok::<(), cantal_core::RegisterError>(())
+/// ```
+pub trait Metrics {
+    /// Calls `f` with each metric of the group.
+    fn for_each<'a>(&'a self, f: &mut dyn FnMut(&'a dyn Metric));
+}
+
+impl<M: Metric> Metrics for M {
+    fn for_each<'a>(&'a self, f: &mut dyn FnMut(&'a dyn Metric)) {
+        f(self)
+    }
+}
+
+impl Metrics for dyn Metric + '_ {
+    fn for_each<'a>(&'a self, f: &mut dyn FnMut(&'a dyn Metric)) {
+        f(self)
+    }
+}
+
+impl<M: Metrics> Metrics for [M] {
+    fn for_each<'a>(&'a self, f: &mut dyn FnMut(&'a dyn Metric)) {
+        for m in self {
+            m.for_each(f);
+        }
+    }
+}
+
+impl<M: Metrics, const N: usize> Metrics for [M; N] {
+    fn for_each<'a>(&'a self, f: &mut dyn FnMut(&'a dyn Metric)) {
+        self.as_slice().for_each(f)
+    }
+}

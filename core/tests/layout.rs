@@ -1,0 +1,206 @@
+//! The reference client's layout tests, and the start-time checks.
+
+mod common;
+
+use cantal_core::{Collection, Counter, Fixed, Float, Integer, StartError, State};
+use common::LeakedRegion;
+
+fn meta_of(metrics: &[&dyn cantal_core::Metric]) -> (String, usize) {
+    let mut c: Collection<Fixed<16>> = Collection::fixed();
+    for m in metrics {
+        c.register(*m).unwrap();
+    }
+    let size = c.layout().unwrap().size();
+    let active = c.start(LeakedRegion::new(size)).unwrap();
+    (active.meta().to_string(), size)
+}
+
+#[test]
+fn two_counters() {
+    let a = Counter::new(&[("name", "1")]);
+    let b = Counter::new(&[("name", "2")]);
+    let (meta, size) = meta_of(&[&b, &a]);
+    assert_eq!(
+        meta,
+        "counter 8: {\"name\": \"1\"}\ncounter 8: {\"name\": \"2\"}"
+    );
+    assert_eq!(size, 16);
+}
+
+#[test]
+fn counter_and_float() {
+    let a = Counter::new(&[("name", "1")]);
+    let b = Float::new(&[("name", "2")]);
+    let (meta, size) = meta_of(&[&a, &b]);
+    assert_eq!(
+        meta,
+        "counter 8: {\"name\": \"1\"}\nlevel 8 float: {\"name\": \"2\"}"
+    );
+    assert_eq!(size, 16);
+}
+
+#[test]
+fn counter_and_state() {
+    let a = Counter::new(&[("name", "1")]);
+    let b: State = State::new(&[("name", "2")]);
+    let (meta, size) = meta_of(&[&b, &a]);
+    assert_eq!(
+        meta,
+        "counter 8: {\"name\": \"1\"}\npad 56\nstate 64: {\"name\": \"2\"}"
+    );
+    assert_eq!(size, 128);
+}
+
+#[test]
+fn counter_integer_counter_state() {
+    let c1 = Counter::new(&[("name", "1")]);
+    let i2 = Integer::new(&[("name", "2")]);
+    let c3 = Counter::new(&[("name", "3")]);
+    let s: State = State::new(&[("name", "100")]);
+    let (meta, size) = meta_of(&[&c1, &i2, &c3, &s]);
+    assert_eq!(
+        meta,
+        "counter 8: {\"name\": \"1\"}\nlevel 8 signed: {\"name\": \"2\"}\n\
+         counter 8: {\"name\": \"3\"}\npad 40\nstate 64: {\"name\": \"100\"}"
+    );
+    assert_eq!(size, 128);
+}
+
+#[test]
+fn mixed_state_sizes_keep_8_byte_alignment() {
+    let c = Counter::new(&[("name", "c")]);
+    let s16: State<8> = State::new(&[("name", "s16")]);
+    let s24: State<16> = State::new(&[("name", "s24")]);
+    let s64: State = State::new(&[("name", "s64")]);
+    let s128: State<120> = State::new(&[("name", "s128")]);
+    let (meta, size) = meta_of(&[&s128, &s64, &s24, &s16, &c]);
+    assert_eq!(
+        meta,
+        "counter 8: {\"name\": \"c\"}\npad 8\nstate 16: {\"name\": \"s16\"}\n\
+         state 24: {\"name\": \"s24\"}\npad 8\nstate 64: {\"name\": \"s64\"}\n\
+         state 128: {\"name\": \"s128\"}"
+    );
+    assert_eq!(size, 256);
+}
+
+#[test]
+fn empty_collection_has_empty_meta() {
+    let (meta, size) = meta_of(&[]);
+    assert_eq!(meta, "");
+    assert_eq!(size, 0);
+}
+
+#[test]
+fn duplicate_names_are_refused_naming_the_metric() {
+    // Same pairs in another order, and of another type: still the same name.
+    let a = Counter::new(&[("group", "g"), ("metric", "m")]);
+    let b: State = State::new(&[("metric", "m"), ("group", "g")]);
+    let mut c: Collection<Fixed<4>> = Collection::fixed();
+    c.register(&a).unwrap();
+    c.register(&b).unwrap();
+    let err = c.layout().unwrap_err();
+    assert!(matches!(err, StartError::Duplicate { .. }));
+    assert_eq!(
+        err.to_string(),
+        "metric {\"group\": \"g\", \"metric\": \"m\"} is declared twice"
+    );
+}
+
+#[test]
+fn capacity_error_names_the_metric_and_capacity() {
+    let a = Counter::new(&[("metric", "a")]);
+    let b = Counter::new(&[("metric", "b")]);
+    let mut c: Collection<Fixed<1>> = Collection::fixed();
+    c.register(&a).unwrap();
+    let err = c.register(&b).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "cannot register metric {\"metric\": \"b\"}: the collection holds at most 1 metrics \
+         (use a larger capacity)"
+    );
+}
+
+#[test]
+fn region_too_small_says_how_many_bytes() {
+    let a = Counter::new(&[("metric", "a")]);
+    let s: State = State::new(&[("metric", "s")]);
+    let mut c: Collection<Fixed<2>> = Collection::fixed();
+    c.register(&a).unwrap();
+    c.register(&s).unwrap();
+    let Err(err) = c.start(LeakedRegion::new(64)) else {
+        panic!("started in a region too small")
+    };
+    assert_eq!(
+        err.to_string(),
+        "the region has 64 bytes but the metrics need 128"
+    );
+    // Nothing moved: the metrics still count inline.
+    a.incr(1);
+    assert_eq!(a.get(), 1);
+}
+
+#[test]
+fn a_metric_is_published_once() {
+    let a = Counter::new(&[("metric", "a")]);
+    let mut c1: Collection<Fixed<1>> = Collection::fixed();
+    c1.register(&a).unwrap();
+    let _active = c1.start(LeakedRegion::new(8)).unwrap();
+    let mut c2: Collection<Fixed<1>> = Collection::fixed();
+    c2.register(&a).unwrap();
+    let Err(err) = c2.start(LeakedRegion::new(8)) else {
+        panic!("published twice")
+    };
+    assert!(matches!(err, StartError::AlreadyPublished { .. }), "{err}");
+}
+
+#[test]
+fn registering_after_start_is_an_error() {
+    let a = Counter::new(&[("metric", "a")]);
+    let late = Counter::new(&[("metric", "late")]);
+    let mut c: Collection<Fixed<2>> = Collection::fixed();
+    c.register(&a).unwrap();
+    let mut active = c.start(LeakedRegion::new(8)).unwrap();
+    let err = active.register(&late).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "cannot register metric {\"metric\": \"late\"}: metrics cannot be added after start()"
+    );
+}
+
+#[test]
+fn values_move_into_the_region_and_stay_there() {
+    let c = Counter::new(&[("m", "c")]);
+    let i = Integer::new(&[("m", "i")]);
+    let f = Float::new(&[("m", "f")]);
+    let s: State = State::new(&[("m", "s")]);
+    c.incr(7);
+    i.set(-3);
+    f.set(2.5);
+    s.enter_at("before", 1000);
+    let mut col: Collection<Fixed<4>> = Collection::fixed();
+    for m in [&c as &dyn cantal_core::Metric, &i, &f, &s] {
+        col.register(m).unwrap();
+    }
+    let active = col.start(LeakedRegion::new(128)).unwrap();
+    assert_eq!(
+        active.meta().to_string(),
+        "counter 8: {\"m\": \"c\"}\nlevel 8 float: {\"m\": \"f\"}\n\
+         level 8 signed: {\"m\": \"i\"}\npad 40\nstate 64: {\"m\": \"s\"}"
+    );
+    c.incr(1);
+    i.decr(1);
+    f.incr(0.5);
+    let mut bytes = [0u8; 128];
+    assert_eq!(active.read_values(&mut bytes), 128);
+    let word = |n: usize| u64::from_ne_bytes(bytes[n * 8..n * 8 + 8].try_into().unwrap());
+    assert_eq!(word(0), 8);
+    assert_eq!(f64::from_bits(word(1)), 3.0);
+    assert_eq!(word(2) as i64, -4);
+    assert_eq!(word(8), 1000);
+    assert_eq!(&bytes[72..79], b"before\0");
+    // Dropping the active collection leaves the handles in the region.
+    drop(active);
+    c.incr(1);
+    assert_eq!(c.get(), 9);
+    assert_eq!(s.get().unwrap().text(), "before");
+}
