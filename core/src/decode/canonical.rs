@@ -1,0 +1,580 @@
+//! The canonical form of a metric name: the spelling of the reference
+//! client's `json.dumps(name, sort_keys=True)`, and the equality, order and
+//! hash of [`Name`]s that go by it.
+//!
+//! A name already spelled canonically (detected while parsing; every name
+//! the reference client writes) is used as its raw text. Otherwise the form
+//! is produced byte by byte, without allocating, by [`CanonicalBytes`]: keys
+//! in file order when they are sorted there, else by a minimum search per
+//! key (see [`MAX_UNSORTED_PAIRS`](super::MAX_UNSORTED_PAIRS)).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::unwrap_used
+    )
+)]
+
+use core::cmp::Ordering;
+use core::fmt;
+use core::hash::{Hash, Hasher};
+
+use super::json::{JsonChars, JsonStr, Name, Pairs};
+
+impl<'a> Name<'a> {
+    /// The pairs sorted by key (code point order).
+    ///
+    /// When the file has them in order, this is [`pairs`](Self::pairs).
+    /// Otherwise each step is a minimum search over all pairs: O(k²) key
+    /// comparisons for k pairs (at most
+    /// [`MAX_UNSORTED_PAIRS`](super::MAX_UNSORTED_PAIRS)), without
+    /// allocation.
+    pub fn sorted_pairs(&self) -> SortedPairs<'a> {
+        SortedPairs {
+            in_order: self.sorted.then(|| self.pairs()),
+            name: *self,
+            last: None,
+            left: self.len,
+        }
+    }
+
+    /// The canonical form, byte by byte (ASCII).
+    pub fn canonical_bytes(&self) -> CanonicalBytes<'a> {
+        let inner = if self.canonical {
+            Inner::Raw(self.raw.bytes())
+        } else {
+            Inner::Sorted(Box12 {
+                sorted: self.sorted_pairs(),
+                stage: Stage::Open,
+                chars: JsonStr::EMPTY.chars(),
+                value: JsonStr::EMPTY,
+                buf: [0; 12],
+                pos: 0,
+                len: 0,
+            })
+        };
+        CanonicalBytes { inner }
+    }
+
+    /// Writes the canonical form, the reference client's
+    /// `json.dumps(name, sort_keys=True)`.
+    ///
+    /// Keys are sorted by unescaped code points; separators are `", "` and
+    /// `": "`; `{}` when empty. Inside strings, `"` and `\` are escaped with a
+    /// backslash, `\n \r \t \b \f` with their short escapes, other characters
+    /// below U+0020, U+007F and every non-ASCII character as lowercase
+    /// `\uXXXX` (a surrogate pair above U+FFFF). The output is pure ASCII.
+    ///
+    /// # Errors
+    ///
+    /// Only those of `w`.
+    pub fn write_canonical<W: fmt::Write + ?Sized>(&self, w: &mut W) -> fmt::Result {
+        if self.canonical {
+            return w.write_str(self.raw);
+        }
+        let mut buf = [0u8; 64];
+        let mut bytes = self.canonical_bytes();
+        loop {
+            let n = fill(&mut buf, &mut bytes);
+            if n == 0 {
+                return Ok(());
+            }
+            let chunk = buf.get(..n).ok_or(fmt::Error)?;
+            w.write_str(core::str::from_utf8(chunk).map_err(|_| fmt::Error)?)?;
+        }
+    }
+
+    /// Whether the two names are the same metric name (same set of pairs,
+    /// however spelled).
+    pub fn canonical_eq(&self, other: &Name<'_>) -> bool {
+        if self.canonical && other.canonical {
+            self.raw == other.raw
+        } else {
+            self.len == other.len && self.canonical_cmp(other) == Ordering::Equal
+        }
+    }
+
+    /// Compares the canonical forms as strings (byte order; they are ASCII).
+    ///
+    /// This is the order in which the reference client lays out slots of
+    /// the same size.
+    pub fn canonical_cmp(&self, other: &Name<'_>) -> Ordering {
+        if self.canonical && other.canonical {
+            self.raw.cmp(other.raw)
+        } else {
+            self.canonical_bytes().cmp(other.canonical_bytes())
+        }
+    }
+}
+
+/// Fills `buf` from `bytes`; returns how many bytes were written.
+fn fill(buf: &mut [u8], bytes: &mut impl Iterator<Item = u8>) -> usize {
+    let mut n: usize = 0;
+    for (slot, b) in buf.iter_mut().zip(bytes) {
+        *slot = b;
+        // At most `buf.len()`: no wrapping.
+        n = n.wrapping_add(1);
+    }
+    n
+}
+
+impl PartialEq for Name<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.canonical_eq(other)
+    }
+}
+
+impl Eq for Name<'_> {}
+
+impl PartialOrd for Name<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Orders by [`canonical_cmp`](Name::canonical_cmp).
+impl Ord for Name<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.canonical_cmp(other)
+    }
+}
+
+/// Hashes the canonical form, consistently with `Eq`.
+impl Hash for Name<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Feed the same 64-byte chunks whichever way the bytes are produced,
+        // so that equal names hash equally with any hasher.
+        let mut buf = [0u8; 64];
+        let mut bytes = self.canonical_bytes();
+        loop {
+            let n = fill(&mut buf, &mut bytes);
+            if let Some(chunk) = buf.get(..n) {
+                state.write(chunk);
+            }
+            if n < buf.len() {
+                break;
+            }
+        }
+        // Never part of the ASCII canonical form: makes the encoding
+        // prefix-free.
+        state.write_u8(0xff);
+    }
+}
+
+/// Writes the canonical form (see [`Name::write_canonical`]).
+impl fmt::Display for Name<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_canonical(f)
+    }
+}
+
+/// The pairs of a [`Name`] sorted by key; see [`Name::sorted_pairs`].
+#[derive(Clone, Debug)]
+pub struct SortedPairs<'a> {
+    /// The pairs, when the file has them sorted already.
+    in_order: Option<Pairs<'a>>,
+    name: Name<'a>,
+    last: Option<JsonStr<'a>>,
+    left: usize,
+}
+
+impl<'a> Iterator for SortedPairs<'a> {
+    type Item = (JsonStr<'a>, JsonStr<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.left = self.left.checked_sub(1)?;
+        if let Some(pairs) = &mut self.in_order {
+            return pairs.next();
+        }
+        let mut best: Option<(JsonStr<'a>, JsonStr<'a>)> = None;
+        for (k, v) in self.name.pairs() {
+            if self.last.is_some_and(|last| k <= last) {
+                continue;
+            }
+            if best.is_none_or(|(b, _)| k < b) {
+                best = Some((k, v));
+            }
+        }
+        self.last = best.map(|(k, _)| k);
+        if best.is_none() {
+            self.left = 0;
+        }
+        best
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.left))
+    }
+}
+
+impl core::iter::FusedIterator for SortedPairs<'_> {}
+
+/// The canonical form of a [`Name`], byte by byte; see
+/// [`Name::canonical_bytes`].
+#[derive(Clone, Debug)]
+pub struct CanonicalBytes<'a> {
+    inner: Inner<'a>,
+}
+
+#[derive(Clone, Debug)]
+enum Inner<'a> {
+    /// The name is canonical as written.
+    Raw(core::str::Bytes<'a>),
+    /// The name must be re-spelled.
+    Sorted(Box12<'a>),
+}
+
+/// The state of re-spelling a name: where we are, and up to 12 bytes
+/// pending (the longest escape, `\ud83d\ude00`).
+#[derive(Clone, Debug)]
+struct Box12<'a> {
+    sorted: SortedPairs<'a>,
+    stage: Stage,
+    chars: JsonChars<'a>,
+    value: JsonStr<'a>,
+    buf: [u8; 12],
+    pos: u8,
+    len: u8,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    Open,
+    Next { first: bool },
+    Key,
+    Value,
+    Done,
+}
+
+impl Box12<'_> {
+    fn push(&mut self, s: &[u8]) {
+        let mut n = 0u8;
+        for (slot, &b) in self.buf.iter_mut().zip(s) {
+            *slot = b;
+            n = n.wrapping_add(1);
+        }
+        self.pos = 0;
+        self.len = n;
+    }
+
+    fn push_escaped(&mut self, c: char) {
+        match c {
+            '"' => self.push(b"\\\""),
+            '\\' => self.push(b"\\\\"),
+            '\n' => self.push(b"\\n"),
+            '\r' => self.push(b"\\r"),
+            '\t' => self.push(b"\\t"),
+            '\u{8}' => self.push(b"\\b"),
+            '\u{c}' => self.push(b"\\f"),
+            ' '..='~' => {
+                let mut tmp = [0u8; 4];
+                self.push(c.encode_utf8(&mut tmp).as_bytes());
+            }
+            _ => {
+                let mut units = [0u16; 2];
+                let units = c.encode_utf16(&mut units);
+                let mut out = [0u8; 12];
+                let mut n: usize = 0;
+                for (&u, chunk) in units.iter().zip(out.chunks_exact_mut(6)) {
+                    if let [a, b, d0, d1, d2, d3] = chunk {
+                        *a = b'\\';
+                        *b = b'u';
+                        *d0 = hex_digit(u.wrapping_shr(12));
+                        *d1 = hex_digit(u.wrapping_shr(8));
+                        *d2 = hex_digit(u.wrapping_shr(4));
+                        *d3 = hex_digit(u);
+                        n = n.wrapping_add(6);
+                    }
+                }
+                self.push(out.get(..n).unwrap_or(&[]));
+            }
+        }
+    }
+}
+
+/// The lowercase hex digit of the low four bits of `n`.
+fn hex_digit(n: u16) -> u8 {
+    b"0123456789abcdef"
+        .get(usize::from(n & 0xf))
+        .copied()
+        .unwrap_or(b'0')
+}
+
+impl Iterator for CanonicalBytes<'_> {
+    type Item = u8;
+
+    fn next(&mut self) -> Option<u8> {
+        let s = match &mut self.inner {
+            Inner::Raw(bytes) => return bytes.next(),
+            Inner::Sorted(s) => s,
+        };
+        loop {
+            if s.pos < s.len {
+                let b = s.buf.get(usize::from(s.pos)).copied();
+                s.pos = s.pos.wrapping_add(1);
+                return b;
+            }
+            match s.stage {
+                Stage::Open => {
+                    s.push(b"{");
+                    s.stage = Stage::Next { first: true };
+                }
+                Stage::Next { first } => match s.sorted.next() {
+                    Some((k, v)) => {
+                        s.push(if first { b"\"" } else { b", \"" });
+                        s.chars = k.chars();
+                        s.value = v;
+                        s.stage = Stage::Key;
+                    }
+                    None => {
+                        s.push(b"}");
+                        s.stage = Stage::Done;
+                    }
+                },
+                Stage::Key => match s.chars.next() {
+                    Some(c) => s.push_escaped(c),
+                    None => {
+                        s.push(b"\": \"");
+                        s.chars = s.value.chars();
+                        s.stage = Stage::Value;
+                    }
+                },
+                Stage::Value => match s.chars.next() {
+                    Some(c) => s.push_escaped(c),
+                    None => {
+                        s.push(b"\"");
+                        s.stage = Stage::Next { first: false };
+                    }
+                },
+                Stage::Done => return None,
+            }
+        }
+    }
+}
+
+impl core::iter::FusedIterator for CanonicalBytes<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::json::parse_name;
+    use std::string::{String, ToString};
+    use std::vec::Vec;
+
+    fn name(s: &str) -> Name<'_> {
+        parse_name(s, 0).unwrap_or_else(|e| panic!("{s}: {e:?}"))
+    }
+
+    fn canonical(s: &str) -> String {
+        let mut out = String::new();
+        name(s).write_canonical(&mut out).unwrap();
+        let bytes: Vec<u8> = name(s).canonical_bytes().collect();
+        assert_eq!(out.as_bytes(), &bytes[..]);
+        out
+    }
+
+    #[test]
+    fn canonical_sorting_is_by_code_point() {
+        // U+FFFD sorts before U+1F600 by code point (but not in UTF-16).
+        let s = r#"{"😀": "1", "\ufffd": "2", "z": "3", "é": "4", "A": "5"}"#;
+        assert_eq!(
+            canonical(s),
+            r#"{"A": "5", "z": "3", "\u00e9": "4", "\ufffd": "2", "\ud83d\ude00": "1"}"#
+        );
+        let keys: Vec<String> = name(s).sorted_pairs().map(|(k, _)| k.to_string()).collect();
+        assert_eq!(keys, ["A", "z", "é", "\u{fffd}", "😀"]);
+    }
+
+    #[test]
+    fn canonical_eq_and_cmp() {
+        let a = name(r#"{"b":"1","a":"2"}"#);
+        let b = name(r#"{"a": "2", "b": "1"}"#);
+        let c = name(r#"{"a": "2", "b": "2"}"#);
+        assert!(a.canonical_eq(&b));
+        assert_eq!(a, b);
+        assert_eq!(a.canonical_cmp(&b), Ordering::Equal);
+        assert!(!a.canonical_eq(&c));
+        assert_eq!(a.canonical_cmp(&c), Ordering::Less);
+        assert_eq!(c.canonical_cmp(&a), Ordering::Greater);
+        assert_eq!(a.to_string(), r#"{"a": "2", "b": "1"}"#);
+        let e = name(r#"{"a": "\u0032", "b": "1"}"#);
+        assert_eq!(e, b);
+        // Ordered as the canonical strings: `}` sorts after `,`.
+        assert!(name(r#"{"a": "2"}"#) > b);
+        assert!(name("{}") > name(r#"{"a": "2"}"#));
+    }
+
+    #[test]
+    fn hash_agrees_with_eq() {
+        use std::hash::{BuildHasher, RandomState};
+        let s = RandomState::new();
+        let long = "x".repeat(200);
+        let a_text = std::format!(r#"{{"b":"{long}","a":"2"}}"#);
+        let b_text = std::format!(r#"{{"a": "2", "b": "{long}"}}"#);
+        let a = name(&a_text);
+        let b = name(&b_text);
+        assert!(b.is_canonical() && !a.is_canonical());
+        assert_eq!(s.hash_one(a), s.hash_one(b));
+    }
+
+    /// Python's `json.dumps(d, sort_keys=True)`, written independently.
+    fn python_dumps(map: &std::collections::BTreeMap<String, String>) -> String {
+        fn esc(out: &mut String, s: &str) {
+            out.push('"');
+            for c in s.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    '\u{8}' => out.push_str("\\b"),
+                    '\u{c}' => out.push_str("\\f"),
+                    ' '..='~' => out.push(c),
+                    _ => {
+                        let mut buf = [0u16; 2];
+                        for u in c.encode_utf16(&mut buf) {
+                            out.push_str(&std::format!("\\u{u:04x}"));
+                        }
+                    }
+                }
+            }
+            out.push('"');
+        }
+        let mut out = String::from("{");
+        // BTreeMap<String, _> iterates in byte order, which is code point
+        // order, as Python sorts `str`.
+        for (i, (k, v)) in map.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            esc(&mut out, k);
+            out.push_str(": ");
+            esc(&mut out, v);
+        }
+        out.push('}');
+        out
+    }
+
+    /// A valid but arbitrary JSON spelling of `s`, driven by `seed`.
+    fn spell(out: &mut String, s: &str, seed: &mut u64) {
+        let mut next = || {
+            *seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (*seed >> 33) as u32
+        };
+        out.push('"');
+        for c in s.chars() {
+            let pick = next() % 4;
+            let short = match c {
+                '"' => Some("\\\""),
+                '\\' => Some("\\\\"),
+                '/' => Some("\\/"),
+                '\n' => Some("\\n"),
+                '\r' => Some("\\r"),
+                '\t' => Some("\\t"),
+                '\u{8}' => Some("\\b"),
+                '\u{c}' => Some("\\f"),
+                _ => None,
+            };
+            let raw_ok = !matches!(c, '"' | '\\') && c >= ' ';
+            if pick == 0 && raw_ok {
+                out.push(c);
+            } else if pick == 1 && short.is_some() {
+                out.push_str(short.unwrap());
+            } else if pick == 2 || !raw_ok {
+                let mut buf = [0u16; 2];
+                for u in c.encode_utf16(&mut buf) {
+                    if next() % 2 == 0 {
+                        out.push_str(&std::format!("\\u{u:04X}"));
+                    } else {
+                        out.push_str(&std::format!("\\u{u:04x}"));
+                    }
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out.push('"');
+    }
+
+    fn spell_object(pairs: &[(String, String)], seed: u64) -> String {
+        let mut seed = seed;
+        let ws = |seed: &mut u64| {
+            *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+            [" ", "", "\t", "  ", "\r"][((*seed >> 33) % 5) as usize]
+        };
+        let mut out = String::new();
+        out.push_str(ws(&mut seed));
+        out.push('{');
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(ws(&mut seed));
+            spell(&mut out, k, &mut seed);
+            out.push_str(ws(&mut seed));
+            out.push(':');
+            out.push_str(ws(&mut seed));
+            spell(&mut out, v, &mut seed);
+            out.push_str(ws(&mut seed));
+        }
+        out.push('}');
+        out.push_str(ws(&mut seed));
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        #[cfg_attr(miri, ignore)]
+        fn any_spelling_parses_to_its_pairs(
+            map in proptest::collection::btree_map("(?s).{0,6}", "(?s).{0,6}", 0..6),
+            seed in proptest::prelude::any::<u64>(),
+            rotate in 0usize..6,
+        ) {
+            let mut pairs: Vec<(String, String)> = map.clone().into_iter().collect();
+            if !pairs.is_empty() {
+                let r = rotate % pairs.len();
+                pairs.rotate_left(r);
+            }
+            let text = spell_object(&pairs, seed);
+            let n = parse_name(&text, 0).unwrap_or_else(|e| panic!("{text:?}: {e:?}"));
+            let got: Vec<(String, String)> =
+                n.pairs().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            proptest::prop_assert_eq!(&got, &pairs);
+            for (k, v) in &pairs {
+                proptest::prop_assert_eq!(n.get(k).unwrap(), v.as_str());
+            }
+            let canonical = n.to_string();
+            proptest::prop_assert_eq!(&canonical, &python_dumps(&map));
+            let bytes: Vec<u8> = n.canonical_bytes().collect();
+            proptest::prop_assert_eq!(&bytes[..], canonical.as_bytes());
+            // Stable: canonical(parse(canonical(x))) == canonical(x).
+            let again = parse_name(&canonical, 0).unwrap();
+            proptest::prop_assert!(again.is_canonical());
+            proptest::prop_assert_eq!(again.raw(), canonical.as_str());
+            proptest::prop_assert_eq!(again.to_string(), canonical.clone());
+            proptest::prop_assert!(again.canonical_eq(&n));
+            proptest::prop_assert_eq!(again.canonical_cmp(&n), Ordering::Equal);
+            // Only the canonical spelling is flagged canonical.
+            proptest::prop_assert_eq!(n.is_canonical(), n.raw() == canonical);
+        }
+
+        #[test]
+        #[cfg_attr(miri, ignore)]
+        fn canonical_cmp_is_string_order(
+            a in proptest::collection::btree_map("(?s).{0,3}", "(?s).{0,3}", 0..4),
+            b in proptest::collection::btree_map("(?s).{0,3}", "(?s).{0,3}", 0..4),
+            seed in proptest::prelude::any::<u64>(),
+        ) {
+            let (ca, cb) = (python_dumps(&a), python_dumps(&b));
+            let ta = spell_object(&a.clone().into_iter().collect::<Vec<_>>(), seed);
+            let tb = spell_object(&b.clone().into_iter().rev().collect::<Vec<_>>(), !seed);
+            let (na, nb) = (parse_name(&ta, 0).unwrap(), parse_name(&tb, 0).unwrap());
+            proptest::prop_assert_eq!(na.canonical_cmp(&nb), ca.cmp(&cb));
+            proptest::prop_assert_eq!(na.canonical_eq(&nb), ca == cb);
+        }
+    }
+}

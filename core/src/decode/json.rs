@@ -1,0 +1,844 @@
+//! Metric names: a zero-copy parser for JSON objects of strings, the
+//! unescaping string view and the pairs iterator. (The canonical form is in
+//! `canonical.rs`.)
+//!
+//! A name is validated once, in one linear pass over its bytes, without
+//! recursion (the grammar is flat: `{ "key": "value", ... }`; anything nested
+//! is an error). Afterwards [`Name`] and [`JsonStr`] only keep slices of the
+//! input and re-scan them on demand; they never allocate.
+//!
+//! # Cost
+//!
+//! Work is bounded per byte of input, without allocating:
+//!
+//! - Names whose keys are in ascending order (every name written by the
+//!   reference client and by our encoder), of any length, are linear
+//!   throughout: the duplicate-key check compares each key with the
+//!   previous one only, and the canonical form takes the pairs in file order
+//!   (or, when spelled canonically already, is the raw text itself).
+//! - Names with keys out of order need, without memory to sort into, a
+//!   comparison of each key with all earlier ones (duplicate check) and a
+//!   minimum search per key (canonical form): O(k) passes over the name for
+//!   k keys. Such names may therefore have at most [`MAX_UNSORTED_PAIRS`]
+//!   keys, which bounds the work at that many passes per byte; a longer one
+//!   is an error. (Without the limit, a hostile 420 KB line of 30,000
+//!   descending keys took 10 s to parse and 22 s to canonicalize.)
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::unwrap_used
+    )
+)]
+
+use core::cmp::Ordering;
+use core::fmt;
+
+use super::error::JsonErrorKind;
+
+/// A JSON string of a metric name (a key or a value), still escaped.
+///
+/// Compares, orders and displays as its unescaped text; [`chars`](Self::chars)
+/// unescapes on the fly. The text is valid: it was checked when the name was
+/// parsed (escapes, surrogate pairs, no raw control characters).
+#[derive(Clone, Copy)]
+pub struct JsonStr<'a> {
+    /// The text between the quotes, escapes and all.
+    raw: &'a str,
+    /// Whether `raw` contains a backslash.
+    escaped: bool,
+}
+
+impl<'a> JsonStr<'a> {
+    pub(super) const EMPTY: JsonStr<'static> = JsonStr {
+        raw: "",
+        escaped: false,
+    };
+
+    /// The text as written in the file, between the quotes, escapes and all.
+    pub fn raw(&self) -> &'a str {
+        self.raw
+    }
+
+    /// The text without copying, when it has no escapes.
+    ///
+    /// Returns `None` when the string has escapes; use
+    /// [`chars`](Self::chars) or `Display` then.
+    pub fn as_str(&self) -> Option<&'a str> {
+        if self.escaped { None } else { Some(self.raw) }
+    }
+
+    /// The unescaped characters.
+    pub fn chars(&self) -> JsonChars<'a> {
+        JsonChars { rest: self.raw }
+    }
+}
+
+impl PartialEq for JsonStr<'_> {
+    fn eq(&self, other: &JsonStr<'_>) -> bool {
+        if !self.escaped && !other.escaped {
+            self.raw == other.raw
+        } else {
+            self.chars().eq(other.chars())
+        }
+    }
+}
+
+impl Eq for JsonStr<'_> {}
+
+impl PartialEq<str> for JsonStr<'_> {
+    fn eq(&self, other: &str) -> bool {
+        if self.escaped {
+            self.chars().eq(other.chars())
+        } else {
+            self.raw == other
+        }
+    }
+}
+
+impl PartialEq<&str> for JsonStr<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        *self == **other
+    }
+}
+
+impl PartialOrd for JsonStr<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Orders by unescaped code points, as Python orders `str` (and as
+/// `sort_keys=True` orders keys).
+impl Ord for JsonStr<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        if !self.escaped && !other.escaped {
+            // UTF-8 byte order is code point order.
+            self.raw.cmp(other.raw)
+        } else {
+            self.chars().cmp(other.chars())
+        }
+    }
+}
+
+/// Writes the unescaped text.
+impl fmt::Display for JsonStr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.escaped {
+            return f.write_str(self.raw);
+        }
+        for c in self.chars() {
+            fmt::Write::write_char(f, c)?;
+        }
+        Ok(())
+    }
+}
+
+/// Shows the raw (escaped) text in quotes.
+impl fmt::Debug for JsonStr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{}\"", self.raw)
+    }
+}
+
+/// The unescaped characters of a [`JsonStr`].
+#[derive(Clone, Debug)]
+pub struct JsonChars<'a> {
+    rest: &'a str,
+}
+
+impl Iterator for JsonChars<'_> {
+    type Item = char;
+
+    fn next(&mut self) -> Option<char> {
+        let mut it = self.rest.chars();
+        let c = it.next()?;
+        if c != '\\' {
+            self.rest = it.as_str();
+            return Some(c);
+        }
+        let e = it.next();
+        let after = it.as_str();
+        let (c, rest) = match e {
+            Some('"') => ('"', after),
+            Some('\\') => ('\\', after),
+            Some('/') => ('/', after),
+            Some('b') => ('\u{8}', after),
+            Some('f') => ('\u{c}', after),
+            Some('n') => ('\n', after),
+            Some('r') => ('\r', after),
+            Some('t') => ('\t', after),
+            Some('u') => decode_u_escape(after).unwrap_or(('\u{fffd}', "")),
+            // Unreachable for a validated string; end the iteration safely.
+            _ => ('\u{fffd}', ""),
+        };
+        self.rest = rest;
+        Some(c)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        // Each char takes 1..=12 bytes (`\ud83d\ude00` is 12 bytes).
+        (self.rest.len().div_ceil(12), Some(self.rest.len()))
+    }
+}
+
+impl core::iter::FusedIterator for JsonChars<'_> {}
+
+/// Decodes the text after `\u` (and a following `\uXXXX` for a surrogate
+/// pair); returns the char and the rest. `None` if malformed.
+fn decode_u_escape(s: &str) -> Option<(char, &str)> {
+    let (hi, _) = hex4(s)?;
+    let rest = s.get(4..)?;
+    if is_high_surrogate(hi) {
+        let low = rest.strip_prefix("\\u")?;
+        let (lo, _) = hex4(low)?;
+        let c = char::decode_utf16([hi, lo]).next()?.ok()?;
+        Some((c, low.get(4..)?))
+    } else {
+        Some((char::from_u32(u32::from(hi))?, rest))
+    }
+}
+
+/// Four hex digits at the start of `s`: the value, and whether no digit is
+/// an uppercase letter (the canonical spelling).
+fn hex4(s: &str) -> Option<(u16, bool)> {
+    let digits = s.as_bytes().first_chunk::<4>()?;
+    let mut value: u16 = 0;
+    let mut lower = true;
+    for &d in digits {
+        let v = char::from(d).to_digit(16)?;
+        lower &= !d.is_ascii_uppercase();
+        // Four digits of at most 15 fit in 16 bits: no wrapping happens.
+        value = value.wrapping_mul(16).wrapping_add(v as u16);
+    }
+    Some((value, lower))
+}
+
+fn is_high_surrogate(u: u16) -> bool {
+    (0xd800..0xdc00).contains(&u)
+}
+
+fn is_low_surrogate(u: u16) -> bool {
+    (0xdc00..0xe000).contains(&u)
+}
+
+/// The most pairs a [`Name`] whose keys are not in ascending order may have.
+///
+/// Names with sorted keys may have any number; see the
+/// [`decode`](super) module's "Bounded work".
+pub const MAX_UNSORTED_PAIRS: usize = 64;
+
+/// Whether Python's `json.dumps` (ensure_ascii) writes `c` as `\uXXXX`.
+fn needs_u_escape(c: u32) -> bool {
+    (c < 0x20 && !matches!(c, 0x08 | 0x09 | 0x0a | 0x0c | 0x0d)) || c >= 0x7f
+}
+
+/// A metric name: a validated JSON object whose keys and values are strings,
+/// with distinct keys.
+///
+/// Holds the object's text (from `{` to `}`) as it appears in the meta file.
+/// Equality, ordering, hashing and `Display` all go by the **canonical
+/// form**, the spelling of the reference client's
+/// `json.dumps(name, sort_keys=True)`: keys sorted by code point, separators
+/// `", "` and `": "`, ASCII only (see [`write_canonical`](Self::write_canonical)).
+/// So `{"b":"1","a":"2"}` equals `{"a": "2", "b": "1"}`.
+#[derive(Clone, Copy)]
+pub struct Name<'a> {
+    /// The object's text, `{` to `}`.
+    pub(super) raw: &'a str,
+    /// The number of pairs.
+    pub(super) len: usize,
+    /// `raw` is the canonical form.
+    pub(super) canonical: bool,
+    /// The keys are in ascending order (so `len` is unbounded); otherwise
+    /// `len <= MAX_UNSORTED_PAIRS`.
+    pub(super) sorted: bool,
+}
+
+impl<'a> Name<'a> {
+    /// The object's text as written in the meta file, from `{` to `}`.
+    pub fn raw(&self) -> &'a str {
+        self.raw
+    }
+
+    /// The number of key/value pairs.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the name has no pairs (`{}`).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether [`raw`](Self::raw) is already the canonical form (as every
+    /// name written by the reference client is).
+    pub fn is_canonical(&self) -> bool {
+        self.canonical
+    }
+
+    /// The key/value pairs in the order of the file.
+    pub fn pairs(&self) -> Pairs<'a> {
+        Pairs {
+            s: self.raw,
+            pos: 1,
+        }
+    }
+
+    /// The value of `key`, if the name has it.
+    pub fn get(&self, key: &str) -> Option<JsonStr<'a>> {
+        self.pairs().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+}
+
+/// Shows the raw text as written in the file.
+impl fmt::Debug for Name<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Name").field(&self.raw).finish()
+    }
+}
+
+/// The key/value pairs of a [`Name`], in file order.
+#[derive(Clone, Debug)]
+pub struct Pairs<'a> {
+    s: &'a str,
+    pos: usize,
+}
+
+impl<'a> Iterator for Pairs<'a> {
+    type Item = (JsonStr<'a>, JsonStr<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        // The text was validated: skip whitespace and the separator, read
+        // two strings. Every step advances, so this ends on any input.
+        let mut c = Cursor {
+            b: self.s.as_bytes(),
+            pos: self.pos,
+        };
+        c.skip_ws();
+        if c.peek() == Some(b',') {
+            c.bump();
+            c.skip_ws();
+        }
+        let key = scan_string(self.s, &mut c);
+        c.skip_ws();
+        if c.peek() == Some(b':') {
+            c.bump();
+        }
+        c.skip_ws();
+        let value = scan_string(self.s, &mut c);
+        self.pos = c.pos;
+        match (key, value) {
+            (Some(k), Some(v)) => Some((k, v)),
+            _ => {
+                self.pos = self.s.len();
+                None
+            }
+        }
+    }
+}
+
+impl core::iter::FusedIterator for Pairs<'_> {}
+
+/// Reads a validated string at the cursor (which must be at `"`).
+fn scan_string<'a>(s: &'a str, c: &mut Cursor<'_>) -> Option<JsonStr<'a>> {
+    if c.peek() != Some(b'"') {
+        return None;
+    }
+    c.bump();
+    let start = c.pos;
+    let mut escaped = false;
+    loop {
+        match c.peek()? {
+            b'"' => break,
+            b'\\' => {
+                escaped = true;
+                c.bump();
+                c.bump();
+            }
+            _ => c.bump(),
+        }
+    }
+    let raw = s.get(start..c.pos)?;
+    c.bump();
+    Some(JsonStr { raw, escaped })
+}
+
+/// A byte cursor over one line. Positions never exceed the line length
+/// (plus a few bumps past the end at most), so `saturating_add` is exact.
+struct Cursor<'b> {
+    b: &'b [u8],
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.pos).copied()
+    }
+
+    fn bump(&mut self) {
+        self.pos = self.pos.saturating_add(1);
+    }
+
+    /// Skips JSON whitespace; returns where it started.
+    fn skip_ws(&mut self) -> usize {
+        let start = self.pos;
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            self.bump();
+        }
+        start
+    }
+
+    /// Whether the bytes from `start` to the cursor are exactly `s`.
+    fn since_is(&self, start: usize, s: &[u8]) -> bool {
+        self.b.get(start..self.pos) == Some(s)
+    }
+}
+
+/// A parse error: the kind and the byte position in the line.
+pub(crate) type JsonError = (JsonErrorKind, usize);
+
+/// Parses the metric name that fills `line` from byte `start` to the end
+/// (whitespace allowed around the object).
+pub(crate) fn parse_name(line: &str, start: usize) -> Result<Name<'_>, JsonError> {
+    use JsonErrorKind as K;
+    let mut c = Cursor {
+        b: line.as_bytes(),
+        pos: start,
+    };
+    c.skip_ws();
+    let obj_start = c.pos;
+    match c.peek() {
+        Some(b'{') => c.bump(),
+        None => return Err((K::UnexpectedEnd, c.pos)),
+        Some(_) => return Err((K::ExpectedObject, c.pos)),
+    }
+    let ws = c.skip_ws();
+    let mut canonical = c.pos == ws;
+    let mut len: usize = 0;
+    // The previous key while the keys are ascending; `None` once they are
+    // not (or before the first key).
+    let mut prev: Option<JsonStr<'_>> = None;
+    let mut sorted = true;
+    if c.peek() == Some(b'}') {
+        c.bump();
+    } else {
+        loop {
+            let key_pos = c.pos;
+            let (key, key_canonical) = parse_string(line, &mut c)?;
+            let ws = c.skip_ws();
+            canonical &= key_canonical && c.pos == ws;
+            match c.peek() {
+                Some(b':') => c.bump(),
+                None => return Err((K::UnexpectedEnd, c.pos)),
+                Some(_) => return Err((K::ExpectedColon, c.pos)),
+            }
+            let ws = c.skip_ws();
+            canonical &= c.since_is(ws, b" ");
+            let (_value, value_canonical) = parse_string(line, &mut c)?;
+            let ws = c.skip_ws();
+            canonical &= value_canonical && c.pos == ws;
+
+            if sorted {
+                match prev.map(|p| key.cmp(&p)) {
+                    None | Some(Ordering::Greater) => {}
+                    Some(Ordering::Equal) => return Err((K::DuplicateKey, key_pos)),
+                    Some(Ordering::Less) => sorted = false,
+                }
+            }
+            if !sorted && len >= MAX_UNSORTED_PAIRS {
+                return Err((K::TooManyUnsortedKeys, key_pos));
+            }
+            if sorted {
+                prev = Some(key);
+            } else {
+                // Out of order: compare with every earlier key.
+                let earlier = line.get(obj_start..key_pos).unwrap_or("");
+                let mut pairs = Pairs { s: earlier, pos: 1 };
+                if pairs.any(|(k, _)| k == key) {
+                    return Err((K::DuplicateKey, key_pos));
+                }
+            }
+            len = len.saturating_add(1);
+
+            match c.peek() {
+                Some(b',') => {
+                    c.bump();
+                    let ws = c.skip_ws();
+                    canonical &= c.since_is(ws, b" ");
+                }
+                Some(b'}') => {
+                    c.bump();
+                    break;
+                }
+                None => return Err((K::UnexpectedEnd, c.pos)),
+                Some(_) => return Err((K::ExpectedCommaOrBrace, c.pos)),
+            }
+        }
+    }
+    let raw = line.get(obj_start..c.pos).unwrap_or("");
+    c.skip_ws();
+    if c.peek().is_some() {
+        return Err((K::TrailingCharacters, c.pos));
+    }
+    Ok(Name {
+        raw,
+        len,
+        canonical: canonical && sorted,
+        sorted,
+    })
+}
+
+/// Parses and validates a string at the cursor; returns it and whether it
+/// is spelled canonically.
+fn parse_string<'a>(line: &'a str, c: &mut Cursor<'_>) -> Result<(JsonStr<'a>, bool), JsonError> {
+    use JsonErrorKind as K;
+    match c.peek() {
+        Some(b'"') => c.bump(),
+        None => return Err((K::UnexpectedEnd, c.pos)),
+        Some(_) => return Err((K::ExpectedString, c.pos)),
+    }
+    let start = c.pos;
+    let mut escaped = false;
+    let mut canonical = true;
+    loop {
+        let at = c.pos;
+        match c.peek() {
+            None => return Err((K::UnexpectedEnd, at)),
+            Some(b'"') => break,
+            Some(b'\\') => {
+                escaped = true;
+                c.bump();
+                match c.peek() {
+                    None => return Err((K::UnexpectedEnd, c.pos)),
+                    Some(b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f') => c.bump(),
+                    Some(b'/') => {
+                        canonical = false;
+                        c.bump();
+                    }
+                    Some(b'u') => {
+                        c.bump();
+                        let (code, lower) = parse_u(line, c, at)?;
+                        canonical &= lower && needs_u_escape(code);
+                    }
+                    Some(_) => {
+                        let bad = line
+                            .get(c.pos..)
+                            .and_then(|r| r.chars().next())
+                            .unwrap_or('\u{fffd}');
+                        return Err((K::InvalidEscape(bad), at));
+                    }
+                }
+            }
+            Some(b) if b < 0x20 => return Err((K::ControlCharacter(b), at)),
+            Some(b) => {
+                // Non-ASCII is escaped in the canonical form, and so is DEL.
+                canonical &= b < 0x7f;
+                c.bump();
+            }
+        }
+    }
+    let raw = line.get(start..c.pos).unwrap_or("");
+    c.bump();
+    Ok((JsonStr { raw, escaped }, canonical))
+}
+
+/// Parses the hex digits of a `\u` escape (the cursor is after `\u`; `at` is
+/// the backslash), and the low half of a surrogate pair. Returns the code
+/// point and whether all digits were lowercase.
+fn parse_u(line: &str, c: &mut Cursor<'_>, at: usize) -> Result<(u32, bool), JsonError> {
+    use JsonErrorKind as K;
+    let rest = line.get(c.pos..).unwrap_or("");
+    let (hi, lower) = hex4(rest).ok_or((K::InvalidUnicodeEscape, at))?;
+    c.pos = c.pos.saturating_add(4);
+    if is_low_surrogate(hi) {
+        return Err((K::UnpairedSurrogate(hi), at));
+    }
+    if !is_high_surrogate(hi) {
+        return Ok((u32::from(hi), lower));
+    }
+    let second = c.pos;
+    let rest = line.get(second..).unwrap_or("");
+    let Some(digits) = rest.strip_prefix("\\u") else {
+        return Err((K::UnpairedSurrogate(hi), at));
+    };
+    let (lo, lower_lo) = hex4(digits).ok_or((K::InvalidUnicodeEscape, second))?;
+    if !is_low_surrogate(lo) {
+        return Err((K::UnpairedSurrogate(hi), at));
+    }
+    c.pos = c.pos.saturating_add(6);
+    let code = char::decode_utf16([hi, lo])
+        .next()
+        .and_then(Result::ok)
+        .map_or(0xfffd, u32::from);
+    Ok((code, lower && lower_lo))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::{String, ToString};
+    use std::vec::Vec;
+
+    fn name(s: &str) -> Name<'_> {
+        parse_name(s, 0).unwrap_or_else(|e| panic!("{s}: {e:?}"))
+    }
+
+    fn err(s: &str) -> JsonError {
+        match parse_name(s, 0) {
+            Ok(n) => panic!("{s}: parsed as {n:?}"),
+            Err(e) => e,
+        }
+    }
+
+    fn canonical(s: &str) -> String {
+        let mut out = String::new();
+        name(s).write_canonical(&mut out).unwrap();
+        let bytes: Vec<u8> = name(s).canonical_bytes().collect();
+        assert_eq!(out.as_bytes(), &bytes[..]);
+        out
+    }
+
+    #[test]
+    fn simple() {
+        let n = name(r#"{"group": "http", "metric": "requests"}"#);
+        assert_eq!(n.len(), 2);
+        assert!(n.is_canonical());
+        let pairs: Vec<_> = n
+            .pairs()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("group".into(), "http".into()),
+                ("metric".into(), "requests".into())
+            ]
+        );
+        assert_eq!(n.get("group").unwrap(), "http");
+        assert!(n.get("nope").is_none());
+        assert_eq!(n.get("metric").unwrap().as_str(), Some("requests"));
+    }
+
+    #[test]
+    fn empty_object() {
+        let n = name("{}");
+        assert!(n.is_empty());
+        assert!(n.is_canonical());
+        assert_eq!(canonical("{ }"), "{}");
+        assert!(!name("{ }").is_canonical());
+        assert_eq!(n.pairs().count(), 0);
+    }
+
+    #[test]
+    fn whitespace_variants() {
+        for s in [
+            r#"{ "a" : "b" }"#,
+            "{\t\"a\"\t:\t\"b\"\t}",
+            r#"  {"a":"b"}  "#,
+            "{\"a\":\"b\"}\r",
+            "{\"a\" :\"b\" }",
+        ] {
+            let n = name(s);
+            assert!(!n.is_canonical(), "{s}");
+            assert_eq!(n.get("a").unwrap(), "b");
+            assert_eq!(canonical(s), r#"{"a": "b"}"#);
+        }
+        assert!(name(r#"{"a": "b"}"#).is_canonical());
+        // Leading/trailing whitespace is outside the raw object.
+        assert!(name(r#"  {"a": "b"}  "#).is_canonical());
+        assert_eq!(name(r#"  {"a": "b"}  "#).raw(), r#"{"a": "b"}"#);
+    }
+
+    #[test]
+    fn escapes() {
+        let n = name(r#"{"k": "q\" b\\ s\/ \b\f\n\r\t \u0041 \u00e9 \ud83d\ude00"}"#);
+        let v = n.get("k").unwrap();
+        assert_eq!(v, "q\" b\\ s/ \u{8}\u{c}\n\r\t A \u{e9} \u{1f600}");
+        assert_eq!(v.as_str(), None);
+        assert_eq!(
+            v.to_string(),
+            "q\" b\\ s/ \u{8}\u{c}\n\r\t A \u{e9} \u{1f600}"
+        );
+        assert!(!n.is_canonical());
+        assert_eq!(
+            canonical(r#"{"k": "q\" b\\ s\/ \b\f\n\r\t \u0041 \u00e9 \ud83d\ude00"}"#),
+            r#"{"k": "q\" b\\ s/ \b\f\n\r\t A \u00e9 \ud83d\ude00"}"#
+        );
+        // Raw non-ASCII is escaped in the canonical form.
+        assert_eq!(
+            canonical("{\"k\": \"é😀中\u{7f}\"}"),
+            r#"{"k": "\u00e9\ud83d\ude00\u4e2d\u007f"}"#
+        );
+        // Uppercase hex is not canonical.
+        assert!(!name(r#"{"k": "\u00E9"}"#).is_canonical());
+        assert!(name(r#"{"k": "\u00e9"}"#).is_canonical());
+        assert!(name(r#"{"k": "\u0000\u001f\u007f"}"#).is_canonical());
+        assert!(!name(r#"{"k": "\u000a"}"#).is_canonical());
+        assert_eq!(canonical(r#"{"k": "\u000a\u0022"}"#), r#"{"k": "\n\""}"#);
+        // Every spelling of a surrogate pair.
+        assert_eq!(name(r#"{"k": "\uD83D\uDE00"}"#).get("k").unwrap(), "😀");
+        assert_eq!(name(r#"{"\ud83d\ude00": "x"}"#).get("😀").unwrap(), "x");
+    }
+
+    #[test]
+    fn errors_with_positions() {
+        use JsonErrorKind as K;
+        assert_eq!(err(""), (K::UnexpectedEnd, 0));
+        assert_eq!(err("  ["), (K::ExpectedObject, 2));
+        assert_eq!(err(r#"{"a": 1}"#), (K::ExpectedString, 6));
+        assert_eq!(err(r#"{"a": {"b": "c"}}"#), (K::ExpectedString, 6));
+        assert_eq!(err(r#"{"a": ["b"]}"#), (K::ExpectedString, 6));
+        assert_eq!(err(r#"{"a": null}"#), (K::ExpectedString, 6));
+        assert_eq!(err(r#"{a: "b"}"#), (K::ExpectedString, 1));
+        assert_eq!(err(r#"{"a" "b"}"#), (K::ExpectedColon, 5));
+        assert_eq!(err(r#"{"a": "b" "c": "d"}"#), (K::ExpectedCommaOrBrace, 10));
+        assert_eq!(err(r#"{"a": "b",}"#), (K::ExpectedString, 10));
+        assert_eq!(err(r#"{"a": "b""#), (K::UnexpectedEnd, 9));
+        assert_eq!(err(r#"{"a": "b"#), (K::UnexpectedEnd, 8));
+        assert_eq!(err(r#"{"a": "b\"#), (K::UnexpectedEnd, 9));
+        assert_eq!(err("{\"a\": \"b\u{1}\"}"), (K::ControlCharacter(1), 8));
+        assert_eq!(err("{\"a\": \"\0\"}"), (K::ControlCharacter(0), 7));
+        assert_eq!(err(r#"{"a": "x\q"}"#), (K::InvalidEscape('q'), 8));
+        assert_eq!(err(r#"{"a": "x\é"}"#), (K::InvalidEscape('é'), 8));
+        assert_eq!(err(r#"{"a": "\u12"}"#), (K::InvalidUnicodeEscape, 7));
+        assert_eq!(err(r#"{"a": "\u+123"}"#), (K::InvalidUnicodeEscape, 7));
+        assert_eq!(err(r#"{"a": "\ud800"}"#), (K::UnpairedSurrogate(0xd800), 7));
+        assert_eq!(
+            err(r#"{"a": "\ud800x"}"#),
+            (K::UnpairedSurrogate(0xd800), 7)
+        );
+        assert_eq!(
+            err(r#"{"a": "\ud800\u0041"}"#),
+            (K::UnpairedSurrogate(0xd800), 7)
+        );
+        assert_eq!(
+            err(r#"{"a": "\ud800\ud800"}"#),
+            (K::UnpairedSurrogate(0xd800), 7)
+        );
+        assert_eq!(
+            err(r#"{"a": "\ud800\uzzzz"}"#),
+            (K::InvalidUnicodeEscape, 13)
+        );
+        assert_eq!(err(r#"{"a": "\udc00"}"#), (K::UnpairedSurrogate(0xdc00), 7));
+        assert_eq!(
+            err(r#"{"a": "\ude00\ud83d"}"#),
+            (K::UnpairedSurrogate(0xde00), 7)
+        );
+        assert_eq!(err(r#"{"a": "b", "a": "c"}"#), (K::DuplicateKey, 11));
+        assert_eq!(
+            err(r#"{"b": "1", "a": "2", "b": "3"}"#),
+            (K::DuplicateKey, 21)
+        );
+        assert_eq!(err(r#"{"a": "1", "\u0061": "2"}"#), (K::DuplicateKey, 11));
+        assert_eq!(err(r#"{"a": "b"} x"#), (K::TrailingCharacters, 11));
+        assert_eq!(err(r#"{"a": "b"}}"#), (K::TrailingCharacters, 10));
+        assert_eq!(err("{"), (K::UnexpectedEnd, 1));
+        assert_eq!(err(r#"{"a""#), (K::UnexpectedEnd, 4));
+        assert_eq!(err(r#"{"a":"#), (K::UnexpectedEnd, 5));
+    }
+
+    #[test]
+    fn starts_at_offset() {
+        let line = r#"counter 8: {"a": "b"}"#;
+        let n = parse_name(line, 10).unwrap();
+        assert_eq!(n.raw(), r#"{"a": "b"}"#);
+        assert_eq!(
+            parse_name(r#"counter 8: {"a": 1}"#, 10),
+            Err((JsonErrorKind::ExpectedString, 17))
+        );
+    }
+
+    #[test]
+    fn many_unsorted_keys() {
+        // Descending keys: every key is checked against all earlier ones.
+        let n: usize = MAX_UNSORTED_PAIRS;
+        let mut s = String::from("{");
+        for i in (0..n).rev() {
+            if i != n - 1 {
+                s.push_str(", ");
+            }
+            s.push_str(&std::format!("\"k{i:03}\": \"{i}\""));
+        }
+        s.push('}');
+        let parsed = name(&s);
+        assert_eq!(parsed.len(), n);
+        assert!(!parsed.is_canonical());
+        let c = canonical(&s);
+        assert!(c.starts_with(r#"{"k000": "0", "k001": "1""#), "{c}");
+        assert!(name(&c).is_canonical());
+        assert!(name(&c).canonical_eq(&parsed));
+    }
+
+    #[test]
+    fn many_sorted_keys_are_fine_but_unsorted_are_limited() {
+        let keys = |order: &mut dyn Iterator<Item = usize>| {
+            let body: Vec<String> = order.map(|i| std::format!("\"k{i:05}\":\"\"")).collect();
+            std::format!("{{{}}}", body.join(","))
+        };
+        // Sorted: any number, and the canonical form keeps the file order.
+        let many = if cfg!(miri) { 300 } else { 5000 };
+        let s = keys(&mut (0..many));
+        let n = name(&s);
+        assert_eq!(n.len(), many);
+        assert!(!n.is_canonical());
+        assert!(canonical(&s).starts_with(r#"{"k00000": "", "k00001": """#));
+        // Unsorted: at most MAX_UNSORTED_PAIRS.
+        let s = keys(&mut (0..MAX_UNSORTED_PAIRS).rev());
+        assert_eq!(name(&s).len(), MAX_UNSORTED_PAIRS);
+        let s = keys(&mut (0..=MAX_UNSORTED_PAIRS).rev());
+        let at = s.rfind("\"k00000\"").unwrap();
+        assert_eq!(err(&s), (JsonErrorKind::TooManyUnsortedKeys, at));
+        // Out of order late in a long name: caught where it happens.
+        let s = keys(&mut (1..200).chain(0..1));
+        let at = s.rfind("\"k00000\"").unwrap();
+        assert_eq!(err(&s), (JsonErrorKind::TooManyUnsortedKeys, at));
+        // Out of order early, within the limit: fine.
+        let s = keys(&mut (1..MAX_UNSORTED_PAIRS).chain(0..1));
+        assert_eq!(name(&s).len(), MAX_UNSORTED_PAIRS);
+    }
+
+    /// Walks everything a name offers (as the fuzz target does).
+    fn walk(n: &Name<'_>) -> String {
+        for (k, v) in n.pairs() {
+            let _ = (k.chars().count(), v.to_string(), k == "x", k.cmp(&v));
+        }
+        assert_eq!(n.sorted_pairs().count(), n.len());
+        assert_eq!(n.pairs().count(), n.len());
+        let c = n.to_string();
+        assert!(c.is_ascii());
+        c
+    }
+
+    proptest::proptest! {
+        #[test]
+        #[cfg_attr(miri, ignore)]
+        fn never_panics_on_any_text(s in "(?s).*") {
+            if let Ok(n) = parse_name(&s, 0) {
+                walk(&n);
+            }
+        }
+
+        #[test]
+        #[cfg_attr(miri, ignore)]
+        fn never_panics_on_json_like_text(
+            parts in proptest::collection::vec(
+                proptest::sample::select(std::vec![
+                    "{", "}", "\"", "\\", ":", ",", " ", "a", "b", "\\u", "d83d", "de00",
+                    "D800", "dc00", "0041", "00e9", "\\n", "\\\"", "é", "\u{1}", "\t", "[",
+                ]),
+                0..40,
+            )
+        ) {
+            let s: String = parts.concat();
+            if let Ok(n) = parse_name(&s, 0) {
+                let c = walk(&n);
+                let again = parse_name(&c, 0).unwrap();
+                proptest::prop_assert!(again.is_canonical());
+                proptest::prop_assert!(again.canonical_eq(&n));
+            }
+        }
+
+    }
+}

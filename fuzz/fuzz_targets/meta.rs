@@ -1,0 +1,61 @@
+//! Arbitrary bytes as a meta file: walk every entry, every name pair and
+//! every canonical form, and check that the canonical form is stable.
+#![no_main]
+
+use std::fmt::Write;
+
+use cantal_core::decode::{find_duplicate, parse_meta, total_size};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let mut named = Vec::new();
+    let mut text = String::new();
+    for entry in parse_meta(data) {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                text.clear();
+                write!(text, "{e} {:?} {:?}", e.line(), e.column()).unwrap();
+                break;
+            }
+        };
+        text.clear();
+        write!(
+            text,
+            "{} {} {} {}",
+            entry.kind(),
+            entry.size(),
+            entry.offset(),
+            entry.end()
+        )
+        .unwrap();
+        let Some(name) = entry.name() else { continue };
+        for (k, v) in name.pairs() {
+            text.clear();
+            write!(text, "{k}{v}{k:?}").unwrap();
+            assert_eq!(
+                name.get(&k.to_string()).map(|v| v.to_string()),
+                Some(v.to_string())
+            );
+        }
+        assert_eq!(name.sorted_pairs().count(), name.len());
+        // The canonical form is ASCII, parses as canonical, and is stable.
+        text.clear();
+        name.write_canonical(&mut text).unwrap();
+        assert!(text.is_ascii());
+        assert_eq!(name.canonical_bytes().collect::<Vec<u8>>(), text.as_bytes());
+        let line = format!("counter 8: {text}");
+        let again = parse_meta(line.as_bytes())
+            .next()
+            .unwrap()
+            .unwrap()
+            .name()
+            .unwrap();
+        assert!(again.is_canonical(), "{text}");
+        assert!(again.canonical_eq(&name));
+        assert_eq!(again.to_string(), text);
+        named.push(entry);
+    }
+    let _ = total_size(data);
+    let _ = find_duplicate(&mut named);
+});

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Write the fuzz seed corpus: corpus/<target>/seed-*.
+
+Slices of the reference client's pinned files (core/tests/fixtures) plus a
+few hand-made metas. Keep the set small; run from anywhere.
+"""
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIX = os.path.join(HERE, "..", "core", "tests", "fixtures")
+
+meta_lines = open(os.path.join(FIX, "python.meta"), "rb").read().split(b"\n")
+values = open(os.path.join(FIX, "python.values"), "rb").read()
+
+
+def layout(lines):
+    """(offset, size) of each line, as the decoder computes them."""
+    out, offset = [], 0
+    for line in lines:
+        size = int(line.split(b" ")[1].rstrip(b":"))
+        out.append((offset, size))
+        offset += size
+    return out
+
+
+slots = layout(meta_lines)
+
+
+def python_slice(indices):
+    """A meta of some of the Python lines, and their values re-packed."""
+    meta = b"\n".join(meta_lines[i] for i in indices)
+    vals = b"".join(values[slots[i][0]:slots[i][0] + slots[i][1]] for i in indices)
+    return meta, vals
+
+
+n = len(meta_lines)
+escaped = [i for i, l in enumerate(meta_lines) if b"\\" in l][:8]
+seeds = {
+    "python-head": python_slice(range(0, 24)),
+    "python-escapes": python_slice(escaped),
+    "python-states": python_slice(range(n - 12, n)),
+    "python-mixed": python_slice(escaped[:3] + list(range(n - 8, n))),
+}
+
+hand = {
+    "protocol-example": b'counter 8: {"name": "1"}\nlevel 8 signed: {"name": "2"}\n'
+    b'counter 8: {"name": "3"}\npad 40\nstate 64: {"name": "100"}\n',
+    "unknown-types": b'histogram 24 foo: {"a": "b"}\ncounter 8: {}\nblob 3\n'
+    b'level 8 complex: {}\nlevel 8 unsigned: {"u": "1"}\nlevel 8 float: {"f": "2"}\n',
+    "noncanonical": b'counter 8: { "z" : "1" ,\t"a":"\\u00E9\\/\\ud83d\\ude00" }\r\n'
+    b'counter 8: {"b":"\\u0041","a":"x"}\nstate 16:{"s":"\\t"}\n',
+    "errors": b'counter 8: {"a": "\\q"}\n',
+}
+
+
+def values_for(meta):
+    total = 0
+    for line in meta.split(b"\n"):
+        if line.strip():
+            try:
+                total += int(line.split(b" ")[1].rstrip(b":").rstrip(b"\r"))
+            except ValueError:
+                pass
+    # Recognisable bytes, a state-like NUL, no 0xFF.
+    return bytes((i * 37 + 1) % 255 for i in range(total))
+
+
+for target in ("meta", "meta_values"):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    for name, (meta, vals) in seeds.items():
+        data = meta if target == "meta" else meta + b"\xff" + vals
+        open(os.path.join(d, "seed-" + name), "wb").write(data)
+    for name, meta in hand.items():
+        data = meta if target == "meta" else meta + b"\xff" + values_for(meta)
+        open(os.path.join(d, "seed-" + name), "wb").write(data)
