@@ -7,11 +7,21 @@
 //! received from the host). Without one, timestamps are a sequence number
 //! starting at 1, which still marks states as present and changed, but
 //! their age is meaningless.
+//!
+//! Durations ([`RequestTracker`](crate::RequestTracker),
+//! [`Fork`](crate::Fork)) come from a monotonic clock: `Instant` with
+//! `std`, else the one installed with [`set_monotonic_clock`]. Both clocks
+//! are reached through the [`Clock`] trait: [`DefaultClock`] reads the ones
+//! described here, [`ManualClock`] is moved by hand (tests, simulations),
+//! and firmware may implement [`Clock`] on a type of its own.
 
 use crate::sync::{AtomicPtr, AtomicU64, Ordering};
 
 /// The installed clock, a `fn() -> u64` stored as a pointer; null when none.
 static WALL_CLOCK: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
+
+/// The installed monotonic clock (nanoseconds), as `WALL_CLOCK`.
+static MONOTONIC_CLOCK: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
 
 /// The fallback sequence when there is neither a clock nor `std`.
 #[cfg_attr(feature = "std", allow(dead_code))]
@@ -59,4 +69,198 @@ fn default_wall_ms() -> u64 {
 #[cfg(not(feature = "std"))]
 fn default_wall_ms() -> u64 {
     SEQUENCE.fetch_add(1, Ordering::Relaxed) + 1
+}
+
+/// Installs `clock` as the source of monotonic nanoseconds (from any
+/// origin, e.g. boot) that [`DefaultClock`] measures durations with. It
+/// replaces the default (`Instant` with `std`; without `std` and without an
+/// installed clock, the installed wall clock, and without that, durations
+/// are 0).
+///
+/// # Examples
+///
+/// ```
+/// fn ticks_ns() -> u64 {
+///     42_000_000 // read a hardware timer here
+/// }
+/// cantal_core::clock::set_monotonic_clock(ticks_ns);
+/// assert_eq!(cantal_core::clock::monotonic_ns(), 42_000_000);
+/// ```
+pub fn set_monotonic_clock(clock: fn() -> u64) {
+    MONOTONIC_CLOCK.store(clock as *mut (), Ordering::Release);
+}
+
+/// Nanoseconds on a monotonic clock from an arbitrary origin: the installed
+/// clock, else the default one (see [`set_monotonic_clock`]).
+pub fn monotonic_ns() -> u64 {
+    let installed = MONOTONIC_CLOCK.load(Ordering::Acquire);
+    if !installed.is_null() {
+        // SAFETY: the only non-null value ever stored in `MONOTONIC_CLOCK`
+        // is a `fn() -> u64` cast to a pointer by `set_monotonic_clock`;
+        // casting it back yields that same function pointer.
+        let clock = unsafe { core::mem::transmute::<*mut (), fn() -> u64>(installed) };
+        return clock();
+    }
+    default_monotonic_ns()
+}
+
+#[cfg(feature = "std")]
+fn default_monotonic_ns() -> u64 {
+    extern crate std;
+    use std::{sync::OnceLock, time::Instant};
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    let now = Instant::now();
+    let origin = *ORIGIN.get_or_init(|| now);
+    u64::try_from(now.saturating_duration_since(origin).as_nanos()).unwrap_or(u64::MAX)
+}
+
+#[cfg(not(feature = "std"))]
+fn default_monotonic_ns() -> u64 {
+    if WALL_CLOCK.load(Ordering::Acquire).is_null() {
+        0
+    } else {
+        wall_ms().saturating_mul(1_000_000)
+    }
+}
+
+/// Where compound metrics read the time: wall-clock milliseconds for state
+/// timestamps, a monotonic clock for durations.
+///
+/// Implementations must be cheap (they are read on every request and
+/// branch switch) and callable from any thread.
+///
+/// # Examples
+///
+/// A firmware clock over a millisecond tick counter:
+///
+/// ```
+/// use cantal_core::clock::Clock;
+/// use core::sync::atomic::{AtomicU64, Ordering};
+///
+/// static TICKS_MS: AtomicU64 = AtomicU64::new(0); // advanced by SysTick
+///
+/// struct SysTick;
+///
+/// impl Clock for SysTick {
+///     fn wall_ms(&self) -> u64 {
+///         1_700_000_000_000 + TICKS_MS.load(Ordering::Relaxed)
+///     }
+///     fn monotonic_ns(&self) -> u64 {
+///         TICKS_MS.load(Ordering::Relaxed) * 1_000_000
+///     }
+/// }
+///
+/// static HTTP: cantal_core::RequestTracker<SysTick> =
+///     cantal_core::RequestTracker::with_clock("http", &[], SysTick);
+///
+/// let request = HTTP.request();
+/// TICKS_MS.fetch_add(3, Ordering::Relaxed);
+/// drop(request);
+/// assert_eq!(HTTP.total_duration().get(), 3);
+/// ```
+pub trait Clock {
+    /// Milliseconds since the Unix epoch.
+    fn wall_ms(&self) -> u64;
+
+    /// Nanoseconds from an arbitrary but fixed origin, never going back.
+    fn monotonic_ns(&self) -> u64;
+
+    /// Whole milliseconds since the same origin: durations are differences
+    /// of these, so that consecutive durations add up to the total time
+    /// (no rounding is lost at each step).
+    fn monotonic_ms(&self) -> u64 {
+        self.monotonic_ns() / 1_000_000
+    }
+}
+
+impl<C: Clock + ?Sized> Clock for &C {
+    fn wall_ms(&self) -> u64 {
+        (**self).wall_ms()
+    }
+    fn monotonic_ns(&self) -> u64 {
+        (**self).monotonic_ns()
+    }
+    fn monotonic_ms(&self) -> u64 {
+        (**self).monotonic_ms()
+    }
+}
+
+/// The program's clocks: [`wall_ms`] and [`monotonic_ns`] (`SystemTime`
+/// and `Instant` with `std`, else the clocks installed with
+/// [`set_wall_clock`] and [`set_monotonic_clock`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DefaultClock;
+
+impl Clock for DefaultClock {
+    #[inline]
+    fn wall_ms(&self) -> u64 {
+        wall_ms()
+    }
+    #[inline]
+    fn monotonic_ns(&self) -> u64 {
+        monotonic_ns()
+    }
+}
+
+/// A clock that moves only when told to: for tests and simulations.
+///
+/// Both clocks start where [`new`](ManualClock::new) puts them and move
+/// together with [`advance_ms`](ManualClock::advance_ms).
+///
+/// # Examples
+///
+/// ```
+/// use cantal_core::{RequestTracker, clock::ManualClock};
+///
+/// static CLOCK: ManualClock = ManualClock::new(1_700_000_000_000);
+/// static HTTP: RequestTracker<&ManualClock> = RequestTracker::with_clock("http", &[], &CLOCK);
+///
+/// let request = HTTP.request();
+/// CLOCK.advance_ms(250);
+/// drop(request);
+/// assert_eq!(HTTP.total_duration().get(), 250);
+/// ```
+#[derive(Debug)]
+pub struct ManualClock {
+    wall_ms: AtomicU64,
+    monotonic_ns: AtomicU64,
+}
+
+impl ManualClock {
+    /// A clock showing `wall_ms` milliseconds since the Unix epoch, whose
+    /// monotonic side starts at 0.
+    pub const fn new(wall_ms: u64) -> ManualClock {
+        ManualClock {
+            wall_ms: AtomicU64::new(wall_ms),
+            monotonic_ns: AtomicU64::new(0),
+        }
+    }
+
+    /// Moves both clocks forward by `ms` milliseconds.
+    pub fn advance_ms(&self, ms: u64) {
+        self.advance_ns(ms.saturating_mul(1_000_000));
+    }
+
+    /// Moves both clocks forward by `ns` nanoseconds (the wall clock shows
+    /// whole milliseconds of the monotonic progress).
+    pub fn advance_ns(&self, ns: u64) {
+        let before = self.monotonic_ns.fetch_add(ns, Ordering::Relaxed);
+        let after = before.wrapping_add(ns);
+        let ms = (after / 1_000_000).wrapping_sub(before / 1_000_000);
+        self.wall_ms.fetch_add(ms, Ordering::Relaxed);
+    }
+
+    /// Sets the wall clock alone (as an NTP step would).
+    pub fn set_wall_ms(&self, ms: u64) {
+        self.wall_ms.store(ms, Ordering::Relaxed);
+    }
+}
+
+impl Clock for ManualClock {
+    fn wall_ms(&self) -> u64 {
+        self.wall_ms.load(Ordering::Relaxed)
+    }
+    fn monotonic_ns(&self) -> u64 {
+        self.monotonic_ns.load(Ordering::Relaxed)
+    }
 }

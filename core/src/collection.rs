@@ -16,7 +16,7 @@ mod sealed {
 }
 
 /// Where a collection keeps its metric references: [`Fixed`] (no_std,
-/// fixed capacity) or [`Growable`] (with `alloc`).
+/// fixed capacity) or `Growable` (with the `alloc` feature).
 pub trait Storage<'a>: sealed::Sealed {
     /// Appends `metric`; `Err(capacity)` when full.
     #[doc(hidden)]

@@ -42,6 +42,15 @@ impl Counter {
         }
     }
 
+    /// A counter with a composed `name` (see [`Name`]), starting at
+    /// zero.
+    pub const fn with_name(name: Name) -> Counter {
+        Counter {
+            name,
+            cell: AddCell::new(),
+        }
+    }
+
     /// Adds `n` (wrapping on overflow).
     #[inline(always)]
     pub fn incr(&self, n: u64) {

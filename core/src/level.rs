@@ -45,6 +45,15 @@ impl Integer {
         }
     }
 
+    /// A gauge with a composed `name` (see [`Name`]), starting at
+    /// zero.
+    pub const fn with_name(name: Name) -> Integer {
+        Integer {
+            name,
+            cell: SetCell::new(0),
+        }
+    }
+
     /// Sets the value.
     #[inline(always)]
     pub fn set(&self, value: i64) {

@@ -10,11 +10,17 @@
 //! - the metric handles [`Counter`], [`Integer`], [`Float`] and [`State`],
 //!   which work before publication (counting into their own storage) and
 //!   keep every update when they are published;
+//! - the compound utilities of the reference client: [`RequestTracker`]
+//!   (requests, total duration, errors, in progress) and [`Fork`] (which
+//!   [`Branch`] of its work a process is in, and for how long), timed by a
+//!   [`clock::Clock`];
 //! - metric [`Name`]s and their canonical JSON form;
 //! - [`Collection`] → [`ActiveCollection`]: the deterministic slot layout of
 //!   the reference client, the hand-over of values into the [`Region`], and
 //!   the meta text;
-//! - [`decode`]: the reader side, for files written by any Cantal client.
+//! - [`decode`]: the reader side, for files written by any Cantal client
+//!   (its [`decode::Name`] is a name parsed from a file, where [`Name`] is
+//!   one declared in code).
 //!
 //! Linux processes publish into files with the `cantal` crate (feature
 //! `mmap`); firmware publishes into a static buffer from `cantal-static`.
@@ -51,20 +57,22 @@
 //! # Cargo features
 //!
 //! - `fallback` (default): on targets without native 64-bit atomics
-//!   (thumbv7em, riscv32), emulate them with portable-atomic's global spin
-//!   locks. **Not safe with interrupt handlers that update metrics on a
-//!   single-core chip** (a handler spinning on a lock held by the code it
-//!   interrupted never returns).
-//! - `critical-section`: emulate them inside `critical_section::with`
-//!   instead; the firmware links an implementation (for Cortex-M,
-//!   `cortex-m` with `critical-section-single-core`). **This is the one
-//!   firmware should pick**: use
-//!   `default-features = false, features = ["critical-section"]`. (Single-
-//!   core firmware may instead enable portable-atomic's own
-//!   `unsafe-assume-single-core`, with the obligations its docs list.)
-//!   Targets with native 64-bit atomics (x86-64, AArch64) use them whatever
-//!   the features.
-//! - `alloc`: [`Growable`] collections without a capacity limit.
+//!   (thumbv7em, riscv32), provide them with portable-atomic's fallback.
+//!   By default it takes global **spin locks**, which deadlock when an
+//!   interrupt handler updates a metric whose lock the interrupted code
+//!   holds. Firmware with such handlers makes the fallback disable
+//!   interrupts instead, with portable-atomic's own
+//!   `unsafe-assume-single-core` feature (single-core chips, e.g. a
+//!   Cortex-M4: `portable-atomic = { version = "1", features =
+//!   ["unsafe-assume-single-core"] }` in the firmware's `Cargo.toml`) or
+//!   `unsafe-assume-privileged` (multi-core, privileged mode), with the
+//!   obligations their documentation lists. Targets with native 64-bit
+//!   atomics (x86-64, AArch64) use them whatever the features.
+//! - `critical-section`: for targets without any compare-and-swap
+//!   (riscv32i, thumbv6m): portable-atomic implements every atomic inside
+//!   `critical_section::with`, and the firmware links an implementation.
+//!   Use it together with `fallback`.
+//! - `alloc`: `Growable` collections without a capacity limit.
 //! - `std` (implies `alloc`): `SystemTime` as the default state clock.
 //!
 //! # Publishing and interrupts
@@ -81,14 +89,10 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
-#[cfg(not(any(
-    target_has_atomic = "64",
-    feature = "fallback",
-    feature = "critical-section"
-)))]
+#[cfg(not(any(target_has_atomic = "64", feature = "fallback")))]
 compile_error!(
-    "this target has no 64-bit atomics: enable cantal-core's `critical-section` feature \
-     (recommended for firmware) or `fallback`"
+    "this target has no 64-bit atomics: enable cantal-core's `fallback` feature (and read \
+     its documentation about interrupt handlers)"
 );
 
 mod cell;
@@ -105,6 +109,8 @@ pub mod decode;
 #[cfg(not(loom))]
 mod error;
 #[cfg(not(loom))]
+mod fork;
+#[cfg(not(loom))]
 mod layout;
 #[cfg(not(loom))]
 mod level;
@@ -115,6 +121,8 @@ mod name;
 #[cfg(not(loom))]
 mod region;
 #[cfg(not(loom))]
+mod request;
+#[cfg(not(loom))]
 mod state;
 
 #[cfg(not(loom))]
@@ -122,10 +130,12 @@ pub use crate::{
     collection::{ActiveCollection, Collection, Fixed, Layout, Meta, MetricRef, Storage},
     counter::Counter,
     error::{RegisterError, StartError},
+    fork::{Branch, Fork, ForkContext},
     level::{Float, Integer},
     metric::{Kind, Metric, Metrics},
-    name::{CanonicalJson, Name, Pair},
+    name::{CanonicalJson, Name, NameValue, Pair, Pairs},
     region::{REGION_ALIGN, Region},
+    request::{Request, RequestTracker},
     state::{State, StateGuard, StateValue},
 };
 

@@ -15,12 +15,125 @@ use core::fmt;
 /// One `key = value` pair of a metric name.
 pub type Pair = (&'static str, &'static str);
 
+/// The value of one pair of a [`Name`]: a string, or two strings joined by
+/// a `.` (as in `"req.sql"`, the name of a [`Fork`](crate::Fork) branch),
+/// kept apart so that names compose in `const` code without an allocator.
+///
+/// Compare it with a `&str`, or print it.
+///
+/// # Examples
+///
+/// ```
+/// use cantal_core::NameValue;
+///
+/// assert_eq!(NameValue::joined("req", "sql"), "req.sql");
+/// assert_eq!(NameValue::joined("req", "sql"), NameValue::new("req.sql"));
+/// assert_eq!(NameValue::new("api").as_str(), Some("api"));
+/// ```
+#[derive(Clone, Copy)]
+pub struct NameValue {
+    head: &'static str,
+    tail: Option<&'static str>,
+}
+
+impl NameValue {
+    /// The value `text`.
+    pub const fn new(text: &'static str) -> NameValue {
+        NameValue {
+            head: text,
+            tail: None,
+        }
+    }
+
+    /// The value `head.tail`.
+    pub const fn joined(head: &'static str, tail: &'static str) -> NameValue {
+        NameValue {
+            head,
+            tail: Some(tail),
+        }
+    }
+
+    /// The text when the value is a single string; `None` when it is
+    /// joined (print it, or compare it, instead).
+    pub const fn as_str(&self) -> Option<&'static str> {
+        match self.tail {
+            None => Some(self.head),
+            Some(_) => None,
+        }
+    }
+
+    /// The parts: the text before the `.` and, for a joined value, after.
+    pub const fn parts(&self) -> (&'static str, Option<&'static str>) {
+        (self.head, self.tail)
+    }
+
+    /// The characters of the text, the `.` of a joined value included.
+    pub fn chars(&self) -> impl Iterator<Item = char> + Clone + 'static {
+        let (dot, tail) = match self.tail {
+            Some(tail) => (Some('.'), tail),
+            None => (None, ""),
+        };
+        self.head.chars().chain(dot).chain(tail.chars())
+    }
+}
+
+impl PartialEq for NameValue {
+    /// Equal when the texts are: `joined("a", "b") == new("a.b")`.
+    fn eq(&self, other: &NameValue) -> bool {
+        self.chars().eq(other.chars())
+    }
+}
+
+impl Eq for NameValue {}
+
+impl PartialEq<str> for NameValue {
+    fn eq(&self, other: &str) -> bool {
+        self.chars().eq(other.chars())
+    }
+}
+
+impl PartialEq<&str> for NameValue {
+    fn eq(&self, other: &&str) -> bool {
+        self.chars().eq(other.chars())
+    }
+}
+
+impl fmt::Display for NameValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.head)?;
+        if let Some(tail) = self.tail {
+            f.write_str(".")?;
+            f.write_str(tail)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for NameValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.tail {
+            None => fmt::Debug::fmt(self.head, f),
+            Some(tail) => write!(f, "{:?}.{:?}", self.head, tail),
+        }
+    }
+}
+
 /// The identity of a metric: a set of string key/value pairs, fixed at
 /// declaration.
 ///
 /// `Name::new` is a `const fn`, so a metric can be a plain `static` item. A
 /// key given twice is rejected when the name is built (at compile time for a
 /// `static`).
+///
+/// Groups of metrics ([`RequestTracker`](crate::RequestTracker),
+/// [`Fork`](crate::Fork)) compose their names in `const` code from three
+/// parts: the slice of pairs given to [`new`](Name::new) (the user's extra
+/// pairs), a second slice of fixed pairs added with
+/// [`with_pairs`](Name::with_pairs) (`&[("metric", "requests")]`), and one
+/// pair whose strings are only known to the group's `const fn`, added with
+/// [`with`](Name::with) or [`with_joined`](Name::with_joined) (whose value
+/// is two strings joined by a `.`). That keeps a name at 80 bytes (on
+/// 64-bit targets) in every metric, and needs no allocator.
 ///
 /// # Examples
 ///
@@ -30,10 +143,38 @@ pub type Pair = (&'static str, &'static str);
 /// const NAME: Name = Name::new(&[("metric", "ticks"), ("group", "main_loop")]);
 /// assert_eq!(NAME.to_string(), r#"{"group": "main_loop", "metric": "ticks"}"#);
 /// assert_eq!(NAME.get("group"), Some("main_loop"));
+///
+/// const fn branch_count(state: &'static str, branch: &'static str) -> Name {
+///     Name::new(&[("service", "api")])
+///         .with_pairs(&[("metric", "count")])
+///         .with_joined("state", state, branch)
+/// }
+/// const BRANCH: Name = branch_count("req", "sql");
+/// assert_eq!(
+///     BRANCH.to_string(),
+///     r#"{"metric": "count", "service": "api", "state": "req.sql"}"#
+/// );
+/// assert_eq!(BRANCH.value("state").unwrap(), "req.sql");
+/// ```
+///
+/// A key given twice does not compile:
+///
+/// ```compile_fail
+/// use cantal_core::Name;
+///
+/// const NAME: Name = Name::new(&[("metric", "x")]).with("metric", "requests");
+/// assert!(!NAME.is_empty());
 /// ```
 #[derive(Clone, Copy)]
 pub struct Name {
     pairs: &'static [Pair],
+    /// The pairs added by `with_pairs`.
+    more: &'static [Pair],
+    /// The pair added by `with` or `with_joined`: its key, and its value
+    /// `head`, followed by `.tail` for a joined value.
+    key: Option<&'static str>,
+    head: &'static str,
+    tail: Option<&'static str>,
 }
 
 impl Name {
@@ -44,35 +185,169 @@ impl Name {
     /// When a key appears twice; in a `const` or `static` initializer this
     /// is a compile-time error.
     pub const fn new(pairs: &'static [Pair]) -> Name {
+        let name = Name {
+            pairs: &[],
+            more: &[],
+            key: None,
+            head: "",
+            tail: None,
+        };
+        name.check(pairs);
+        Name { pairs, ..name }
+    }
+
+    /// This name with the pairs `more` added.
+    ///
+    /// # Panics
+    ///
+    /// When a key appears twice, or the name has pairs added by
+    /// `with_pairs` already; in a `const` or `static` initializer this is a
+    /// compile-time error.
+    pub const fn with_pairs(self, more: &'static [Pair]) -> Name {
+        if !self.more.is_empty() {
+            panic!("a metric name takes one slice of added pairs");
+        }
+        self.check(more);
+        Name { more, ..self }
+    }
+
+    /// This name with the pair `key = value` added.
+    ///
+    /// # Panics
+    ///
+    /// When the name has `key` already, or a pair added by `with` or
+    /// `with_joined` already; in a `const` or `static` initializer this is
+    /// a compile-time error.
+    pub const fn with(self, key: &'static str, value: &'static str) -> Name {
+        self.push(key, value, None)
+    }
+
+    /// This name with the pair `key = head.tail` added (the two strings
+    /// joined by a `.`).
+    ///
+    /// # Panics
+    ///
+    /// As [`with`](Name::with).
+    pub const fn with_joined(
+        self,
+        key: &'static str,
+        head: &'static str,
+        tail: &'static str,
+    ) -> Name {
+        self.push(key, head, Some(tail))
+    }
+
+    const fn push(self, key: &'static str, head: &'static str, tail: Option<&'static str>) -> Name {
+        if self.key.is_some() {
+            panic!("a metric name takes one pair added by `with` or `with_joined`");
+        }
+        if self.has_key(key) {
+            panic!("a metric name has the same key twice");
+        }
+        Name {
+            key: Some(key),
+            head,
+            tail,
+            ..self
+        }
+    }
+
+    /// Panics when a key of `new` appears twice in `new`, or is a key of
+    /// `self`.
+    const fn check(&self, new: &[Pair]) {
         let mut i = 0;
-        while i < pairs.len() {
+        while i < new.len() {
+            if self.has_key(new[i].0) {
+                panic!("a metric name has the same key twice");
+            }
             let mut j = i + 1;
-            while j < pairs.len() {
-                if str_eq(pairs[i].0, pairs[j].0) {
+            while j < new.len() {
+                if str_eq(new[i].0, new[j].0) {
                     panic!("a metric name has the same key twice");
                 }
                 j += 1;
             }
             i += 1;
         }
-        Name { pairs }
     }
 
-    /// The pairs, in declaration order.
-    pub const fn pairs(&self) -> &'static [Pair] {
-        self.pairs
+    const fn has_key(&self, key: &str) -> bool {
+        const fn in_slice(pairs: &[Pair], key: &str) -> bool {
+            let mut i = 0;
+            while i < pairs.len() {
+                if str_eq(pairs[i].0, key) {
+                    return true;
+                }
+                i += 1;
+            }
+            false
+        }
+        let added = match self.key {
+            Some(k) => str_eq(k, key),
+            None => false,
+        };
+        added || in_slice(self.pairs, key) || in_slice(self.more, key)
+    }
+
+    /// The number of pairs.
+    pub const fn len(&self) -> usize {
+        self.pairs.len() + self.more.len() + self.key.is_some() as usize
+    }
+
+    /// Whether the name has no pair (`{}`).
+    pub const fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The pair number `i`, in the order of [`pairs`](Name::pairs).
+    fn pair(&self, i: usize) -> Option<(&'static str, NameValue)> {
+        if let Some(&(k, v)) = self.pairs.get(i) {
+            return Some((k, NameValue::new(v)));
+        }
+        let i = i - self.pairs.len();
+        if let Some(&(k, v)) = self.more.get(i) {
+            return Some((k, NameValue::new(v)));
+        }
+        if i != self.more.len() {
+            return None;
+        }
+        let value = NameValue {
+            head: self.head,
+            tail: self.tail,
+        };
+        self.key.map(|k| (k, value))
+    }
+
+    /// The pairs: those of the slice given to [`new`](Name::new) in their
+    /// order, then those added by [`with_pairs`](Name::with_pairs), then the
+    /// one added by [`with`](Name::with) or
+    /// [`with_joined`](Name::with_joined).
+    pub fn pairs(&self) -> Pairs<'_> {
+        Pairs {
+            name: self,
+            next: 0,
+        }
+    }
+
+    /// The value for `key`, if the name has it, when it is a single string.
+    ///
+    /// A joined value (see [`with_joined`](Name::with_joined)) is not one
+    /// `&str`: `get` answers `None` for it; [`value`](Name::value) answers
+    /// for every pair.
+    pub fn get(&self, key: &str) -> Option<&'static str> {
+        self.value(key).and_then(|v| v.as_str())
     }
 
     /// The value for `key`, if the name has it.
-    pub fn get(&self, key: &str) -> Option<&'static str> {
-        self.pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    pub fn value(&self, key: &str) -> Option<NameValue> {
+        self.pairs().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 
     /// The canonical JSON encoding, byte by byte (it is pure ASCII).
     ///
     /// `Display` writes the same text.
     pub fn canonical_json(&self) -> CanonicalJson<'_> {
-        CanonicalJson::new(self.pairs)
+        CanonicalJson::new(self)
     }
 
     /// Compares two names the way the reference client orders slots: by
@@ -82,11 +357,34 @@ impl Name {
     }
 }
 
+/// The pairs of a [`Name`]; see [`Name::pairs`].
+#[derive(Clone)]
+pub struct Pairs<'n> {
+    name: &'n Name,
+    next: usize,
+}
+
+impl Iterator for Pairs<'_> {
+    type Item = (&'static str, NameValue);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let pair = self.name.pair(self.next)?;
+        self.next += 1;
+        Some(pair)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.name.len().saturating_sub(self.next);
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Pairs<'_> {}
+
 impl PartialEq for Name {
     /// Two names are equal when they have the same pairs, in any order.
     fn eq(&self, other: &Name) -> bool {
-        self.pairs.len() == other.pairs.len()
-            && self.pairs.iter().all(|(k, v)| other.get(k) == Some(*v))
+        self.len() == other.len() && self.pairs().all(|(k, v)| other.value(k) == Some(v))
     }
 }
 
@@ -122,7 +420,7 @@ fn ascii(bytes: &[u8]) -> &str {
     core::str::from_utf8(bytes).unwrap_or("\u{fffd}")
 }
 
-const fn str_eq(a: &str, b: &str) -> bool {
+pub(crate) const fn str_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
         return false;
@@ -143,9 +441,11 @@ const fn str_eq(a: &str, b: &str) -> bool {
 /// proportional to their common prefix.
 #[derive(Clone)]
 pub struct CanonicalJson<'n> {
-    pairs: &'n [Pair],
+    name: &'n Name,
     /// Index of the pair being written, `None` before the first.
     pair: Option<usize>,
+    /// The part of a joined value still to write, after its `.`.
+    tail: Option<&'static str>,
     /// What comes after the bytes in `buf` and `chars` are used up.
     step: Step,
     chars: core::str::Chars<'n>,
@@ -166,10 +466,11 @@ enum Step {
 }
 
 impl<'n> CanonicalJson<'n> {
-    fn new(pairs: &'n [Pair]) -> Self {
+    fn new(name: &'n Name) -> Self {
         CanonicalJson {
-            pairs,
+            name,
             pair: None,
+            tail: None,
             step: Step::Open,
             chars: "".chars(),
             buf: [0; 12],
@@ -180,18 +481,16 @@ impl<'n> CanonicalJson<'n> {
 
     /// The index of the smallest key greater than the current one.
     fn next_pair(&self) -> Option<usize> {
-        let current = self.pair.and_then(|i| self.pairs.get(i)).map(|p| p.0);
-        let mut best: Option<usize> = None;
-        for (i, (key, _)) in self.pairs.iter().enumerate() {
-            let after_current = current.is_none_or(|c| *key > c);
-            let before_best = best
-                .and_then(|b| self.pairs.get(b))
-                .is_none_or(|(b, _)| key < b);
+        let current = self.pair.and_then(|i| self.name.pair(i)).map(|p| p.0);
+        let mut best: Option<(usize, &str)> = None;
+        for (i, (key, _)) in self.name.pairs().enumerate() {
+            let after_current = current.is_none_or(|c| key > c);
+            let before_best = best.is_none_or(|(_, b)| key < b);
             if after_current && before_best {
-                best = Some(i);
+                best = Some((i, key));
             }
         }
-        best
+        best.map(|(i, _)| i)
     }
 
     fn set_literal(&mut self, text: &[u8]) {
@@ -215,7 +514,7 @@ impl<'n> CanonicalJson<'n> {
             Some(i) => {
                 self.pair = Some(i);
                 self.set_literal(if first { b"{\"" } else { b"\", \"" });
-                self.chars = self.pairs[i].0.chars();
+                self.chars = self.name.pair(i).map_or("", |p| p.0).chars();
                 self.step = Step::AfterKey;
             }
             None => {
@@ -244,11 +543,19 @@ impl Iterator for CanonicalJson<'_> {
                 Step::Open => self.open_next_pair(true),
                 Step::AfterKey => {
                     self.set_literal(b"\": \"");
-                    let i = self.pair.unwrap_or(0);
-                    self.chars = self.pairs[i].1.chars();
+                    let value = self.pair.and_then(|i| self.name.pair(i)).map(|p| p.1);
+                    let (head, tail) = value.map_or(("", None), |v| v.parts());
+                    self.chars = head.chars();
+                    self.tail = tail;
                     self.step = Step::AfterValue;
                 }
-                Step::AfterValue => self.open_next_pair(false),
+                Step::AfterValue => match self.tail.take() {
+                    Some(tail) => {
+                        self.set_literal(b".");
+                        self.chars = tail.chars();
+                    }
+                    None => self.open_next_pair(false),
+                },
                 Step::Done => return None,
             }
         }
@@ -360,6 +667,88 @@ mod tests {
         assert_ne!(a, c);
         assert_eq!(a.canonical_cmp(&b), Ordering::Equal);
         assert_eq!(a.canonical_cmp(&c), Ordering::Less);
+    }
+
+    #[test]
+    fn composed_names_encode_sort_and_compare() {
+        static EXTRA: [Pair; 2] = [("zone", "b"), ("app", "x")];
+        const N: Name = Name::new(&EXTRA)
+            .with_pairs(&[("metric", "count")])
+            .with_joined("state", "req", "sql");
+        let text = r#"{"app": "x", "metric": "count", "state": "req.sql", "zone": "b"}"#;
+        assert_eq!(N.to_string(), text);
+        let bytes: std::vec::Vec<u8> = N.canonical_json().collect();
+        assert_eq!(bytes, text.as_bytes());
+        assert_eq!(N.len(), 4);
+        assert_eq!(N.get("metric"), Some("count"));
+        assert_eq!(N.get("state"), None);
+        assert_eq!(N.value("state").unwrap(), "req.sql");
+        assert_eq!(N.value("state").unwrap().to_string(), "req.sql");
+        let keys: std::vec::Vec<&str> = N.pairs().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["zone", "app", "metric", "state"]);
+        // The same pairs spelled as one slice: equal, and the same text.
+        let flat = Name::new(&[
+            ("state", "req.sql"),
+            ("metric", "count"),
+            ("app", "x"),
+            ("zone", "b"),
+        ]);
+        assert_eq!(N, flat);
+        assert_eq!(flat, N);
+        assert_eq!(N.canonical_cmp(&flat), Ordering::Equal);
+        let other = Name::new(&EXTRA)
+            .with_pairs(&[("metric", "count")])
+            .with_joined("state", "req", "sq");
+        assert_ne!(N, other);
+        assert_eq!(other.canonical_cmp(&N), Ordering::Less);
+        // Joined and escaped, with no slice at all.
+        let escaped = Name::new(&[]).with_joined("k", "é", "a\"nb");
+        assert_eq!(escaped.to_string(), r#"{"k": "\u00e9.a\"nb"}"#);
+        assert_eq!(Name::new(&[]).with("a", "").to_string(), r#"{"a": ""}"#);
+    }
+
+    #[test]
+    #[should_panic(expected = "same key twice")]
+    fn duplicate_keys_across_parts_panic() {
+        let pairs: &'static [Pair] = &[("a", "1"), ("metric", "2")];
+        let _ = Name::new(std::hint::black_box(pairs)).with("metric", "x");
+    }
+
+    #[test]
+    #[should_panic(expected = "same key twice")]
+    fn duplicate_keys_across_slices_panic() {
+        let _ = Name::new(&[("k", "1")]).with_pairs(&[("a", "2"), ("k", "3")]);
+    }
+
+    #[test]
+    #[should_panic(expected = "same key twice")]
+    fn duplicate_keys_within_added_slice_panic() {
+        let _ = Name::new(&[]).with_pairs(&[("a", "2"), ("a", "3")]);
+    }
+
+    #[test]
+    #[should_panic(expected = "same key twice")]
+    fn added_slice_after_pair_checks_keys() {
+        let _ = Name::new(&[]).with("a", "1").with_pairs(&[("a", "2")]);
+    }
+
+    #[test]
+    #[should_panic(expected = "one pair added")]
+    fn two_added_pairs_panic() {
+        let _ = Name::new(&[]).with("a", "1").with_joined("b", "3", "4");
+    }
+
+    #[test]
+    #[should_panic(expected = "one slice")]
+    fn two_added_slices_panic() {
+        let _ = Name::new(&[])
+            .with_pairs(&[("a", "1")])
+            .with_pairs(&[("b", "2")]);
+    }
+
+    #[test]
+    fn a_name_stays_small() {
+        assert!(size_of::<Name>() <= 10 * size_of::<usize>());
     }
 
     #[test]

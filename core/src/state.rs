@@ -73,9 +73,14 @@ impl<const TEXT: usize> State<TEXT> {
     ///
     /// When a key appears twice (a compile-time error for a `static`).
     pub const fn new(pairs: &'static [Pair]) -> Self {
+        Self::with_name(Name::new(pairs))
+    }
+
+    /// A state with a composed `name` (see [`Name`]), with no value.
+    pub const fn with_name(name: Name) -> Self {
         let () = Self::SIZE_OK;
         State {
-            name: Name::new(pairs),
+            name,
             slot: AtomicPtr::new(ptr::null_mut()),
             busy: AtomicU8::new(FREE),
             last: AtomicU64::new(0),

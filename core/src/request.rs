@@ -1,0 +1,278 @@
+//! [`RequestTracker`]: requests, their total duration, errors and those in
+//! progress, as the reference client's `RequestTracker` publishes them.
+
+use crate::clock::{Clock, DefaultClock};
+use crate::counter::Counter;
+use crate::level::Integer;
+use crate::metric::{Metric, Metrics};
+use crate::name::{Name, Pair};
+use core::fmt;
+use core::future::Future;
+
+/// Four metrics that follow requests, incoming (served) or outgoing (made):
+///
+/// | metric | slot | name |
+/// | --- | --- | --- |
+/// | [`requests`](Self::requests) | counter | `{"group": G, "metric": "requests", ...}` |
+/// | [`total_duration`](Self::total_duration) | counter, milliseconds | `{"group": G, "metric": "total_duration", ...}` |
+/// | [`errors`](Self::errors) | counter | `{"group": G, "metric": "errors", ...}` |
+/// | [`in_progress`](Self::in_progress) | level signed | `{"group": G, "metric": "in_progress", ...}` |
+///
+/// where `...` are the `extra` pairs; exactly the names of the reference
+/// client's `RequestTracker(G, **extra)`. Register the tracker in a
+/// collection as one value (it implements [`Metrics`]).
+///
+/// [`request`](Self::request) returns a guard that counts the request in
+/// progress until it is dropped; the duration is measured on the clock `C`
+/// (the monotonic clock of [`DefaultClock`] unless you give another, see
+/// [`with_clock`](Self::with_clock)).
+///
+/// # Examples
+///
+/// ```
+/// use cantal_core::RequestTracker;
+///
+/// static HTTP: RequestTracker = RequestTracker::new("http", &[("service", "api")]);
+///
+/// fn serve(path: &str) -> u16 {
+///     let mut request = HTTP.request();
+///     let status = if path == "/" { 200 } else { 404 };
+///     if status != 200 {
+///         request.fail(); // counted in `errors` when the guard drops
+///     }
+///     status
+/// }
+///
+/// serve("/");
+/// serve("/missing");
+/// let parsed: Result<u32, _> = HTTP.track(|| "12".parse::<u32>());
+/// assert_eq!(parsed, Ok(12));
+/// assert_eq!(HTTP.requests().get(), 3);
+/// assert_eq!(HTTP.errors().get(), 1);
+/// assert_eq!(HTTP.in_progress().get(), 0);
+/// ```
+///
+/// A key of the four names cannot be given again in `extra`:
+///
+/// ```compile_fail
+/// use cantal_core::RequestTracker;
+///
+/// static BAD: RequestTracker = RequestTracker::new("http", &[("metric", "x")]);
+/// drop(BAD.request());
+/// ```
+pub struct RequestTracker<C = DefaultClock> {
+    requests: Counter,
+    total_duration: Counter,
+    errors: Counter,
+    in_progress: Integer,
+    clock: C,
+}
+
+impl RequestTracker<DefaultClock> {
+    /// A tracker for the group `group`, its names completed by `extra`
+    /// pairs, measuring with the [`DefaultClock`].
+    ///
+    /// # Panics
+    ///
+    /// When `extra` has the key `group` or `metric`, or a key twice; in a
+    /// `const` or `static` initializer this is a compile-time error.
+    pub const fn new(group: &'static str, extra: &'static [Pair]) -> Self {
+        Self::with_clock(group, extra, DefaultClock)
+    }
+}
+
+impl<C: Clock> RequestTracker<C> {
+    /// As [`new`](RequestTracker::new), measuring durations with `clock`:
+    /// a firmware timer, or a [`ManualClock`](crate::clock::ManualClock)
+    /// in tests (`&'static ManualClock` is a [`Clock`] too).
+    ///
+    /// # Panics
+    ///
+    /// As [`new`](RequestTracker::new).
+    pub const fn with_clock(group: &'static str, extra: &'static [Pair], clock: C) -> Self {
+        const fn name(
+            group: &'static str,
+            extra: &'static [Pair],
+            metric: &'static [Pair],
+        ) -> Name {
+            Name::new(extra).with_pairs(metric).with("group", group)
+        }
+        RequestTracker {
+            requests: Counter::with_name(name(group, extra, &[("metric", "requests")])),
+            total_duration: Counter::with_name(name(group, extra, &[("metric", "total_duration")])),
+            errors: Counter::with_name(name(group, extra, &[("metric", "errors")])),
+            in_progress: Integer::with_name(name(group, extra, &[("metric", "in_progress")])),
+            clock,
+        }
+    }
+
+    /// Starts a request: `in_progress` goes up by one now. Dropping the
+    /// returned guard finishes it: `requests` +1, `total_duration` + the
+    /// milliseconds elapsed, `in_progress` -1, and `errors` +1 when it was
+    /// marked failed ([`Request::fail`]) or is dropped by a panic (with
+    /// `std`; see [`Request`]).
+    pub fn request(&self) -> Request<'_, C> {
+        let start_ms = self.clock.monotonic_ms();
+        self.in_progress.incr(1);
+        Request {
+            tracker: self,
+            start_ms,
+            failed: false,
+        }
+    }
+
+    /// Runs `f` as one request, counting an `Err` (or a panic, with `std`)
+    /// as an error.
+    ///
+    /// # Errors
+    ///
+    /// Those of `f`, passed on.
+    pub fn track<T, E>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+        let mut request = self.request();
+        let result = f();
+        if result.is_err() {
+            request.fail();
+        }
+        result
+    }
+
+    /// Awaits `future` as one request, counting an `Err` (or a panic, with
+    /// `std`) as an error.
+    ///
+    /// The request starts when the returned future is first polled. A
+    /// future dropped before it completes (cancelled) counts as a finished
+    /// request without error, with the time it ran.
+    ///
+    /// # Errors
+    ///
+    /// Those of `future`, passed on.
+    pub async fn track_async<T, E, F>(&self, future: F) -> Result<T, E>
+    where
+        F: Future<Output = Result<T, E>>,
+    {
+        let mut request = self.request();
+        let result = future.await;
+        if result.is_err() {
+            request.fail();
+        }
+        result
+    }
+
+    /// The `requests` counter: finished requests.
+    pub fn requests(&self) -> &Counter {
+        &self.requests
+    }
+
+    /// The `total_duration` counter: milliseconds spent in finished
+    /// requests (divide by `requests` for the average).
+    pub fn total_duration(&self) -> &Counter {
+        &self.total_duration
+    }
+
+    /// The `errors` counter: failed requests. Count errors of your own
+    /// with `errors().incr(1)`, as with the reference client.
+    pub fn errors(&self) -> &Counter {
+        &self.errors
+    }
+
+    /// The `in_progress` gauge: requests started and not finished.
+    pub fn in_progress(&self) -> &Integer {
+        &self.in_progress
+    }
+
+    /// The clock durations are measured with.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+}
+
+impl<C: Clock> Metrics for RequestTracker<C> {
+    fn for_each<'a>(&'a self, f: &mut dyn FnMut(&'a dyn Metric)) {
+        f(&self.requests);
+        f(&self.total_duration);
+        f(&self.errors);
+        f(&self.in_progress);
+    }
+}
+
+impl<C> fmt::Debug for RequestTracker<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestTracker")
+            .field("requests", &self.requests.get())
+            .field("total_duration", &self.total_duration.get())
+            .field("errors", &self.errors.get())
+            .field("in_progress", &self.in_progress.get())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A request in progress; returned by [`RequestTracker::request`]. Dropping
+/// it finishes the request.
+///
+/// It is `Send` (when the clock is `Sync`): a request may finish on
+/// another thread than it started on.
+///
+/// A guard dropped while its thread panics counts an error. That needs
+/// `std` (`std::thread::panicking`); without `std` a panic is not detected
+/// (firmware usually aborts on panic anyway): call [`fail`](Self::fail) on
+/// the error paths you know.
+#[must_use = "the request finishes when the guard is dropped"]
+pub struct Request<'t, C: Clock = DefaultClock> {
+    tracker: &'t RequestTracker<C>,
+    start_ms: u64,
+    failed: bool,
+}
+
+impl<C: Clock> Request<'_, C> {
+    /// Marks the request failed (a 5xx status, a refused query...): it
+    /// counts in `errors` when it finishes.
+    pub fn fail(&mut self) {
+        self.failed = true;
+    }
+
+    /// Whether [`fail`](Self::fail) was called.
+    pub fn is_failed(&self) -> bool {
+        self.failed
+    }
+
+    /// Milliseconds since the request started, as it would be counted now.
+    pub fn elapsed_ms(&self) -> u64 {
+        self.tracker
+            .clock
+            .monotonic_ms()
+            .saturating_sub(self.start_ms)
+    }
+}
+
+impl<C: Clock> Drop for Request<'_, C> {
+    fn drop(&mut self) {
+        let tracker = self.tracker;
+        let elapsed = self.elapsed_ms();
+        tracker.in_progress.decr(1);
+        tracker.requests.incr(1);
+        tracker.total_duration.incr(elapsed);
+        if self.failed || panicking() {
+            tracker.errors.incr(1);
+        }
+    }
+}
+
+impl<C: Clock> fmt::Debug for Request<'_, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("start_ms", &self.start_ms)
+            .field("failed", &self.failed)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "std")]
+fn panicking() -> bool {
+    extern crate std;
+    std::thread::panicking()
+}
+
+#[cfg(not(feature = "std"))]
+fn panicking() -> bool {
+    false
+}
