@@ -116,6 +116,14 @@ impl Float {
         }
     }
 
+    /// A gauge with a composed `name` (see [`Name`]), starting at `0.0`.
+    pub const fn with_name(name: Name) -> Float {
+        Float {
+            name,
+            cell: SetCell::new(0),
+        }
+    }
+
     /// Sets the value.
     #[inline(always)]
     pub fn set(&self, value: f64) {

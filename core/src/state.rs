@@ -25,7 +25,8 @@ const READ_RETRIES: usize = 64;
 /// 8 and 65,520 (checked at compile time): that keeps every slot of the
 /// layout 8-byte aligned, which the atomic updates need.
 ///
-/// Longer text is truncated to `TEXT` bytes at a character boundary.
+/// Longer text is truncated to `TEXT` bytes at a character boundary. A NUL
+/// character ends the text for readers (it is the protocol's terminator).
 ///
 /// Writers are serialised without ever blocking: when two threads enter a
 /// state at the same moment, one of the two values wins, exactly as if the
