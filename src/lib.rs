@@ -5,7 +5,8 @@
 //! This facade re-exports [`cantal_core`]: the metric handles ([`Counter`],
 //! [`Integer`], [`Float`], [`State`]), [`Collection`] and the decoder. With
 //! the default `mmap` feature it publishes into files under `CANTAL_PATH`
-//! on Linux.
+//! on Linux: declare metrics with `metrics!` anywhere in the program and
+//! call `start()` once in `main`.
 //!
 //! # Example
 //!
@@ -18,9 +19,31 @@
 //! assert_eq!(TICKS.get(), 1);
 //! ```
 //!
+//! With the `mmap` feature:
+//!
+//! ```no_run
+//! # #[cfg(feature = "mmap")] {
+//! use cantal::{Counter, State};
+//!
+//! cantal::metrics! {
+//!     /// Iterations of the main loop.
+//!     static TICKS: Counter = Counter::new(&[("group", "main_loop"), ("metric", "ticks")]);
+//!     pub static PHASE: State = State::new(&[("group", "main_loop"), ("metric", "phase")]);
+//! }
+//!
+//! // In `main`: publishes TICKS and PHASE, until `publication` is dropped.
+//! let publication = cantal::start()?;
+//! println!("metrics at {}", publication.path().display());
+//! PHASE.enter("running");
+//! TICKS.incr(1);
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Cargo features
 //!
-//! - `mmap` (default): publish into memory-mapped files (Linux).
+//! - `mmap` (default): publish into memory-mapped files (Linux): `start()`,
+//!   `Builder`, `metrics!` and `read`.
 //! - `std` (implied by `mmap`): standard-library clocks and
 //!   [`Growable`] collections.
 //!
@@ -28,7 +51,77 @@
 //! `default-features = false`) and `cantal-static`.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 #![deny(missing_docs, unreachable_pub)]
 
 pub use cantal_core::*;
+
+#[cfg(feature = "mmap")]
+mod start;
+
+#[cfg(feature = "mmap")]
+pub use crate::start::{Builder, start};
+#[cfg(feature = "mmap")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mmap")))]
+pub use cantal_mmap::{CANTAL_PATH, Error, Publication, read, resolve_path};
+
+/// Declares `static` metrics that [`start()`] publishes without listing
+/// them again.
+///
+/// Each item is an ordinary `static` (any visibility, attributes and doc
+/// comments allowed) whose type implements [`Metrics`] and `Sync`: a
+/// [`Counter`], [`Integer`], [`Float`], [`State`], or a group of metrics
+/// such as a struct of your own. The macro adds a reference to it to a
+/// list the linker assembles from the whole program (with the `linkme`
+/// crate; your crate needs no dependency on it).
+///
+/// # Examples
+///
+/// ```
+/// use cantal::{Counter, Integer};
+///
+/// cantal::metrics! {
+///     /// Requests served.
+///     pub static REQUESTS: Counter = Counter::new(&[("group", "http"), ("metric", "requests")]);
+///     static QUEUE: Integer = Integer::new(&[("group", "http"), ("metric", "queue")]);
+/// }
+///
+/// REQUESTS.incr(1);
+/// QUEUE.set(3);
+/// assert_eq!(REQUESTS.get(), 1);
+/// ```
+#[cfg(feature = "mmap")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mmap")))]
+#[macro_export]
+macro_rules! metrics {
+    () => {};
+    (
+        $(#[$attr:meta])*
+        $vis:vis static $name:ident : $ty:ty = $init:expr;
+        $($rest:tt)*
+    ) => {
+        $(#[$attr])*
+        $vis static $name: $ty = $init;
+
+        const _: () = {
+            #[$crate::__private::linkme::distributed_slice($crate::__private::METRICS)]
+            #[linkme(crate = $crate::__private::linkme)]
+            static ENTRY: &'static (dyn $crate::Metrics + ::core::marker::Sync) = &$name;
+        };
+
+        $crate::metrics! { $($rest)* }
+    };
+}
+
+/// Support for [`metrics!`]; not public API.
+#[cfg(feature = "mmap")]
+#[doc(hidden)]
+pub mod __private {
+    pub use linkme;
+
+    /// Every metric declared with [`metrics!`](crate::metrics), in the whole
+    /// program.
+    #[linkme::distributed_slice]
+    pub static METRICS: [&'static (dyn crate::Metrics + Sync)];
+}

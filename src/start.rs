@@ -1,0 +1,124 @@
+//! [`start()`] and [`Builder`]: publishing the metrics of [`metrics!`](crate::metrics).
+
+use crate::__private::METRICS;
+use cantal_core::{Collection, Storage};
+use cantal_mmap::{Error, Publication, Publisher};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set by the first successful [`Builder::start`] of the process.
+static STARTED: AtomicBool = AtomicBool::new(false);
+
+/// Publishes every metric declared with [`metrics!`](crate::metrics) to the
+/// base path in `CANTAL_PATH` (else `$XDG_RUNTIME_DIR/cantal.<pid>`, else
+/// `/tmp/cantal.<uid>.<pid>`, with a warning logged that the agent will not
+/// find it), files readable by our user only.
+///
+/// Keep the returned [`Publication`] for as long as the metrics should be
+/// visible (usually: bind it in `main`); dropping it deletes the files. The
+/// metrics keep working either way.
+///
+/// # Errors
+///
+/// A second call in the same process after a success
+/// ([`Error::AlreadyStarted`]), and those of [`Builder::start`].
+///
+/// # Examples
+///
+/// ```no_run
+/// use cantal::Counter;
+///
+/// cantal::metrics! {
+///     static TICKS: Counter = Counter::new(&[("group", "main_loop"), ("metric", "ticks")]);
+/// }
+///
+/// let _publication = cantal::start()?;
+/// TICKS.incr(1);
+/// # Ok::<(), cantal::Error>(())
+/// ```
+pub fn start() -> Result<Publication<'static>, Error> {
+    Builder::new().start()
+}
+
+/// Where and how to publish: a base path other than `CANTAL_PATH`, a file
+/// mode other than 0600, or an explicit [`Collection`].
+///
+/// # Examples
+///
+/// ```no_run
+/// let _publication = cantal::Builder::new()
+///     .path("/run/myapp/metrics")
+///     .mode(0o640)
+///     .start()?;
+/// # Ok::<(), cantal::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Builder {
+    publisher: Publisher,
+}
+
+impl Builder {
+    /// The defaults of [`start()`].
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Publishes to `base` (files `base.meta` and `base.values`) instead of
+    /// the environment's base path.
+    pub fn path(self, base: impl Into<PathBuf>) -> Builder {
+        Builder {
+            publisher: self.publisher.path(base),
+        }
+    }
+
+    /// Sets the files' permission bits (default 0600); write permission is
+    /// never given to the group or others.
+    pub fn mode(self, mode: u32) -> Builder {
+        Builder {
+            publisher: self.publisher.mode(mode),
+        }
+    }
+
+    /// Publishes every metric declared with [`metrics!`](crate::metrics);
+    /// see [`start()`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AlreadyStarted`] after a successful start in this process;
+    /// otherwise those of [`publish`](Builder::publish). After a failure
+    /// the process may try again (with another path, say).
+    pub fn start(self) -> Result<Publication<'static>, Error> {
+        if STARTED.swap(true, Ordering::AcqRel) {
+            return Err(Error::AlreadyStarted {
+                path: self.publisher.base_path(),
+            });
+        }
+        let mut collection = Collection::growable();
+        for metrics in METRICS {
+            // Cannot fail: a growable collection has no capacity limit.
+            let _ = collection.register(*metrics);
+        }
+        let result = self.publisher.publish(collection);
+        if result.is_err() {
+            STARTED.store(false, Ordering::Release);
+        }
+        result
+    }
+
+    /// Publishes an explicit `collection` (the metrics of [`metrics!`](crate::metrics)
+    /// are not added). Any number of collections may be published, each to
+    /// its own path.
+    ///
+    /// # Errors
+    ///
+    /// A bad base path or directory, another process publishing on the same
+    /// path ([`Error::Locked`]), a full file system, and the collection's
+    /// own errors (two metrics with the same name, a metric already
+    /// published).
+    pub fn publish<'a, S: Storage<'a>>(
+        self,
+        collection: Collection<'a, S>,
+    ) -> Result<Publication<'a, S>, Error> {
+        self.publisher.publish(collection)
+    }
+}
