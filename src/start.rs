@@ -79,6 +79,17 @@ impl Builder {
         }
     }
 
+    /// Starts from the values a previous run left at the same path, when
+    /// its publisher is gone and its meta text is identical to ours (the
+    /// same declarations): counters go on from where they were instead of
+    /// falling back to zero. For a process that re-executes itself, or
+    /// restarts faster than the agent's two-second scan. Off by default.
+    pub fn resume(self, resume: bool) -> Builder {
+        Builder {
+            publisher: self.publisher.resume(resume),
+        }
+    }
+
     /// Publishes every metric declared with [`metrics!`](crate::metrics);
     /// see [`start()`].
     ///

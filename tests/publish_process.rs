@@ -91,6 +91,15 @@ fn child_main() {
             std::mem::forget(publication);
             std::process::exit(0);
         }
+        // Resume what a previous run left, count 5 more, exit leaving the
+        // files (stale).
+        "resume" => {
+            let publication = cantal::Builder::new().resume(true).start().expect("start");
+            println!("resumed {}", TICKS.get());
+            TICKS.incr(5);
+            std::mem::forget(publication);
+            std::process::exit(0);
+        }
         other => panic!("unknown role {other}"),
     }
 }
@@ -269,4 +278,29 @@ fn without_cantal_path_xdg_runtime_dir_is_used() {
     );
     assert!(child.wait().unwrap().success());
     assert_eq!(fs::read_dir(&dir.0).unwrap().count(), 0);
+}
+
+#[test]
+fn a_restarted_process_resumes_its_counters() {
+    let dir = TempDir::new("resume");
+    let base = dir.0.join("app");
+    let (mut child, _out) = spawn("exit", &base); // leaves ticks = 3, stale
+    assert!(child.wait().unwrap().success());
+
+    let (mut child, mut out) = spawn("resume", &base);
+    let line = wait_for(&mut out, "resumed");
+    assert!(child.wait().unwrap().success());
+    assert!(line.contains("resumed 3"), "{line}");
+    let snap = read::read(&base).unwrap();
+    assert_eq!(slot(&snap.meta, &snap.values, TICKS_NAME), 8);
+
+    // Files of other declarations are not taken over.
+    fs::remove_file(dir.0.join("app.meta")).unwrap();
+    fs::remove_file(dir.0.join("app.values")).unwrap();
+    fs::write(dir.0.join("app.meta"), br#"counter 8: {"metric": "other"}"#).unwrap();
+    fs::write(dir.0.join("app.values"), 99u64.to_ne_bytes()).unwrap();
+    let (mut child, mut out) = spawn("resume", &base);
+    let line = wait_for(&mut out, "resumed");
+    assert!(child.wait().unwrap().success());
+    assert!(line.contains("resumed 0"), "{line}");
 }

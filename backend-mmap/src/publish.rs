@@ -51,6 +51,7 @@ static NEXT_TMP: AtomicU64 = AtomicU64::new(0);
 pub struct Publisher {
     path: Option<PathBuf>,
     mode: Option<u32>,
+    resume: bool,
 }
 
 impl Publisher {
@@ -74,6 +75,19 @@ impl Publisher {
     /// would crash this process.
     pub fn mode(mut self, mode: u32) -> Publisher {
         self.mode = Some(mode);
+        self
+    }
+
+    /// Starts from the values a previous publication left at the base path
+    /// when its publisher is gone (the lock is free) and its meta text is
+    /// identical to ours: counters add the old values, gauges and states
+    /// take them (see [`Collection::restore`]). What the original Rust
+    /// client calls start-with-reading: a process that re-executes itself,
+    /// or restarts faster than the agent's two-second scan, does not reset
+    /// its counters. Off by default; anything that does not match is
+    /// logged and ignored.
+    pub fn resume(mut self, resume: bool) -> Publisher {
+        self.resume = resume;
         self
     }
 
@@ -125,6 +139,9 @@ impl Publisher {
             path: base.clone(),
             source,
         })?;
+        if self.resume {
+            resume_from(&base, &mut collection);
+        }
         let files = Files::new(&base, &dir);
 
         let (values, values_id, region) = files.create_values(layout.size(), mode)?;
@@ -150,6 +167,36 @@ impl Publisher {
             _meta: meta,
             meta_id,
         })
+    }
+}
+
+/// Restores into `collection` the values of the stale publication at
+/// `base`, when its meta text is ours. Best effort: a live, missing or
+/// different publication is left alone (a live one makes `publish` fail
+/// with [`Error::Locked`] next).
+fn resume_from<'a, S: Storage<'a>>(base: &Path, collection: &mut Collection<'a, S>) {
+    let snapshot = match crate::read::read(base) {
+        Ok(snapshot) if !snapshot.alive => snapshot,
+        Ok(_) => return,
+        Err(e) => {
+            log::debug!("nothing to resume at {}: {e}", base.display());
+            return;
+        }
+    };
+    let same = match collection.meta() {
+        Ok(meta) => snapshot.meta == meta.to_string().as_bytes(),
+        Err(_) => return, // `publish` reports the layout error
+    };
+    if !same {
+        log::info!(
+            "not resuming from {}: its metrics differ from ours",
+            base.display()
+        );
+        return;
+    }
+    match collection.restore(&snapshot.values) {
+        Ok(()) => log::info!("resumed metrics from {}", base.display()),
+        Err(e) => log::warn!("not resuming from {}: {e}", base.display()),
     }
 }
 

@@ -190,6 +190,48 @@ impl<'a, S: Storage<'a>> Collection<'a, S> {
         })
     }
 
+    /// The meta text this collection will publish (it lays the collection
+    /// out first): compare it with a previous publication's before
+    /// [`restore`](Collection::restore)-ing that one's values.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`layout`](Collection::layout).
+    pub fn meta(&mut self) -> Result<Meta<'_, 'a>, StartError> {
+        self.layout()?;
+        Ok(Meta {
+            metrics: self.metrics.as_slice(),
+        })
+    }
+
+    /// Takes over the values of a previous publication of the same layout
+    /// (same [`meta`](Collection::meta) text), so that a process that
+    /// restarts does not reset its counters: each counter adds its old
+    /// value, gauges and states take theirs. Call it before
+    /// [`start`](Collection::start).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`layout`](Collection::layout), and
+    /// [`StartError::ValuesTooShort`] when `values` is shorter than the
+    /// layout (nothing is restored then).
+    pub fn restore(&mut self, values: &[u8]) -> Result<(), StartError> {
+        let layout = self.layout()?;
+        if values.len() < layout.size {
+            return Err(StartError::ValuesTooShort {
+                needed: layout.size,
+                available: values.len(),
+            });
+        }
+        for item in Walk::new(self.metrics.as_slice()) {
+            if let Item::Slot { metric, offset } = item {
+                let end = offset.saturating_add(metric.kind().size());
+                metric.restore(values.get(offset..end).unwrap_or_default());
+            }
+        }
+        Ok(())
+    }
+
     /// Publishes the metrics into `region`: lays them out, moves each
     /// metric's value into its slot (no update is lost, even from threads
     /// updating at that moment), and points the handles there for good.

@@ -89,6 +89,9 @@ impl Metric for Counter {
     fn is_published(&self) -> bool {
         self.cell.is_published()
     }
+    fn restore(&self, slot: &[u8]) {
+        self.incr(crate::metric::word(slot, 0));
+    }
     unsafe fn publish(&self, slot: *mut u64) -> bool {
         // SAFETY: the trait's contract is `AddCell::publish`'s.
         unsafe { self.cell.publish(slot) }.is_ok()

@@ -67,6 +67,14 @@ pub enum StartError {
     },
     /// The layout does not fit in the address space.
     TooLarge,
+    /// The values given to [`Collection::restore`](crate::Collection::restore)
+    /// are shorter than the layout.
+    ValuesTooShort {
+        /// Bytes the layout needs.
+        needed: usize,
+        /// Bytes given.
+        available: usize,
+    },
 }
 
 impl fmt::Display for StartError {
@@ -87,6 +95,10 @@ impl fmt::Display for StartError {
                 "metric {name} is already published (a metric can be started once)"
             ),
             StartError::TooLarge => f.write_str("the metrics' layout overflows the address space"),
+            StartError::ValuesTooShort { needed, available } => write!(
+                f,
+                "the values to restore have {available} bytes but the layout needs {needed}"
+            ),
         }
     }
 }

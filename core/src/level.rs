@@ -183,6 +183,10 @@ macro_rules! level_impls {
             fn is_published(&self) -> bool {
                 self.cell.is_published()
             }
+            fn restore(&self, slot: &[u8]) {
+                let bits = crate::metric::word(slot, 0);
+                self.cell.with(|a| a.store(bits, Ordering::Relaxed));
+            }
             unsafe fn publish(&self, slot: *mut u64) -> bool {
                 // SAFETY: the trait's contract is `SetCell::publish`'s.
                 unsafe { self.cell.publish(slot) }.is_ok()

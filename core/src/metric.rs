@@ -43,6 +43,14 @@ impl fmt::Display for Kind {
     }
 }
 
+/// The native-endian `u64` at `offset` of `bytes` (0 where it is short).
+pub(crate) fn word(bytes: &[u8], offset: usize) -> u64 {
+    bytes
+        .get(offset..offset.saturating_add(8))
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u64::from_ne_bytes)
+}
+
 mod sealed {
     pub trait Sealed {}
 }
@@ -72,6 +80,10 @@ pub trait Metric: Sync + Sealed {
     /// accessed through this crate's 8-byte atomics.
     #[doc(hidden)]
     unsafe fn publish(&self, slot: *mut u64) -> bool;
+    /// Takes over the value a previous publication left in `slot` (this
+    /// metric's slot bytes): counters add it, gauges and states are set.
+    #[doc(hidden)]
+    fn restore(&self, slot: &[u8]);
 }
 
 /// Anything that can be registered in a collection: a single metric or a

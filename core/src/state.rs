@@ -341,6 +341,20 @@ impl<const TEXT: usize> Metric for State<TEXT> {
     fn is_published(&self) -> bool {
         !self.slot.load(Ordering::Acquire).is_null()
     }
+    fn restore(&self, slot: &[u8]) {
+        let ts = crate::metric::word(slot, 0);
+        if ts == 0 {
+            return;
+        }
+        let text = slot.get(8..).unwrap_or_default();
+        let text = text.split(|&b| b == 0).next().unwrap_or_default();
+        let text = match core::str::from_utf8(text) {
+            Ok(text) => text,
+            Err(e) => core::str::from_utf8(text.get(..e.valid_up_to()).unwrap_or_default())
+                .unwrap_or_default(),
+        };
+        self.enter_at(text, ts);
+    }
     unsafe fn publish(&self, slot: *mut u64) -> bool {
         loop {
             match self

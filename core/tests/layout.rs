@@ -204,3 +204,52 @@ fn values_move_into_the_region_and_stay_there() {
     assert_eq!(c.get(), 9);
     assert_eq!(s.get().unwrap().text(), "before");
 }
+
+#[test]
+fn restore_takes_over_a_previous_publications_values() {
+    fn set() -> (Counter, Integer, Float, State) {
+        (
+            Counter::new(&[("m", "c")]),
+            Integer::new(&[("m", "i")]),
+            Float::new(&[("m", "f")]),
+            State::new(&[("m", "s")]),
+        )
+    }
+    fn collect<'a>(m: &'a (Counter, Integer, Float, State)) -> Collection<'a, Fixed<4>> {
+        let mut c: Collection<Fixed<4>> = Collection::fixed();
+        c.register(&m.0).unwrap();
+        c.register(&m.1).unwrap();
+        c.register(&m.2).unwrap();
+        c.register(&m.3).unwrap();
+        c
+    }
+    let old = set();
+    let active = collect(&old).start(LeakedRegion::new(128)).unwrap();
+    old.0.incr(40);
+    old.1.set(-7);
+    old.2.set(1.5);
+    old.3.enter_at("serving", 1234);
+    let mut values = [0u8; 128];
+    active.read_values(&mut values);
+    let old_meta = active.meta().to_string();
+
+    // The restarted process: counted 2 already, same declarations.
+    let new = set();
+    new.0.incr(2);
+    let mut c = collect(&new);
+    assert_eq!(c.meta().unwrap().to_string(), old_meta);
+    let err = c.restore(&values[..64]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the values to restore have 64 bytes but the layout needs 128"
+    );
+    assert_eq!(new.0.get(), 2, "a failed restore changes nothing");
+    c.restore(&values).unwrap();
+    assert_eq!(new.0.get(), 42);
+    assert_eq!(new.1.get(), -7);
+    assert_eq!(new.2.get(), 1.5);
+    let state = new.3.get().unwrap();
+    assert_eq!((state.text(), state.timestamp()), ("serving", 1234));
+    c.start(LeakedRegion::new(128)).unwrap();
+    assert_eq!(new.0.get(), 42);
+}
