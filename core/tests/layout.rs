@@ -215,7 +215,7 @@ fn restore_takes_over_a_previous_publications_values() {
             State::new(&[("m", "s")]),
         )
     }
-    fn collect<'a>(m: &'a (Counter, Integer, Float, State)) -> Collection<'a, Fixed<4>> {
+    fn collect<'a>(m: &'a (Counter, Integer, Float, State)) -> Collection<'a, Fixed<'a, 4>> {
         let mut c: Collection<Fixed<4>> = Collection::fixed();
         c.register(&m.0).unwrap();
         c.register(&m.1).unwrap();
