@@ -1,6 +1,7 @@
 //! [`Error`]: everything that can go wrong publishing or reading files.
 
 use cantal_core::StartError;
+use cantal_core::decode::{DecodeError, DuplicateName};
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -95,6 +96,20 @@ pub enum Error {
         /// How many times it was read.
         attempts: usize,
     },
+    /// A file read is not a valid publication.
+    Decode {
+        /// The meta file.
+        path: PathBuf,
+        /// What is wrong, and on which line.
+        source: DecodeError,
+    },
+    /// Two lines of a meta file have the same name.
+    Duplicate {
+        /// The meta file.
+        path: PathBuf,
+        /// The two lines.
+        source: DuplicateName,
+    },
     /// Any other I/O error.
     Io {
         /// The file.
@@ -120,6 +135,8 @@ impl Error {
             | Error::NotRegularFile { path }
             | Error::TooLarge { path, .. }
             | Error::Unstable { path, .. }
+            | Error::Decode { path, .. }
+            | Error::Duplicate { path, .. }
             | Error::Io { path, .. } => path,
         }
     }
@@ -204,6 +221,8 @@ impl fmt::Display for Error {
                 "{} changed during each of {attempts} attempts to read it",
                 path.display()
             ),
+            Error::Decode { path, source } => write!(f, "{}: {source}", path.display()),
+            Error::Duplicate { path, source } => write!(f, "{}: {source}", path.display()),
             Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
         }
     }
@@ -217,6 +236,8 @@ impl std::error::Error for Error {
             | Error::Map { source, .. }
             | Error::Io { source, .. } => Some(source),
             Error::Start { source, .. } => Some(source),
+            Error::Decode { source, .. } => Some(source),
+            Error::Duplicate { source, .. } => Some(source),
             _ => None,
         }
     }

@@ -22,9 +22,10 @@
 use crate::error::Error;
 use crate::os::{self, Identity};
 use crate::path::with_suffix;
+use cantal_core::decode::{self, Value};
 use std::fs::{self, File};
 use std::io::{self, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The largest meta file read: 64 MiB (a million metrics).
 pub const META_LIMIT: u64 = 64 << 20;
@@ -46,6 +47,113 @@ pub struct Snapshot {
     /// or written by a client that does not lock (the reference Python
     /// client).
     pub alive: bool,
+    /// The meta file's path, for error messages.
+    pub meta_path: PathBuf,
+}
+
+impl Snapshot {
+    /// The metrics of the snapshot, decoded and owned, in meta order (pads
+    /// left out).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Decode`] for a malformed meta file or a values file shorter
+    /// than the meta says (naming the meta file and line),
+    /// [`Error::Duplicate`] when two lines have the same name.
+    pub fn metrics(&self) -> Result<Vec<Metric>, Error> {
+        let decode_error = |source| Error::Decode {
+            path: self.meta_path.clone(),
+            source,
+        };
+        let mut entries = Vec::new();
+        let mut metrics = Vec::new();
+        for item in decode::decode(&self.meta, &self.values) {
+            let (entry, value) = item.map_err(decode_error)?;
+            let Some(name) = entry.name() else { continue };
+            let mut canonical = String::new();
+            // Writing to a String cannot fail.
+            let _ = name.write_canonical(&mut canonical);
+            let value = match value {
+                Value::Counter(v) => OwnedValue::Counter(v),
+                Value::Signed(v) => OwnedValue::Signed(v),
+                Value::Float(v) => OwnedValue::Float(v),
+                Value::Unsigned(v) => OwnedValue::Unsigned(v),
+                Value::State { timestamp, text } => OwnedValue::State {
+                    timestamp,
+                    text: String::from_utf8_lossy(text).into_owned(),
+                },
+                _ => OwnedValue::Unknown,
+            };
+            metrics.push(Metric {
+                pairs: name
+                    .pairs()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                name: canonical,
+                kind: entry.kind().to_string(),
+                value,
+                line: entry.line(),
+            });
+            entries.push(entry);
+        }
+        decode::find_duplicate(&mut entries).map_err(|source| Error::Duplicate {
+            path: self.meta_path.clone(),
+            source,
+        })?;
+        Ok(metrics)
+    }
+}
+
+/// One metric of a [`Snapshot`], decoded.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Metric {
+    /// The name's key/value pairs, unescaped, in the file's order.
+    pub pairs: Vec<(String, String)>,
+    /// The name in the reference client's canonical JSON spelling.
+    pub name: String,
+    /// The type as the meta file says it: `counter`, `level signed`,
+    /// `level float`, `level unsigned`, `state`, or an unknown type's word.
+    pub kind: String,
+    /// The value.
+    pub value: OwnedValue,
+    /// The meta line (1-based).
+    pub line: usize,
+}
+
+/// The value of a decoded [`Metric`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum OwnedValue {
+    /// `counter 8`.
+    Counter(u64),
+    /// `level 8 signed`.
+    Signed(i64),
+    /// `level 8 float`.
+    Float(f64),
+    /// `level 8 unsigned`.
+    Unsigned(u64),
+    /// `state N`: `timestamp` 0 means no state. The text is decoded
+    /// lossily (the reference client may cut a character in two).
+    State {
+        /// Milliseconds since the Unix epoch.
+        timestamp: u64,
+        /// The text up to the first NUL.
+        text: String,
+    },
+    /// A slot of a type this reader does not know.
+    Unknown,
+}
+
+/// Reads and decodes the publication at `base`: its metrics, and whether
+/// its publisher is alive.
+///
+/// # Errors
+///
+/// Those of [`read`] and [`Snapshot::metrics`].
+pub fn read_metrics(base: impl AsRef<Path>) -> Result<(Vec<Metric>, bool), Error> {
+    let snapshot = read(base)?;
+    Ok((snapshot.metrics()?, snapshot.alive))
 }
 
 /// Reads the publication at base path `base` (`base.meta` and
@@ -89,6 +197,7 @@ pub fn read(base: impl AsRef<Path>) -> Result<Snapshot, Error> {
                 meta,
                 values,
                 alive,
+                meta_path,
             });
         }
     }

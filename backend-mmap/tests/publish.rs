@@ -576,3 +576,84 @@ fn an_empty_collection_publishes_empty_files() {
     assert!(snap.alive);
     assert!(snap.meta.is_empty() && snap.values.is_empty());
 }
+
+#[test]
+fn read_metrics_decodes_owned_values_and_names_bad_lines() {
+    static HITS: Counter = Counter::new(&[("group", "g"), ("metric", "hits")]);
+    static DEPTH: Integer = Integer::new(&[("group", "g"), ("metric", "depth")]);
+    static PHASE: State = State::new(&[("group", "g"), ("metric", "phase")]);
+    let dir = TempDir::new("decoded");
+    let base = dir.path("app");
+    let mut c = Collection::growable();
+    c.register(&HITS).unwrap();
+    c.register(&DEPTH).unwrap();
+    c.register(&PHASE).unwrap();
+    let publication = Publisher::new().path(&base).publish(c).unwrap();
+    HITS.incr(u64::MAX);
+    DEPTH.set(i64::MIN);
+    PHASE.enter_at("café", 42);
+    let (metrics, alive) = read::read_metrics(&base).unwrap();
+    assert!(alive);
+    let got: Vec<_> = metrics
+        .iter()
+        .map(|m| (m.name.as_str(), m.kind.as_str(), m.value.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                r#"{"group": "g", "metric": "depth"}"#,
+                "level signed",
+                read::OwnedValue::Signed(i64::MIN)
+            ),
+            (
+                r#"{"group": "g", "metric": "hits"}"#,
+                "counter",
+                read::OwnedValue::Counter(u64::MAX)
+            ),
+            (
+                r#"{"group": "g", "metric": "phase"}"#,
+                "state",
+                read::OwnedValue::State {
+                    timestamp: 42,
+                    text: "café".into()
+                }
+            ),
+        ]
+    );
+    assert_eq!(
+        metrics[1].pairs,
+        [
+            ("group".into(), "g".into()),
+            ("metric".into(), "hits".into())
+        ]
+    );
+    drop(publication);
+
+    // Hand-made broken publications: errors name the meta file and line.
+    let broken = dir.path("broken");
+    let meta = dir.path("broken.meta");
+    fs::write(dir.path("broken.values"), [0u8; 16]).unwrap();
+    fs::write(&meta, "counter 8: {\"a\": \"1\"}\ncounter 8: {\"a\": 1}").unwrap();
+    let err = read::read_metrics(&broken).unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err}");
+    let text = err.to_string();
+    assert!(text.starts_with(&meta.display().to_string()), "{text}");
+    assert!(text.contains("line 2"), "{text}");
+
+    fs::write(
+        &meta,
+        "counter 8: {\"a\": \"1\"}\nlevel 8 signed: { \"a\" : \"1\" }",
+    )
+    .unwrap();
+    let err = read::read_metrics(&broken).unwrap_err();
+    assert!(matches!(err, Error::Duplicate { .. }), "{err}");
+
+    fs::write(
+        &meta,
+        "counter 8: {\"a\": \"1\"}\ncounter 8: {\"a\": \"2\"}\ncounter 8: {}",
+    )
+    .unwrap();
+    let err = read::read_metrics(&broken).unwrap_err();
+    assert!(err.to_string().contains("line 3"), "{err}");
+}
