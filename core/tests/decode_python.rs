@@ -7,6 +7,10 @@
 //! again and its fresh output is checked too, and compared byte for byte
 //! with the pinned files. Set `CANTAL_PYTHON_TESTS=1` to make a missing
 //! Python client a failure instead of a skip.
+//!
+//! Not under Miri: it reads files and runs Python, which Miri's isolation
+//! forbids; the decoder's own unit tests run under Miri.
+#![cfg(not(miri))]
 
 use std::collections::BTreeMap;
 use std::io::Write;

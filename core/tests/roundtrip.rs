@@ -65,7 +65,13 @@ fn truncated(text: &str, cap: usize) -> &str {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 4 } else { 256 }))]
+    // Under Miri: a few cases, and no regression file (isolation forbids
+    // file access).
+    #![proptest_config(if cfg!(miri) {
+        ProptestConfig { cases: 4, failure_persistence: None, ..ProptestConfig::default() }
+    } else {
+        ProptestConfig::with_cases(256)
+    })]
 
     #[test]
     fn encoder_and_decoder_agree(decls in declarations()) {
