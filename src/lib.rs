@@ -125,3 +125,8 @@ pub mod __private {
     #[linkme::distributed_slice]
     pub static METRICS: [&'static (dyn crate::Metrics + Sync)];
 }
+
+/// The README's examples compile.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
