@@ -7,9 +7,10 @@
 //! also runs the script and compares with its live output; set
 //! `CANTAL_PYTHON_TESTS=1` to make a missing client a failure (CI does).
 
+mod common;
+
 use cantal::{Collection, Counter, Float, Integer, Metric, State};
 use cantal_static::StaticBuffer;
-use std::process::Command;
 
 static TICKS: Counter = Counter::new(&[("group", "main_loop"), ("metric", "ticks")]);
 static QUEUE: Integer = Integer::new(&[("group", "main_loop"), ("metric", "queue")]);
@@ -53,30 +54,5 @@ fn our_meta() -> String {
 
 #[test]
 fn meta_is_byte_identical_to_the_python_client() {
-    let ours = our_meta();
-    assert_eq!(
-        ours, EXPECTED,
-        "differs from tests/reference/declarations.meta"
-    );
-
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/meta.py");
-    let required = std::env::var_os("CANTAL_PYTHON_TESTS").is_some_and(|v| v == "1");
-    match Command::new("python3").arg(script).output() {
-        Ok(out) if out.status.success() => {
-            let live = String::from_utf8(out.stdout).expect("UTF-8 meta");
-            assert_eq!(ours, live, "differs from the live Python client's output");
-        }
-        Ok(out) => {
-            let why = String::from_utf8_lossy(&out.stderr);
-            assert!(!required, "the Python reference client failed: {why}");
-            eprintln!(
-                "SKIPPED: live Python comparison: {}",
-                why.lines().last().unwrap_or("")
-            );
-        }
-        Err(e) => {
-            assert!(!required, "python3 not found: {e}");
-            eprintln!("SKIPPED: live Python comparison: python3 not found: {e}");
-        }
-    }
+    common::assert_same_as_python(&our_meta(), "declarations.meta", EXPECTED, "meta.py");
 }

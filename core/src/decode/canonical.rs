@@ -7,14 +7,6 @@
 //! is produced byte by byte, without allocating, by [`CanonicalBytes`]: keys
 //! in file order when they are sorted there, else by a minimum search per
 //! key (see [`MAX_UNSORTED_PAIRS`](super::MAX_UNSORTED_PAIRS)).
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::indexing_slicing,
-        clippy::arithmetic_side_effects,
-        clippy::unwrap_used
-    )
-)]
 
 use core::cmp::Ordering;
 use core::fmt;

@@ -9,14 +9,6 @@
 //! "The values are shorter than the meta says" ([`ValuesError`]) is kept apart
 //! from "meta line N is malformed" ([`MetaError`]): the first is usually a
 //! race with the publisher (retry), the second a broken or foreign file.
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::indexing_slicing,
-        clippy::arithmetic_side_effects,
-        clippy::unwrap_used
-    )
-)]
 
 use core::fmt;
 

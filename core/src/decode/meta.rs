@@ -18,14 +18,6 @@
 //! (`level 8`), since new parameters are how the protocol grows. An unknown
 //! line may have a name or not; if it has `:`, what follows must be a valid
 //! name.
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::indexing_slicing,
-        clippy::arithmetic_side_effects,
-        clippy::unwrap_used
-    )
-)]
 
 use core::fmt;
 use core::iter::FusedIterator;

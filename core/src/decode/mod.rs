@@ -63,6 +63,8 @@
 //! a retry); [`DecodeError`] is either. The position accessors and `Display`
 //! say what and where, e.g. `meta line 3, column 17: invalid escape \q in
 //! metric name`.
+// These lints hold for every module of the decoder (outside tests): no
+// panicking index, no overflowing arithmetic, no unwrap on input data.
 #![cfg_attr(
     not(test),
     deny(

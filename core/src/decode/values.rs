@@ -5,14 +5,6 @@
 //! in the publisher's byte order, which is the host's). Nothing here touches
 //! a live shared mapping: the caller copies the values first (see the
 //! backends).
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::indexing_slicing,
-        clippy::arithmetic_side_effects,
-        clippy::unwrap_used
-    )
-)]
 
 use core::fmt;
 
