@@ -47,6 +47,9 @@ pub(crate) struct Walk<'s, 'a> {
     offset: usize,
     size: usize,
     pending: Option<&'s &'a dyn Metric>,
+    /// A counter shard's trailing pad, due after its slot (its bytes are
+    /// already counted in the slot's size).
+    trailing_pad: usize,
     /// The offsets stopped fitting in `usize`.
     pub(crate) overflow: bool,
 }
@@ -58,6 +61,7 @@ impl<'s, 'a> Walk<'s, 'a> {
             offset: 0,
             size: 0,
             pending: None,
+            trailing_pad: 0,
             overflow: false,
         }
     }
@@ -76,6 +80,7 @@ impl<'s, 'a> Walk<'s, 'a> {
                 return None;
             }
         }
+        self.trailing_pad = metric.kind().trailing_pad();
         Some(Item::Slot { metric, offset })
     }
 }
@@ -86,6 +91,10 @@ impl<'s, 'a> Iterator for Walk<'s, 'a> {
     fn next(&mut self) -> Option<Item<'s, 'a>> {
         if self.overflow {
             return None;
+        }
+        if self.trailing_pad != 0 {
+            let pad = core::mem::take(&mut self.trailing_pad);
+            return Some(Item::Pad(pad));
         }
         if let Some(metric) = self.pending.take() {
             return self.slot(metric);

@@ -7,7 +7,8 @@
 //!
 //! This crate holds everything that does not need an operating system:
 //!
-//! - the metric handles [`Counter`], [`Integer`], [`Float`] and [`State`],
+//! - the metric handles [`Counter`], [`Integer`], [`Float`] and [`State`]
+//!   (and [`ShardedCounter`] for counters many cores increment at once),
 //!   which work before publication (counting into their own storage) and
 //!   keep every update when they are published;
 //! - the compound utilities of the reference client: [`RequestTracker`]
@@ -123,6 +124,8 @@ mod region;
 #[cfg(not(loom))]
 mod request;
 #[cfg(not(loom))]
+mod sharded;
+#[cfg(not(loom))]
 mod state;
 
 #[cfg(not(loom))]
@@ -136,6 +139,7 @@ pub use crate::{
     name::{CanonicalJson, Name, NameValue, Pair, Pairs},
     region::{REGION_ALIGN, Region},
     request::{Request, RequestTracker},
+    sharded::{MAX_SHARDS, ShardedCounter},
     state::{State, StateGuard, StateValue},
 };
 

@@ -19,14 +19,29 @@ pub enum Kind {
         /// The whole slot, timestamp included.
         size: u16,
     },
+    /// One shard of a [`ShardedCounter`](crate::ShardedCounter): a
+    /// `counter 8` followed by `pad 56`, so that it has a cache line of its
+    /// own (laid out among the 64-byte slots).
+    CounterShard,
 }
 
 impl Kind {
-    /// The slot's size in bytes.
+    /// The bytes the slot occupies in the values (for a counter shard, its
+    /// trailing pad included).
     pub const fn size(self) -> usize {
         match self {
             Kind::Counter | Kind::Integer | Kind::Float => 8,
             Kind::State { size } => size as usize,
+            Kind::CounterShard => 64,
+        }
+    }
+
+    /// The `pad` that follows the slot in the meta text (only a counter
+    /// shard has one).
+    pub(crate) const fn trailing_pad(self) -> usize {
+        match self {
+            Kind::CounterShard => 56,
+            _ => 0,
         }
     }
 }
@@ -35,7 +50,7 @@ impl fmt::Display for Kind {
     /// The type part of a meta line: `counter 8`, `level 8 signed`, ...
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Kind::Counter => f.write_str("counter 8"),
+            Kind::Counter | Kind::CounterShard => f.write_str("counter 8"),
             Kind::Integer => f.write_str("level 8 signed"),
             Kind::Float => f.write_str("level 8 float"),
             Kind::State { size } => write!(f, "state {size}"),

@@ -252,6 +252,16 @@ impl Name {
         }
     }
 
+    /// This name without the pair added by `with` or `with_joined`.
+    pub(crate) const fn without_added(self) -> Name {
+        Name {
+            key: None,
+            head: "",
+            tail: None,
+            ..self
+        }
+    }
+
     /// Panics when a key of `new` appears twice in `new`, or is a key of
     /// `self`.
     const fn check(&self, new: &[Pair]) {

@@ -253,3 +253,50 @@ fn restore_takes_over_a_previous_publications_values() {
     c.start(LeakedRegion::new(128)).unwrap();
     assert_eq!(new.0.get(), 42);
 }
+
+#[test]
+fn sharded_counter_shards_get_cache_lines_of_their_own() {
+    use cantal_core::ShardedCounter;
+    let c = Counter::new(&[("name", "c")]);
+    let s: State = State::new(&[("name", "s")]);
+    let hits: &'static ShardedCounter<4> =
+        Box::leak(Box::new(ShardedCounter::new(&[("name", "hits")])));
+    let mut col: Collection<Fixed<8>> = Collection::fixed();
+    col.register(&c).unwrap();
+    col.register(&s).unwrap();
+    col.register(hits).unwrap();
+    let layout = col.layout().unwrap();
+    assert_eq!((layout.size(), layout.lines()), (384, 11));
+    let active = col.start(LeakedRegion::new(384)).unwrap();
+    assert_eq!(
+        active.meta().to_string(),
+        "counter 8: {\"name\": \"c\"}\npad 56\n\
+         counter 8: {\"name\": \"hits\", \"shard\": \"0\"}\npad 56\n\
+         counter 8: {\"name\": \"hits\", \"shard\": \"1\"}\npad 56\n\
+         counter 8: {\"name\": \"hits\", \"shard\": \"2\"}\npad 56\n\
+         counter 8: {\"name\": \"hits\", \"shard\": \"3\"}\npad 56\n\
+         state 64: {\"name\": \"s\"}"
+    );
+    std::thread::scope(|scope| {
+        for _ in 0..8 {
+            scope.spawn(|| {
+                for _ in 0..1000 {
+                    hits.incr(1);
+                }
+            });
+        }
+    });
+    assert_eq!(hits.get(), 8000);
+    let mut bytes = [0u8; 384];
+    active.read_values(&mut bytes);
+    let shard =
+        |i: usize| u64::from_ne_bytes(bytes[64 * (i + 1)..64 * (i + 1) + 8].try_into().unwrap());
+    let per_shard: Vec<u64> = (0..4).map(shard).collect();
+    assert_eq!(per_shard.iter().sum::<u64>(), 8000);
+    // Eight threads' stacks spread over the shards (all on one shard has a
+    // chance of 4^-7).
+    assert!(
+        per_shard.iter().filter(|&&n| n > 0).count() > 1,
+        "{per_shard:?}"
+    );
+}
