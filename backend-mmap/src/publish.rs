@@ -412,7 +412,12 @@ impl Files {
     ) -> Result<(File, Identity), Error> {
         let (tmp, mut file) = self.create_tmp(mode)?;
         let result = (|| {
-            write!(file, "{}", active.meta()).map_err(|e| Error::io(&tmp, e))?;
+            // Buffered: the meta text is written in many small pieces.
+            let mut out = io::BufWriter::with_capacity(1 << 16, &mut file);
+            write!(out, "{}", active.meta())
+                .and_then(|()| out.flush())
+                .map_err(|e| Error::io(&tmp, e))?;
+            drop(out);
             let id = Identity::of(&file.metadata().map_err(|e| Error::io(&tmp, e))?);
             fs::rename(&tmp, &self.meta).map_err(|e| self.create_error(&self.meta, e))?;
             Ok(id)
