@@ -1,0 +1,201 @@
+//! `cantal read`: print metrics once, as a table or as JSON lines.
+
+use crate::fail::Result;
+use crate::json;
+use crate::load::{self, Layout, Reading, Slot};
+use crate::target;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Reads every target, printing each as soon as it is read. All targets
+/// are tried; the first error is returned after the others are printed.
+pub(crate) fn run(targets: &[String], as_json: bool) -> Result<()> {
+    let mut first_error = None;
+    let many = targets.len() > 1;
+    for (i, t) in targets.iter().enumerate() {
+        let result = target::resolve(t).and_then(|source| {
+            let loaded = load::load(&source.base)?;
+            let mut out = String::new();
+            if as_json {
+                json_lines(&mut out, &loaded.layout, &loaded.readings);
+            } else {
+                if many {
+                    if i > 0 {
+                        out.push('\n');
+                    }
+                    let _ = writeln!(out, "{}:", source.base.display());
+                }
+                table(&mut out, &loaded.layout, &loaded.readings, None, now_ms());
+            }
+            write_stdout(&out);
+            Ok(())
+        });
+        if let Err(e) = result {
+            if many {
+                eprintln!("cantal: {e}");
+                first_error.get_or_insert(crate::fail::Failure("some targets failed".into()));
+            } else {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// Writes to stdout, ignoring a closed pipe (`cantal read | head`).
+pub(crate) fn write_stdout(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// One JSON object per metric: `{"name": {...}, "type": "...", "value": ...}`,
+/// plus `"timestamp"` for states.
+pub(crate) fn json_lines(out: &mut String, layout: &Layout, readings: &[Reading]) {
+    for (slot, reading) in layout.slots.iter().zip(readings) {
+        json_line(out, slot, reading);
+    }
+}
+
+fn json_line(out: &mut String, slot: &Slot, reading: &Reading) {
+    out.push_str("{\"name\": {");
+    for (i, (k, v)) in slot.pairs.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        json::string(out, k);
+        out.push_str(": ");
+        json::string(out, v);
+    }
+    out.push_str("}, \"type\": ");
+    json::string(out, &slot.type_word);
+    out.push_str(", \"value\": ");
+    match reading {
+        Reading::Counter(v) | Reading::Unsigned(v) => {
+            let _ = write!(out, "{v}");
+        }
+        Reading::Signed(v) => {
+            let _ = write!(out, "{v}");
+        }
+        Reading::Float(v) => json::float(out, *v),
+        Reading::State { timestamp: 0, .. } => out.push_str("null, \"timestamp\": 0"),
+        Reading::State { timestamp, text } => {
+            json::string(out, text);
+            let _ = write!(out, ", \"timestamp\": {timestamp}");
+        }
+        Reading::Unknown => out.push_str("null"),
+    }
+    out.push_str("}\n");
+}
+
+/// A value as shown in tables: states with their age at `now_ms`.
+pub(crate) fn human_value(reading: &Reading, now_ms: u64) -> String {
+    match reading {
+        Reading::Counter(v) | Reading::Unsigned(v) => v.to_string(),
+        Reading::Signed(v) => v.to_string(),
+        Reading::Float(v) => v.to_string(),
+        Reading::State { timestamp: 0, .. } => "-".into(),
+        Reading::State { timestamp, text } => {
+            let age = now_ms.saturating_sub(*timestamp);
+            format!("{text} ({})", human_age(age))
+        }
+        Reading::Unknown => "?".into(),
+    }
+}
+
+/// `850 ms`, `3.2 s`, `12 min`, `5.1 h`, `3.0 d`.
+fn human_age(ms: u64) -> String {
+    let s = ms as f64 / 1000.0;
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if s < 120.0 {
+        format!("{s:.1} s")
+    } else if s < 7200.0 {
+        format!("{:.0} min", s / 60.0)
+    } else if s < 172_800.0 {
+        format!("{:.1} h", s / 3600.0)
+    } else {
+        format!("{:.1} d", s / 86_400.0)
+    }
+}
+
+/// An aligned table of name, type, value (and per-second rate, when
+/// `rates` is given: one optional rate per slot).
+pub(crate) fn table(
+    out: &mut String,
+    layout: &Layout,
+    readings: &[Reading],
+    rates: Option<&[Option<f64>]>,
+    now_ms: u64,
+) {
+    let rows: Vec<[String; 4]> = layout
+        .slots
+        .iter()
+        .zip(readings)
+        .enumerate()
+        .map(|(i, (slot, reading))| {
+            let rate = match rates.and_then(|r| r.get(i).copied()).flatten() {
+                Some(r) => format!("{r:.1}/s"),
+                None => String::new(),
+            };
+            [
+                slot.name.clone(),
+                slot.type_word.clone(),
+                human_value(reading, now_ms),
+                rate,
+            ]
+        })
+        .collect();
+    let header = ["NAME", "TYPE", "VALUE", "RATE"];
+    let columns = if rates.is_some() { 4 } else { 3 };
+    let mut width = [0usize; 4];
+    for row in rows
+        .iter()
+        .chain(std::iter::once(&header.map(String::from)))
+    {
+        for (w, cell) in width.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for row in std::iter::once(header.map(String::from)).chain(rows) {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate().take(columns) {
+            let pad = width[c].saturating_sub(cell.chars().count());
+            if c > 0 {
+                line.push_str("  ");
+            }
+            // Numbers (value and rate columns) are right-aligned, unless
+            // the value is a state's text.
+            let numeric = c == 3 || (c == 2 && !cell.ends_with(')') && cell != "-");
+            if numeric {
+                line.extend(std::iter::repeat_n(' ', pad));
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages() {
+        assert_eq!(human_age(850), "850 ms");
+        assert_eq!(human_age(3_200), "3.2 s");
+        assert_eq!(human_age(600_000), "10 min");
+    }
+}

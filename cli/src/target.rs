@@ -1,0 +1,113 @@
+//! Command-line TARGETs: a base path, a `.meta` or `.values` file, or a
+//! process id.
+
+use crate::fail::{Failure, Result};
+use crate::procfs;
+use std::path::{Path, PathBuf};
+
+/// A publication to read: its base path, and what we know of its process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Source {
+    /// The base path `P` of `P.meta` and `P.values`.
+    pub(crate) base: PathBuf,
+    /// The publishing process, when known.
+    pub(crate) pid: Option<u32>,
+    /// Its `CANTAL_APPNAME`, when known.
+    pub(crate) appname: Option<String>,
+}
+
+/// `base.meta` (or another suffix) without losing dots in `base`.
+pub(crate) fn with_suffix(base: &Path, suffix: &str) -> PathBuf {
+    let mut s = base.as_os_str().to_os_string();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// Resolves one TARGET.
+///
+/// All digits is a process id, unless `TARGET.meta` exists (then it is a
+/// base path in the working directory). A trailing `.meta` or `.values` is
+/// removed.
+///
+/// # Errors
+///
+/// A process that does not exist, whose environment we may not read, or
+/// that has no `CANTAL_PATH` and no files at the default paths.
+pub(crate) fn resolve(target: &str) -> Result<Source> {
+    let is_pid = !target.is_empty() && target.bytes().all(|b| b.is_ascii_digit());
+    if is_pid && !with_suffix(Path::new(target), ".meta").exists() {
+        let pid: u32 = target
+            .parse()
+            .map_err(|_| Failure(format!("{target} is not a process id")))?;
+        return by_pid(pid);
+    }
+    let base = target
+        .strip_suffix(".meta")
+        .or_else(|| target.strip_suffix(".values"))
+        .unwrap_or(target);
+    Ok(Source {
+        base: PathBuf::from(base),
+        pid: None,
+        appname: None,
+    })
+}
+
+/// Where process `pid` publishes.
+fn by_pid(pid: u32) -> Result<Source> {
+    let environ = format!("/proc/{pid}/environ");
+    let env = procfs::cantal_env(pid).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Failure(format!("no process with id {pid}"))
+        } else {
+            Failure(format!("{environ}: {e}"))
+        }
+    })?;
+    if let Some(base) = env.path {
+        return Ok(Source {
+            base,
+            pid: Some(pid),
+            appname: env.appname,
+        });
+    }
+    let mut tried = Vec::new();
+    if let Some(dir) = &env.runtime_dir {
+        tried.push(dir.join(format!("cantal.{pid}")));
+    }
+    let uid = procfs::owner(pid).unwrap_or_else(procfs::my_uid);
+    tried.push(PathBuf::from(format!("/tmp/cantal.{uid}.{pid}")));
+    for base in &tried {
+        if with_suffix(base, ".meta").exists() || with_suffix(base, ".values").exists() {
+            return Ok(Source {
+                base: base.clone(),
+                pid: Some(pid),
+                appname: env.appname,
+            });
+        }
+    }
+    let tried: Vec<String> = tried
+        .iter()
+        .map(|p| format!("{}.meta", p.display()))
+        .collect();
+    Err(Failure(format!(
+        "process {pid} has no CANTAL_PATH in {environ}, and there is no {}",
+        tried.join(" nor ")
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suffixes_are_removed() {
+        for t in ["/run/x.y", "/run/x.y.meta", "/run/x.y.values"] {
+            assert_eq!(resolve(t).unwrap().base, PathBuf::from("/run/x.y"));
+        }
+    }
+
+    #[test]
+    fn missing_process() {
+        let e = resolve("4294967294").unwrap_err();
+        assert!(e.0.contains("no process"), "{e}");
+    }
+}

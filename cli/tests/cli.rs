@@ -1,0 +1,740 @@
+//! The `cantal` binary against real publications: files written in this
+//! process with `cantal-mmap`, by child processes (this test binary run
+//! again with `CANTAL_CLI_TEST_ROLE` set), and by the reference Python
+//! client.
+#![forbid(unsafe_code)]
+
+use cantal_core::{Collection, Counter, Float, Integer, State};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_cantal");
+const ROLE: &str = "CANTAL_CLI_TEST_ROLE";
+
+/// A private directory (mode 0700) removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("cantal-cli-{tag}.{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::DirBuilder::new().mode(0o700).create(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn cantal(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+// ---------------------------------------------------------------------
+// The child publisher.
+
+static FIXED: Counter = Counter::new(&[("group", "cli_test"), ("metric", "fixed")]);
+static TICKS: Counter = Counter::new(&[("group", "cli_test"), ("metric", "ticks")]);
+static PHASE: State = State::new(&[("group", "cli_test"), ("metric", "phase")]);
+
+/// The child's side; does nothing in the normal test run. Publishes at
+/// `CANTAL_PATH` (or the default path), prints `started`, ticks until its
+/// standard input closes, then removes its files.
+#[test]
+fn child_main() {
+    if std::env::var_os(ROLE).is_none() {
+        return;
+    }
+    let mut metrics = Collection::growable();
+    metrics.register(&FIXED).unwrap();
+    metrics.register(&TICKS).unwrap();
+    metrics.register(&PHASE).unwrap();
+    let mut publisher = cantal_mmap::Publisher::new();
+    if let Some(path) = std::env::var_os("CANTAL_PATH") {
+        publisher = publisher.path(path);
+    }
+    let publication = publisher.publish(metrics).unwrap();
+    FIXED.incr(12345);
+    PHASE.enter("serving");
+    println!("started {}", publication.path().display());
+    std::thread::spawn(|| {
+        loop {
+            TICKS.incr(1);
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    });
+    let _ = std::io::stdin().read(&mut [0u8; 1]);
+    drop(publication);
+}
+
+/// Starts a child publisher; returns it once it has published, with its
+/// base path.
+fn spawn_publisher(env: &[(&str, &Path)], remove_cantal_path: bool) -> (Child, PathBuf) {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--exact", "child_main", "--nocapture", "--test-threads=1"])
+        .env(ROLE, "publish")
+        .env("CANTAL_APPNAME", "cli-test")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    if remove_cantal_path {
+        cmd.env_remove("CANTAL_PATH");
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let path = wait_started(child.stdout.take().unwrap());
+    (child, path)
+}
+
+/// Reads the child's output up to its `started` line, then drains the
+/// rest in a thread (so the child never writes to a closed pipe).
+fn wait_started(out: ChildStdout) -> PathBuf {
+    let mut reader = BufReader::new(out);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "child ended");
+        // The harness may print `test child_main ... ` before it.
+        if let Some(i) = line.find("started ") {
+            let path = PathBuf::from(line[i + "started ".len()..].trim_end());
+            std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+            return path;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------
+// read --json on our own files, published in this process.
+
+static BIG: Counter = Counter::new(&[("metric", "big")]);
+static LOW: Integer = Integer::new(&[("metric", "low")]);
+static THIRD: Float = Float::new(&[("metric", "third")]);
+static HUGE: Float = Float::new(&[("metric", "huge")]);
+static TEXT: State = State::new(&[("metric", "text")]);
+static IDLE: State = State::new(&[("metric", "idle")]);
+static ESCAPED: Counter = Counter::new(&[("na\"me\\", "l\u{e9}\nv\u{1f600}"), ("metric", "esc")]);
+
+#[test]
+fn read_json_gives_exact_values() {
+    let dir = TempDir::new("read");
+    let mut metrics = Collection::growable();
+    metrics.register(&BIG).unwrap();
+    metrics.register(&LOW).unwrap();
+    metrics.register(&THIRD).unwrap();
+    metrics.register(&HUGE).unwrap();
+    metrics.register(&TEXT).unwrap();
+    metrics.register(&IDLE).unwrap();
+    metrics.register(&ESCAPED).unwrap();
+    let publication = cantal_mmap::Publisher::new()
+        .path(dir.0.join("ours"))
+        .publish(metrics)
+        .unwrap();
+    BIG.incr(u64::MAX);
+    LOW.set(i64::MIN);
+    THIRD.set(0.1 + 0.2);
+    HUGE.set(1e300);
+    TEXT.enter_at("h\u{e9}llo \u{2713}", 1_700_000_000_123);
+    ESCAPED.incr(7);
+
+    let meta_path = format!("{}.meta", publication.path().display());
+    for target in [publication.path().to_str().unwrap(), &meta_path] {
+        let o = cantal(&["read", "--json", target]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = stdout(&o);
+        let mut lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 7, "{out}");
+        // In meta order: 8-byte slots (sorted by name), then states.
+        assert!(lines[..5].iter().all(|l| !l.contains("\"state\"")), "{out}");
+        lines.sort();
+        let mut expected = vec![
+            r#"{"name": {"metric": "big"}, "type": "counter", "value": 18446744073709551615}"#,
+            r#"{"name": {"metric": "low"}, "type": "level signed", "value": -9223372036854775808}"#,
+            r#"{"name": {"metric": "third"}, "type": "level float", "value": 0.30000000000000004}"#,
+            r#"{"name": {"metric": "huge"}, "type": "level float", "value": 1e300}"#,
+            "{\"name\": {\"metric\": \"text\"}, \"type\": \"state\", \"value\": \"h\u{e9}llo \u{2713}\", \"timestamp\": 1700000000123}",
+            r#"{"name": {"metric": "idle"}, "type": "state", "value": null, "timestamp": 0}"#,
+            "{\"name\": {\"metric\": \"esc\", \"na\\\"me\\\\\": \"l\u{e9}\\nv\u{1f600}\"}, \"type\": \"counter\", \"value\": 7}",
+        ];
+        expected.sort();
+        assert_eq!(lines, expected);
+    }
+
+    // The table shows the same, aligned.
+    let o = cantal(&["read", publication.path().to_str().unwrap()]);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert!(out.starts_with("NAME"), "{out}");
+    assert!(out.contains("18446744073709551615"));
+    assert!(out.contains("h\u{e9}llo \u{2713} ("), "{out}");
+    drop(publication);
+}
+
+// ---------------------------------------------------------------------
+// Files of the reference Python client.
+
+fn python_available() -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import cantal"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CANTAL_PYTHON_TESTS").is_none_or(|v| v != "1"),
+            "CANTAL_PYTHON_TESTS=1 but python3 cannot import cantal"
+        );
+        println!("SKIPPED: python3 -c 'import cantal' fails");
+    }
+    ok
+}
+
+const PYTHON: &str = r#"
+import cantal, sys
+c = cantal.Collection()
+n = cantal.Counter(group="py", metric="requests", collection=c)
+i = cantal.Integer(group="py", metric="queue", collection=c)
+f = cantal.Float(group="py", metric="load", collection=c)
+s = cantal.State(group="py", metric="phase", collection=c)
+e = cantal.State(group="py", metric="empty", collection=c)
+u = cantal.Counter(group="py", metric="\u00fcber \"q\"", collection=c)
+c.start(sys.argv[1])
+n.incr(18446744073709551615)
+i.set(-9223372036854775808)
+f.set(0.1)
+s.enter("d\u00e9j\u00e0 vu")
+u.incr(3)
+print("ready", flush=True)
+sys.stdin.read()
+"#;
+
+#[test]
+fn read_json_of_python_files() {
+    if !python_available() {
+        return;
+    }
+    let dir = TempDir::new("py");
+    let base = dir.0.join("py");
+    let mut child = Command::new("python3")
+        .args(["-c", PYTHON, base.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "ready\n");
+    let o = cantal(&["read", "--json", base.to_str().unwrap()]);
+    drop(child.stdin.take());
+    child.wait().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    let phase = lines
+        .iter()
+        .find(|l| l.contains("\"phase\""))
+        .unwrap()
+        .to_string();
+    assert!(
+        phase.starts_with("{\"name\": {\"group\": \"py\", \"metric\": \"phase\"}, \"type\": \"state\", \"value\": \"d\u{e9}j\u{e0} vu\", \"timestamp\": "),
+        "{phase}"
+    );
+    let expected = [
+        r#"{"name": {"group": "py", "metric": "load"}, "type": "level float", "value": 0.1}"#,
+        r#"{"name": {"group": "py", "metric": "queue"}, "type": "level signed", "value": -9223372036854775808}"#,
+        r#"{"name": {"group": "py", "metric": "requests"}, "type": "counter", "value": 18446744073709551615}"#,
+        "{\"name\": {\"group\": \"py\", \"metric\": \"\u{fc}ber \\\"q\\\"\"}, \"type\": \"counter\", \"value\": 3}",
+        r#"{"name": {"group": "py", "metric": "empty"}, "type": "state", "value": null, "timestamp": 0}"#,
+    ];
+    assert_eq!(lines.len(), 6, "{out}");
+    for e in expected {
+        assert!(lines.contains(&e), "missing {e}\nin\n{out}");
+    }
+}
+
+// ---------------------------------------------------------------------
+// Errors.
+
+#[test]
+fn missing_files() {
+    let dir = TempDir::new("missing");
+    let base = dir.0.join("nothing");
+    let o = cantal(&["read", base.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(&format!("cantal: {}.meta: ", base.display())),
+        "{err}"
+    );
+}
+
+#[test]
+fn malformed_meta_names_the_line() {
+    let dir = TempDir::new("malformed");
+    let base = dir.0.join("bad");
+    std::fs::write(
+        dir.0.join("bad.meta"),
+        "counter 8: {\"a\": \"1\"}\ncounter 8: {\"a\": \"\\q\"}",
+    )
+    .unwrap();
+    std::fs::write(dir.0.join("bad.values"), [0u8; 16]).unwrap();
+    let o = cantal(&["read", "--json", base.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(&format!(
+            "cantal: {}.meta: meta line 2, column ",
+            base.display()
+        )),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty());
+
+    // Duplicate names.
+    std::fs::write(
+        dir.0.join("bad.meta"),
+        "counter 8: {\"a\": \"1\"}\ncounter 8: {\"a\":\"1\"}",
+    )
+    .unwrap();
+    let o = cantal(&["read", base.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("meta lines 1 and 2 have the same metric name"),
+        "{}",
+        stderr(&o)
+    );
+
+    // Values shorter than the meta says (half-written).
+    std::fs::write(
+        dir.0.join("bad.meta"),
+        "counter 8: {\"a\": \"1\"}\ncounter 8: {\"a\": \"2\"}",
+    )
+    .unwrap();
+    std::fs::write(dir.0.join("bad.values"), [0u8; 12]).unwrap();
+    let o = cantal(&["read", base.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with(&format!(
+            "cantal: {}.values: values too short for meta line 2",
+            base.display()
+        )),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn pid_without_cantal_path() {
+    let mut child = Command::new("sleep")
+        .arg("30")
+        .env_remove("CANTAL_PATH")
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let o = cantal(&["read", &pid]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(&format!(
+            "cantal: process {pid} has no CANTAL_PATH in /proc/{pid}/environ"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &["read"][..],
+        &["frobnicate"],
+        &["watch", "--interval", "0", "x"],
+        &["export"],
+    ] {
+        let o = cantal(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+    }
+    for cmd in ["read", "watch", "scan", "export"] {
+        let o = cantal(&[cmd, "--help"]);
+        assert!(o.status.success());
+        assert!(stdout(&o).contains("Example"), "{cmd}");
+    }
+}
+
+// ---------------------------------------------------------------------
+// read by pid, scan, watch.
+
+#[test]
+fn read_by_pid_and_scan() {
+    let dir = TempDir::new("scan");
+    let (mut child, base) = spawn_publisher(&[("CANTAL_PATH", &dir.0.join("live"))], false);
+    let pid = child.id();
+    assert_eq!(base, dir.0.join("live"));
+
+    let o = cantal(&["read", "--json", &pid.to_string()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains(
+        r#"{"name": {"group": "cli_test", "metric": "fixed"}, "type": "counter", "value": 12345}"#
+    ));
+
+    let o = cantal(&["scan", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let expected = format!(
+        "{{\"pid\": {pid}, \"appname\": \"cli-test\", \"path\": \"{}\", \"metrics\": 3, \"status\": \"alive\"}}",
+        base.display()
+    );
+    assert!(
+        stdout(&o).lines().any(|l| l == expected),
+        "{expected}\nnot in\n{}",
+        stdout(&o)
+    );
+    let o = cantal(&["scan"]);
+    assert!(
+        stdout(&o)
+            .lines()
+            .any(|l| l.starts_with(&format!("{pid} ")) && l.ends_with("alive")),
+        "{}",
+        stdout(&o)
+    );
+    drop(child.stdin.take());
+    child.wait().unwrap();
+
+    // A publisher at the default path, killed: its files stay, stale.
+    let (mut child, base) = spawn_publisher(&[("XDG_RUNTIME_DIR", &dir.0)], true);
+    let pid = child.id();
+    assert_eq!(base, dir.0.join(format!("cantal.{pid}")));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let o = Command::new(BIN)
+        .args(["scan", "--json"])
+        .env("XDG_RUNTIME_DIR", &dir.0)
+        .output()
+        .unwrap();
+    let expected = format!(
+        "{{\"pid\": {pid}, \"appname\": null, \"path\": \"{}\", \"metrics\": 3, \"status\": \"stale\"}}",
+        base.display()
+    );
+    assert!(
+        stdout(&o).lines().any(|l| l == expected),
+        "{expected}\nnot in\n{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn watch_shows_rates_and_stops_when_the_publisher_goes() {
+    let dir = TempDir::new("watch");
+    let (mut child, base) = spawn_publisher(&[("CANTAL_PATH", &dir.0.join("w"))], false);
+    let o = cantal(&[
+        "watch",
+        "--interval",
+        "0.3",
+        "--count",
+        "3",
+        base.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let frames: Vec<&str> = out.split("\n\n").collect();
+    assert_eq!(frames.len(), 3, "{out}");
+    assert!(!out.contains('\x1b'));
+    // Ticks grow by about 100 a second; the fixed counter does not.
+    let last = frames[2];
+    let ticks = last.lines().find(|l| l.contains("\"ticks\"")).unwrap();
+    let rate: f64 = ticks
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .trim_end_matches("/s")
+        .parse()
+        .unwrap();
+    assert!((20.0..200.0).contains(&rate), "{ticks}");
+    let fixed = last.lines().find(|l| l.contains("\"fixed\"")).unwrap();
+    assert!(fixed.ends_with("0.0/s"), "{fixed}");
+    assert!(last.contains("serving ("), "{last}");
+
+    // Watch until the publisher exits.
+    let watcher = Command::new(BIN)
+        .args(["watch", "--interval", "0.1", base.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    drop(child.stdin.take());
+    child.wait().unwrap();
+    let started = Instant::now();
+    let o = watcher.wait_with_output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert!(
+        out.trim_end()
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("publisher gone"),
+        "{out}"
+    );
+}
+
+// ---------------------------------------------------------------------
+// export.
+
+/// `cantal export` on a free loopback port; killed when dropped.
+struct Exporter {
+    child: Child,
+    addr: String,
+}
+
+impl Exporter {
+    fn start(args: &[&str]) -> Exporter {
+        let mut child = Command::new(BIN)
+            .args(["export", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim_end()
+            .strip_prefix("cantal export: listening on http://")
+            .and_then(|s| s.strip_suffix("/metrics"))
+            .unwrap_or_else(|| panic!("{line}"))
+            .to_string();
+        Exporter { child, addr }
+    }
+}
+
+impl Drop for Exporter {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A minimal HTTP/1.0 GET: (status line, headers, body).
+fn get(addr: &str, path: &str, accept: Option<&str>) -> (String, String, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let accept = accept.map_or(String::new(), |a| format!("Accept: {a}\r\n"));
+    write!(
+        s,
+        "GET {path} HTTP/1.0\r\nHost: {addr}\r\n{accept}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    let (status, headers) = head.split_once("\r\n").unwrap_or((head, ""));
+    (status.to_string(), headers.to_string(), body.to_string())
+}
+
+fn wanted(var: &str) -> bool {
+    std::env::var_os(var).is_some_and(|v| v == "1")
+}
+
+fn have(program: &str, var: &str) -> bool {
+    let ok = Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(!wanted(var), "{var}=1 but {program} is missing");
+        println!("SKIPPED: {program}");
+    }
+    ok
+}
+
+#[test]
+fn export_serves_prometheus_and_openmetrics() {
+    let dir = TempDir::new("export");
+    let (mut child, base) = spawn_publisher(&[("CANTAL_PATH", &dir.0.join("exp"))], false);
+    let pid = child.id();
+    let exporter = Exporter::start(&[]);
+    let (status, headers, body) = get(&exporter.addr, "/metrics", None);
+    assert!(status.contains(" 200 "), "{status}");
+    assert!(
+        headers
+            .to_ascii_lowercase()
+            .contains("content-type: text/plain; version=0.0.4"),
+        "{headers}"
+    );
+    let fixed = format!(
+        "cantal_fixed_total{{appname=\"cli-test\",group=\"cli_test\",metric=\"fixed\",pid=\"{pid}\"}} 12345"
+    );
+    assert!(body.lines().any(|l| l == fixed), "{fixed}\nnot in\n{body}");
+    assert!(body.contains("# TYPE cantal_fixed_total counter\n"));
+    assert!(body.contains(&format!(
+        "cantal_up{{appname=\"cli-test\",path=\"{}\",pid=\"{pid}\"}} 1",
+        base.display()
+    )));
+    assert!(body.contains("state_text=\"serving\""));
+    // One TYPE line per family.
+    let mut types: Vec<&str> = body.lines().filter(|l| l.starts_with("# TYPE ")).collect();
+    let n = types.len();
+    types.sort();
+    types.dedup();
+    assert_eq!(types.len(), n);
+
+    let (_, headers, om) = get(
+        &exporter.addr,
+        "/metrics",
+        Some("application/openmetrics-text; version=1.0.0"),
+    );
+    assert!(
+        headers.contains("application/openmetrics-text"),
+        "{headers}"
+    );
+    assert!(om.ends_with("# EOF\n"));
+    assert!(om.contains("# TYPE cantal_fixed counter\n"));
+    assert!(om.contains("\ncantal_fixed_total{"));
+
+    let (status, _, _) = get(&exporter.addr, "/nothing", None);
+    assert!(status.contains(" 404 "), "{status}");
+
+    if have("promtool", "CANTAL_PROMETHEUS_TESTS") {
+        // promtool checks the Prometheus text format only (OpenMetrics is
+        // checked by the real Prometheus test: it asks for OpenMetrics).
+        {
+            let text = &body;
+            let mut p = Command::new("promtool")
+                .args(["check", "metrics"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            p.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+            let o = p.wait_with_output().unwrap();
+            assert!(
+                o.status.success(),
+                "promtool: {}{}\n{text}",
+                stdout(&o),
+                stderr(&o)
+            );
+        }
+    }
+
+    // --no-states and a broken publisher next to a good one.
+    drop(exporter);
+    std::fs::write(dir.0.join("broken.meta"), "counter 8 {}").unwrap();
+    std::fs::write(dir.0.join("broken.values"), [0u8; 8]).unwrap();
+    let broken = Command::new("sleep")
+        .arg("30")
+        .env("CANTAL_PATH", dir.0.join("broken"))
+        .spawn()
+        .unwrap();
+    let broken = KillOnDrop(broken);
+    let exporter = Exporter::start(&["--no-states"]);
+    let (_, _, body) = get(&exporter.addr, "/metrics", None);
+    assert!(body.lines().any(|l| l == fixed), "{body}");
+    assert!(!body.contains("state_text"));
+    assert!(
+        body.contains(&format!(
+            "cantal_up{{path=\"{}\",pid=\"{}\"}} 0",
+            dir.0.join("broken").display(),
+            broken.0.id()
+        )),
+        "{body}"
+    );
+    drop(exporter);
+    drop(broken);
+    drop(child.stdin.take());
+    child.wait().unwrap();
+}
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A real Prometheus server scrapes the exporter; its query API returns
+/// our counter.
+#[test]
+fn real_prometheus_scrapes_the_exporter() {
+    if !have("prometheus", "CANTAL_PROMETHEUS_TESTS") {
+        return;
+    }
+    let dir = TempDir::new("prometheus");
+    let (mut child, _) = spawn_publisher(&[("CANTAL_PATH", &dir.0.join("scraped"))], false);
+    let pid = child.id();
+    let exporter = Exporter::start(&[]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = dir.0.join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: cantal\n    static_configs:\n      - targets: ['{}']\n",
+            exporter.addr
+        ),
+    )
+    .unwrap();
+    let server = Command::new("prometheus")
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.0.join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = KillOnDrop(server);
+    let addr = format!("127.0.0.1:{port}");
+    let query = format!("/api/v1/query?query=cantal_fixed_total%7Bpid%3D%22{pid}%22%7D");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut last = String::new();
+    let found = loop {
+        if Instant::now() > deadline {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        if TcpStream::connect(&addr).is_err() {
+            continue;
+        }
+        let (_, _, body) = get(&addr, &query, None);
+        if body.contains("\"12345\"") {
+            break true;
+        }
+        last = body;
+    };
+    drop(child.stdin.take());
+    child.wait().unwrap();
+    assert!(
+        found,
+        "Prometheus never returned the counter; last answer: {last}"
+    );
+}
