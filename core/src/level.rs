@@ -57,7 +57,8 @@ impl Integer {
     /// Sets the value.
     #[inline(always)]
     pub fn set(&self, value: i64) {
-        self.cell.with(move |a| a.store(value as u64, Ordering::Relaxed))
+        self.cell
+            .with(move |a| a.store(value as u64, Ordering::Relaxed))
     }
 
     /// Adds `delta` (wrapping on overflow).

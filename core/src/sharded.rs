@@ -35,7 +35,9 @@ static SHARD_INDEX: [&str; MAX_SHARDS] = [
 ///
 /// A thread picks its shard from the address of its stack, so the same
 /// thread keeps using the same shard (no thread-locals: this works in
-/// `no_std` and interrupt handlers too).
+/// `no_std` and interrupt handlers too). Threads that run at the same time
+/// have different stacks and spread over the shards; threads that run one
+/// after another may reuse one stack, and one shard, which is harmless.
 ///
 /// # Examples
 ///
@@ -109,10 +111,14 @@ impl<const N: usize> ShardedCounter<N> {
     #[inline(always)]
     pub fn incr(&self, n: u64) {
         let marker = 0u8;
-        // Fibonacci hashing of the stack page: threads' stacks are far
-        // apart, and the same thread lands on the same shard.
+        // Hash of the stack page: threads' stacks are far apart, and the
+        // same thread lands on the same shard.
         let page = (core::ptr::from_ref(&marker).addr() >> 12) as u64;
-        let index = (page.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize & (N - 1);
+        // Stacks lie at regular strides; fold the higher bits in before the
+        // Fibonacci multiply, or some strides land on one shard.
+        let hash = (page ^ (page >> 7) ^ (page >> 13)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        // The top bits of the product are the well-mixed ones.
+        let index = (hash >> (64 - N.trailing_zeros().max(1))) as usize & (N - 1);
         match self.shards.get(index) {
             Some(shard) => shard.cell.add(n),
             None => self.shards[0].cell.add(n),

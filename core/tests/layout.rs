@@ -277,9 +277,13 @@ fn sharded_counter_shards_get_cache_lines_of_their_own() {
          counter 8: {\"name\": \"hits\", \"shard\": \"3\"}\npad 56\n\
          state 64: {\"name\": \"s\"}"
     );
+    // All eight threads alive at once: each on a stack of its own (the C
+    // library reuses the stack of a thread that has ended).
+    let barrier = std::sync::Barrier::new(8);
     std::thread::scope(|scope| {
         for _ in 0..8 {
             scope.spawn(|| {
+                barrier.wait();
                 for _ in 0..1000 {
                     hits.incr(1);
                 }
