@@ -55,10 +55,12 @@
 //!    same moment cannot replace each other's file: the loser goes back to
 //!    step 2 and finds the winner's lock. The temporary name is unlinked.
 //! 4. Move the metrics into the mapping (`Collection::start`).
-//! 5. Write the meta text to a new `P.<pid>.<n>.tmp` and `rename(2)` it to
-//!    `P.meta` (which replaces whatever is there, a symlink included,
-//!    without following it). We own `P` now, so a reference client's
-//!    leftover `P.tmp` is deleted too.
+//! 5. `rename(2)` the meta text to `P.meta` (which replaces whatever is
+//!    there, a symlink included, without following it). The text was
+//!    written to its own `P.<pid>.<n>.tmp` before step 3, so that a file
+//!    system too full for it fails before any metric depends on a mapping.
+//!    We own `P` now, so a reference client's leftover `P.tmp` is deleted
+//!    too.
 //!
 //! Temporary names carry our pid and a counter, so they never collide with
 //! another live process's. The reference's shared `P.tmp` would only be

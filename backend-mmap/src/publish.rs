@@ -144,21 +144,33 @@ impl Publisher {
         }
         let files = Files::new(&base, &dir);
 
-        let (values, values_id, region) = files.create_values(layout.size(), mode)?;
+        // The meta text goes to its temporary file first: a file system too
+        // full for it fails here, before any metric depends on a mapping.
+        let meta_text = collection.meta().map_err(|source| Error::Start {
+            path: base.clone(),
+            source,
+        })?;
+        let (meta_tmp, meta, meta_id) = files.write_meta_tmp(&meta_text, mode)?;
+        let (values, values_id, region) = match files.create_values(layout.size(), mode) {
+            Ok(created) => created,
+            Err(e) => {
+                let _ = fs::remove_file(&meta_tmp);
+                return Err(e);
+            }
+        };
         let active = match collection.start(region) {
             Ok(active) => active,
             Err(source) => {
+                let _ = fs::remove_file(&meta_tmp);
                 files.remove_if_same(&files.values, &values_id);
                 return Err(Error::Start { path: base, source });
             }
         };
-        let (meta, meta_id) = match files.write_meta(&active, mode) {
-            Ok(meta) => meta,
-            Err(e) => {
-                files.remove_if_same(&files.values, &values_id);
-                return Err(e);
-            }
-        };
+        if let Err(e) = files.install_meta(&meta_tmp) {
+            let _ = fs::remove_file(&meta_tmp);
+            files.remove_if_same(&files.values, &values_id);
+            return Err(e);
+        }
         Ok(Publication {
             active,
             files,
@@ -404,31 +416,37 @@ impl Files {
         Ok(())
     }
 
-    /// Step 5: the meta file.
-    fn write_meta<'a, S: Storage<'a>>(
+    /// Step 5, first half: the meta text, in a temporary file.
+    fn write_meta_tmp(
         &self,
-        active: &ActiveCollection<'a, S, MappedRegion>,
+        meta: &impl std::fmt::Display,
         mode: u32,
-    ) -> Result<(File, Identity), Error> {
+    ) -> Result<(PathBuf, File, Identity), Error> {
         let (tmp, mut file) = self.create_tmp(mode)?;
         let result = (|| {
             // Buffered: the meta text is written in many small pieces.
             let mut out = io::BufWriter::with_capacity(1 << 16, &mut file);
-            write!(out, "{}", active.meta())
+            write!(out, "{meta}")
                 .and_then(|()| out.flush())
                 .map_err(|e| Error::io(&tmp, e))?;
             drop(out);
-            let id = Identity::of(&file.metadata().map_err(|e| Error::io(&tmp, e))?);
-            fs::rename(&tmp, &self.meta).map_err(|e| self.create_error(&self.meta, e))?;
-            Ok(id)
+            Ok(Identity::of(
+                &file.metadata().map_err(|e| Error::io(&tmp, e))?,
+            ))
         })();
         match result {
-            Ok(id) => Ok((file, id)),
+            Ok(id) => Ok((tmp, file, id)),
             Err(e) => {
                 let _ = fs::remove_file(&tmp);
                 Err(e)
             }
         }
+    }
+
+    /// Step 5, second half: the meta file moves into place, after the
+    /// values file (the protocol's order).
+    fn install_meta(&self, tmp: &Path) -> Result<(), Error> {
+        fs::rename(tmp, &self.meta).map_err(|e| self.create_error(&self.meta, e))
     }
 
     /// Whether `path` is (still) the file `id`, not following symlinks.

@@ -657,3 +657,41 @@ fn read_metrics_decodes_owned_values_and_names_bad_lines() {
     let err = read::read_metrics(&broken).unwrap_err();
     assert!(err.to_string().contains("line 3"), "{err}");
 }
+
+/// A file system with room for the values but not for the meta text fails
+/// before any metric moves into a mapping: nothing stays mapped, the
+/// metrics keep working in memory, and the file system is left empty.
+#[test]
+fn full_file_system_for_the_meta_fails_before_mapping() {
+    let dir = TempDir::new("fullmeta");
+    let sub = dir.path("small");
+    let Some(mount) = Mount::tmpfs(&sub, "size=16k,mode=0700") else {
+        return eprintln!("skipped: cannot mount a small tmpfs (needs root)");
+    };
+    // 200 counters: 1,600 bytes of values, about 20 KiB of meta.
+    let metrics: &'static [Counter] = (0..200)
+        .map(|i| {
+            let value: &'static str = format!("{i:0>90}").leak();
+            let pairs: &'static [(&str, &str)] = vec![("metric", value)].leak();
+            Counter::new(pairs)
+        })
+        .collect::<Vec<_>>()
+        .leak();
+    let mut c = Collection::growable();
+    c.register(metrics).unwrap();
+    let err = Publisher::new()
+        .path(sub.join("app"))
+        .publish(c)
+        .unwrap_err();
+    assert!(matches!(&err, Error::NoSpace { .. }), "{err:?}");
+    assert!(!cantal_core::Metric::is_published(&metrics[0]));
+    metrics[0].incr(1);
+    assert_eq!(metrics[0].get(), 1);
+    let maps = fs::read_to_string("/proc/self/maps").unwrap();
+    assert!(
+        !maps.contains(sub.to_str().unwrap()),
+        "a mapping of the failed publication stays:\n{maps}"
+    );
+    assert_eq!(fs::read_dir(&sub).unwrap().count(), 0, "files left behind");
+    drop(mount);
+}
