@@ -80,6 +80,17 @@ pub enum Error {
         /// The file.
         path: PathBuf,
     },
+    /// A file to be read belongs to another user than the one required
+    /// (`read::Options::owner`): a publisher pointing a privileged reader
+    /// at someone else's file.
+    ForeignOwner {
+        /// The file.
+        path: PathBuf,
+        /// The uid owning it.
+        owner: u32,
+        /// The uid required.
+        expected: u32,
+    },
     /// A file to be read is larger than a sane publication.
     TooLarge {
         /// The file.
@@ -133,6 +144,7 @@ impl Error {
             | Error::Map { path, .. }
             | Error::Start { path, .. }
             | Error::NotRegularFile { path }
+            | Error::ForeignOwner { path, .. }
             | Error::TooLarge { path, .. }
             | Error::Unstable { path, .. }
             | Error::Decode { path, .. }
@@ -211,6 +223,15 @@ impl fmt::Display for Error {
             Error::NotRegularFile { path } => {
                 write!(f, "{} is not a regular file", path.display())
             }
+            Error::ForeignOwner {
+                path,
+                owner,
+                expected,
+            } => write!(
+                f,
+                "{} belongs to uid {owner}, not to the publisher's uid {expected}",
+                path.display()
+            ),
             Error::TooLarge { path, size, limit } => write!(
                 f,
                 "{} has {size} bytes, more than the limit of {limit}",

@@ -145,8 +145,43 @@ pub(crate) fn lock_holder(identity: &Identity) -> Option<u32> {
     })
 }
 
+/// The real uid in the text of a `/proc/<pid>/status` file: the first
+/// number of its `Uid:` line (real, effective, saved, file system).
+pub(crate) fn real_uid_of(status: &str) -> io::Result<u32> {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Uid:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|uid| uid.parse().ok())
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no Uid: line in the status"))
+}
+
 /// The effective user id, for the `/tmp/cantal.<uid>.<pid>` fallback.
 pub(crate) fn uid() -> u32 {
     // SAFETY: `geteuid(2)` has no preconditions and cannot fail.
     unsafe { libc::geteuid() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_uid_is_the_first_number_of_the_uid_line() {
+        let status = "Name:\tcat\nUmask:\t0022\nState:\tR (running)\n\
+                      Uid:\t1000\t0\t0\t0\nGid:\t100\t100\t100\t100\n";
+        assert_eq!(real_uid_of(status).unwrap(), 1000);
+        for bad in ["", "Name: x\n", "Uid:\n", "Uid:\tabc\t0\n", "Uid:\t-1\t0\n"] {
+            let err = real_uid_of(bad).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn real_uid_of_this_process() {
+        let status = fs::read_to_string("/proc/self/status").unwrap();
+        // SAFETY: `getuid(2)` has no preconditions and cannot fail.
+        let uid = unsafe { libc::getuid() };
+        assert_eq!(real_uid_of(&status).unwrap(), uid);
+    }
 }

@@ -4,7 +4,13 @@
 //!
 //! Another process's file is never mapped: a publisher that truncates or
 //! replaces its file would make a mapped reader crash with `SIGBUS`. The
-//! bytes are returned as they are; decode them with `cantal_core::decode`.
+//! bytes are returned as they are, except that every `state` slot is
+//! re-read until its timestamp is the same before and after its text (see
+//! [`read`]); decode them with `cantal_core::decode`.
+//!
+//! A privileged reader (an exporter running as root that reads paths
+//! chosen by other users' processes) should use [`read_with`] and
+//! [`Options::owner`], with the uid from [`owner_of_pid`].
 //!
 //! # Examples
 //!
@@ -22,10 +28,12 @@
 use crate::error::Error;
 use crate::os::{self, Identity};
 use crate::path::with_suffix;
-use cantal_core::decode::{self, Value};
+use cantal_core::decode::{self, Kind, Value};
 use std::fs::{self, File};
 use std::io::{self, Read};
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{Ordering, fence};
 
 /// The largest meta file read: 64 MiB (a million metrics).
 pub const META_LIMIT: u64 = 64 << 20;
@@ -33,6 +41,74 @@ pub const META_LIMIT: u64 = 64 << 20;
 pub const VALUES_LIMIT: u64 = 256 << 20;
 /// How many times a publication that changes under the reader is re-read.
 pub const ATTEMPTS: usize = 5;
+/// How many times one `state` slot is re-read when its writer keeps
+/// changing it while it is read; after that it reads as "no state".
+pub const STATE_ATTEMPTS: usize = 16;
+
+/// What [`read_with`] accepts.
+///
+/// `Options::default()` is what [`read`] uses: any owner, the sizes
+/// [`META_LIMIT`] and [`VALUES_LIMIT`].
+///
+/// # Examples
+///
+/// ```no_run
+/// use cantal_mmap::read::{Options, owner_of_pid, read_with};
+///
+/// // An exporter running as root reads the files of process 1234 only
+/// // when they belong to the user running that process.
+/// let options = Options::new().owner(Some(owner_of_pid(1234)?));
+/// let snapshot = read_with("/run/user/1000/myapp", &options)?;
+/// # drop(snapshot);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Options {
+    /// When set, both files must be owned by this uid, else
+    /// [`Error::ForeignOwner`]. Checked on the opened file (`fstat`), so a
+    /// file swapped after the check is never read.
+    pub owner: Option<u32>,
+    /// The largest meta file read, else [`Error::TooLarge`].
+    pub max_meta: u64,
+    /// The largest values file read, else [`Error::TooLarge`].
+    pub max_values: u64,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            owner: None,
+            max_meta: META_LIMIT,
+            max_values: VALUES_LIMIT,
+        }
+    }
+}
+
+impl Options {
+    /// The defaults: any owner, [`META_LIMIT`], [`VALUES_LIMIT`].
+    pub fn new() -> Options {
+        Options::default()
+    }
+
+    /// Requires both files to be owned by `uid` (or by anyone: `None`).
+    pub fn owner(mut self, uid: Option<u32>) -> Options {
+        self.owner = uid;
+        self
+    }
+
+    /// The largest meta file read.
+    pub fn max_meta(mut self, bytes: u64) -> Options {
+        self.max_meta = bytes;
+        self
+    }
+
+    /// The largest values file read.
+    pub fn max_values(mut self, bytes: u64) -> Options {
+        self.max_values = bytes;
+        self
+    }
+}
 
 /// The files of one publication, read at (nearly) one moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +116,8 @@ pub const ATTEMPTS: usize = 5;
 pub struct Snapshot {
     /// `P.meta`, as read.
     pub meta: Vec<u8>,
-    /// `P.values`, as read.
+    /// `P.values`, as read, with every `state` slot re-read until whole
+    /// (see [`read`]).
     pub values: Vec<u8>,
     /// Whether a process holds the values file's lock (publishes it now).
     /// `false` means the files are stale, left by a process that is gone,
@@ -152,7 +229,19 @@ pub enum OwnedValue {
 ///
 /// Those of [`read`] and [`Snapshot::metrics`].
 pub fn read_metrics(base: impl AsRef<Path>) -> Result<(Vec<Metric>, bool), Error> {
-    let snapshot = read(base)?;
+    read_metrics_with(base, &Options::default())
+}
+
+/// [`read_metrics`] with [`Options`] (see [`read_with`]).
+///
+/// # Errors
+///
+/// Those of [`read_with`] and [`Snapshot::metrics`].
+pub fn read_metrics_with(
+    base: impl AsRef<Path>,
+    options: &Options,
+) -> Result<(Vec<Metric>, bool), Error> {
+    let snapshot = read_with(base, options)?;
     Ok((snapshot.metrics()?, snapshot.alive))
 }
 
@@ -164,6 +253,23 @@ pub fn read_metrics(base: impl AsRef<Path>) -> Result<(Vec<Metric>, bool), Error
 /// when it changed (the publisher restarted meanwhile), everything is read
 /// again, up to [`ATTEMPTS`] times.
 ///
+/// # State slots are never torn
+///
+/// The publisher writes a `state` slot like a seqlock: timestamp 0, the
+/// text, then a new timestamp (always different from the previous one),
+/// with release ordering. A bulk copy taken while it writes could hold
+/// half of each of two texts. So after the copy, every `state` slot the
+/// meta describes is read again with `pread(2)`: timestamp, text,
+/// timestamp. When the two timestamps agree, that text was whole, and it
+/// is patched into [`Snapshot::values`]; else it is read again, up to
+/// [`STATE_ATTEMPTS`] times. A slot that never settles reads as "no
+/// state". A slot with no state (timestamp 0) has its text bytes
+/// zeroed in the snapshot: they may be half rewritten, and carry no value.
+///
+/// `counter` and `level` slots are single 8-byte words, copied by the
+/// bulk read only; see the comment in `stabilise_states` on why an aligned
+/// word is not torn.
+///
 /// Testing liveness takes the values file's lock for an instant when it is
 /// free, and releases it at once.
 ///
@@ -172,23 +278,37 @@ pub fn read_metrics(base: impl AsRef<Path>) -> Result<(Vec<Metric>, bool), Error
 /// A missing file ([`Error::Io`] with `NotFound`), a symlink or other
 /// non-regular file ([`Error::NotRegularFile`]), a file larger than
 /// [`META_LIMIT`] or [`VALUES_LIMIT`], a publication that keeps changing
-/// ([`Error::Unstable`]).
+/// ([`Error::Unstable`]), a values file that shrinks while its states are
+/// re-read ([`Error::Io`] with `UnexpectedEof`).
 pub fn read(base: impl AsRef<Path>) -> Result<Snapshot, Error> {
+    read_with(base, &Options::default())
+}
+
+/// [`read`], with the checks of `options`: for a reader that does not
+/// trust the publisher, see [`Options::owner`].
+///
+/// # Errors
+///
+/// Those of [`read`]; [`Error::ForeignOwner`] when [`Options::owner`] is
+/// set and a file belongs to someone else; [`Error::TooLarge`] for the
+/// limits of `options`.
+pub fn read_with(base: impl AsRef<Path>, options: &Options) -> Result<Snapshot, Error> {
     let base = base.as_ref();
     let meta_path = with_suffix(base, ".meta");
     let values_path = with_suffix(base, ".values");
     for _ in 0..ATTEMPTS {
         // Kept open until the check below, so that its inode number cannot
         // be given to a new meta file meanwhile.
-        let meta_file = open(&meta_path)?;
-        let (meta, before) = read_file(&meta_file, &meta_path, META_LIMIT)?;
-        let file = match open(&values_path) {
+        let meta_file = open(&meta_path, options.owner)?;
+        let (meta, before) = read_file(&meta_file, &meta_path, options.max_meta)?;
+        let file = match open(&values_path, options.owner) {
             Ok(file) => file,
             // Replaced between the two reads: try again.
             Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => continue,
             Err(e) => return Err(e),
         };
-        let (values, _) = read_file(&file, &values_path, VALUES_LIMIT)?;
+        let (mut values, _) = read_file(&file, &values_path, options.max_values)?;
+        stabilise_states(&file, &meta, &mut values).map_err(|e| Error::io(&values_path, e))?;
         let alive = is_locked(&file).map_err(|e| Error::io(&values_path, e))?;
         let after = fs::symlink_metadata(&meta_path).map(|m| Identity::of(&m));
         drop(meta_file);
@@ -215,12 +335,112 @@ pub fn read(base: impl AsRef<Path>) -> Result<Snapshot, Error> {
 /// As for [`read`], for the values file only.
 pub fn is_alive(base: impl AsRef<Path>) -> Result<bool, Error> {
     let path = with_suffix(base.as_ref(), ".values");
-    let file = open(&path)?;
+    let file = open(&path, None)?;
     is_locked(&file).map_err(|e| Error::io(&path, e))
 }
 
-/// Opens a regular file without following symlinks.
-fn open(path: &Path) -> Result<File, Error> {
+/// The real user id of process `pid`, from the `Uid:` line of
+/// `/proc/<pid>/status`: the user whose files [`Options::owner`] should
+/// accept when reading what that process publishes.
+///
+/// A pid can be reused once its process exits; the files of a process that
+/// is gone are then checked against the new process's user, which at worst
+/// refuses them.
+///
+/// # Errors
+///
+/// The process does not exist (`NotFound`), or its status has no readable
+/// `Uid:` line (`InvalidData`).
+pub fn owner_of_pid(pid: u32) -> io::Result<u32> {
+    os::real_uid_of(&fs::read_to_string(format!("/proc/{pid}/status"))?)
+}
+
+/// Re-reads every `state` slot that `meta` describes and `values` holds,
+/// from `file` with `pread(2)`, until its timestamp is the same before and
+/// after its text, and patches the whole value into `values`. A slot with
+/// no state (timestamp 0), or one that never settles, gets timestamp 0
+/// and zeroed text. A meta file that does not parse is left alone (the
+/// decoder reports it); slots past the end of `values` too (the decoder
+/// reports them as short).
+///
+/// `counter` and `level` slots are left as the bulk `read(2)` copied them.
+/// Each is one 8-byte word that the publisher updates with one atomic
+/// instruction; our layout and the reference client's put every such word
+/// at a multiple of 8, so it lies within one cache line. The kernel's copy
+/// (`copy_to_user`: `rep movsb` or unrolled 8-byte moves on x86-64, 8- and
+/// 16-byte `ldp` loads on arm64) reads a cache line's bytes with loads at
+/// least 8 bytes wide and aligned with the source when the source is; no
+/// Linux copy routine we know of splits an aligned word. Architecture
+/// manuals do not promise that for string copies, so this is a property of
+/// the implementations, checked by `tests/stress_process.rs` (counters
+/// never go backwards). A misaligned word (a hand-written meta file) may
+/// tear.
+fn stabilise_states(file: &File, meta: &[u8], values: &mut [u8]) -> io::Result<()> {
+    let len = values.len() as u64;
+    for entry in decode::parse_meta(meta) {
+        let Ok(entry) = entry else { break };
+        if entry.kind() != Kind::State || entry.end() > len {
+            continue;
+        }
+        // Both fit in `values`, whose length is a usize.
+        let (start, end) = (entry.offset() as usize, entry.end() as usize);
+        let Some(slot) = values.get_mut(start..end) else {
+            continue;
+        };
+        stabilise_state(file, entry.offset(), slot)?;
+    }
+    Ok(())
+}
+
+/// How many times a state's timestamp is read as 0 before the state counts
+/// as "no state".
+const ZERO_READS: usize = 3;
+
+/// Re-reads the state slot at `offset` of `file` into `slot` (its bytes in
+/// the snapshot, at least 16 bytes long) until it is whole.
+fn stabilise_state(file: &File, offset: u64, slot: &mut [u8]) -> io::Result<()> {
+    let (stamp, text) = slot.split_at_mut(8);
+    let mut t1 = [0u8; 8];
+    let mut t2 = [0u8; 8];
+    let mut zeros = 0;
+    for attempt in 0..STATE_ATTEMPTS {
+        if attempt > 2 {
+            std::thread::yield_now();
+        }
+        // Three separate copies, in this order, each ordered after the
+        // previous by a full fence. The fences order the CPU's own loads,
+        // including those the kernel makes for us in this thread; this
+        // pairs with the publisher's release stores (text before the new
+        // timestamp, timestamp 0 before the text). On x86-64 loads are
+        // never reordered with loads anyway.
+        file.read_exact_at(&mut t1, offset)?;
+        if t1 == [0; 8] {
+            // No state, or a writer between its two timestamps: look again
+            // a couple of times before taking "no state".
+            zeros += 1;
+            if zeros == ZERO_READS {
+                break;
+            }
+            continue;
+        }
+        fence(Ordering::SeqCst);
+        file.read_exact_at(text, offset + 8)?;
+        fence(Ordering::SeqCst);
+        file.read_exact_at(&mut t2, offset)?;
+        if t1 == t2 {
+            stamp.copy_from_slice(&t1);
+            return Ok(());
+        }
+    }
+    // No state, or a writer that never let us see a whole value.
+    stamp.fill(0);
+    text.fill(0);
+    Ok(())
+}
+
+/// Opens a regular file without following symlinks; with `owner`, refuses
+/// a file owned by anyone else.
+fn open(path: &Path, owner: Option<u32>) -> Result<File, Error> {
     let file = os::open_nofollow(path).map_err(|e| {
         if os::is_symlink_error(&e) {
             Error::NotRegularFile {
@@ -234,6 +454,17 @@ fn open(path: &Path) -> Result<File, Error> {
     if !meta.is_file() {
         return Err(Error::NotRegularFile {
             path: path.to_path_buf(),
+        });
+    }
+    // `meta` comes from `fstat` on the open file, not from the path: the
+    // file checked is the file read.
+    if let Some(expected) = owner
+        && meta.uid() != expected
+    {
+        return Err(Error::ForeignOwner {
+            path: path.to_path_buf(),
+            owner: meta.uid(),
+            expected,
         });
     }
     Ok(file)
@@ -271,5 +502,67 @@ fn is_locked(file: &File) -> io::Result<bool> {
         }
         Err(fs::TryLockError::WouldBlock) => Ok(true),
         Err(fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file holding `values`, in a fresh private directory.
+    fn file_with(name: &str, values: &[u8]) -> (File, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("cantal-read-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir(&dir).unwrap();
+        fs::write(dir.join("f"), values).unwrap();
+        (File::open(dir.join("f")).unwrap(), dir)
+    }
+
+    fn state_slot(ts: u64, text: &[u8]) -> Vec<u8> {
+        let mut slot = vec![0u8; 24];
+        slot[..8].copy_from_slice(&ts.to_ne_bytes());
+        slot[8..8 + text.len()].copy_from_slice(text);
+        slot
+    }
+
+    const META: &[u8] =
+        b"counter 8: {\"c\": \"1\"}\nstate 24: {\"s\": \"1\"}\nstate 24: {\"s\": \"2\"}";
+
+    #[test]
+    fn stable_states_are_copied_from_the_file_and_no_state_has_no_text() {
+        let mut file_bytes = 9u64.to_ne_bytes().to_vec();
+        file_bytes.extend(state_slot(77, b"serving\0"));
+        file_bytes.extend(state_slot(0, b"left over"));
+        let (file, dir) = file_with("stable", &file_bytes);
+        // A stale bulk copy: the re-read takes the file's bytes.
+        let mut values = 9u64.to_ne_bytes().to_vec();
+        values.extend(state_slot(76, b"half-wri"));
+        values.extend(state_slot(0, b"left over"));
+        stabilise_states(&file, META, &mut values).unwrap();
+        let mut expected = 9u64.to_ne_bytes().to_vec();
+        expected.extend(state_slot(77, b"serving\0"));
+        expected.extend(state_slot(0, b""));
+        assert_eq!(values, expected);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn short_values_and_bad_meta_are_left_to_the_decoder() {
+        let mut file_bytes = 9u64.to_ne_bytes().to_vec();
+        file_bytes.extend(state_slot(77, b"serving\0"));
+        let (file, dir) = file_with("short", &file_bytes);
+        // The second state is past the end of the values: not touched.
+        let mut values = file_bytes.clone();
+        stabilise_states(&file, META, &mut values).unwrap();
+        assert_eq!(values, file_bytes);
+        // Unparsable meta: nothing touched.
+        let mut values = vec![1u8; 56];
+        stabilise_states(&file, b"state x: {}", &mut values).unwrap();
+        assert_eq!(values, vec![1u8; 56]);
+        // A file shorter than the bulk copy (truncated meanwhile): an error.
+        let mut values = vec![1u8; 56];
+        let err = stabilise_states(&file, META, &mut values).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        fs::remove_dir_all(dir).unwrap();
     }
 }
