@@ -51,6 +51,14 @@ fn name() -> impl Strategy<Value = Name> {
 }
 
 proptest! {
+    // Under Miri: a few cases, and no regression file (isolation forbids
+    // file access).
+    #![proptest_config(if cfg!(miri) {
+        ProptestConfig { cases: 8, failure_persistence: None, ..ProptestConfig::default() }
+    } else {
+        ProptestConfig::default()
+    })]
+
     #[test]
     fn canonical_cmp_is_the_order_of_the_json_text(a in name(), b in name()) {
         let (ta, tb): (Vec<u8>, Vec<u8>) = (a.canonical_json().collect(), b.canonical_json().collect());
