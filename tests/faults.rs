@@ -230,9 +230,9 @@ fn full_file_system_never_raises_sigbus() {
         State::new(&[("metric", "big"), ("n", "2")]),
     ];
     // Larger than the file system: filling the values file fails. (A
-    // values file that fits, with no room left for the meta file, fails
-    // after the metrics moved into the mapping, which then stays mapped
-    // and keeps its pages; see the report for issue 8.)
+    // values file that fits with no room left for the meta text fails
+    // before mapping: backend-mmap/tests/publish.rs
+    // full_file_system_for_the_meta_fails_before_mapping.)
     static HUGE: [State<65520>; 3] = [
         State::new(&[("metric", "huge"), ("n", "0")]),
         State::new(&[("metric", "huge"), ("n", "1")]),

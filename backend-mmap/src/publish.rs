@@ -328,6 +328,12 @@ impl Files {
     ) -> Result<(File, Identity, MappedRegion), Error> {
         let (tmp, file) = self.create_tmp(mode)?;
         let result = self.prepare_values(&tmp, &file, size);
+        if result.is_err() {
+            // Give the pages back now: a child forked meanwhile by another
+            // thread may hold the descriptor for a moment, and the file
+            // system may be full.
+            let _ = file.set_len(0);
+        }
         let _ = fs::remove_file(&tmp);
         let (id, region) = result?;
         Ok((file, id, region))
@@ -437,6 +443,7 @@ impl Files {
         match result {
             Ok(id) => Ok((tmp, file, id)),
             Err(e) => {
+                let _ = file.set_len(0);
                 let _ = fs::remove_file(&tmp);
                 Err(e)
             }
