@@ -95,6 +95,7 @@ mod path;
 mod publish;
 pub mod read;
 mod region;
+pub mod shards;
 
 pub use crate::error::Error;
 pub use crate::path::{CANTAL_PATH, resolve as resolve_path};

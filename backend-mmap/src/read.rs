@@ -28,6 +28,8 @@
 use crate::error::Error;
 use crate::os::{self, Identity};
 use crate::path::with_suffix;
+use crate::shards;
+use cantal_core::SHARD_KEY;
 use cantal_core::decode::{self, Kind, Value};
 use std::fs::{self, File};
 use std::io::{self, Read};
@@ -130,7 +132,10 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// The metrics of the snapshot, decoded and owned, in meta order (pads
-    /// left out).
+    /// left out). The shards of a `ShardedCounter` come back as one
+    /// counter holding their sum, named without the shard pair, where its
+    /// first shard is (see [`crate::shards`]); the raw slots are what
+    /// `cantal_core::decode::decode` gives.
     ///
     /// # Errors
     ///
@@ -177,8 +182,52 @@ impl Snapshot {
             path: self.meta_path.clone(),
             source,
         })?;
-        Ok(metrics)
+        Ok(sum_shards(metrics))
     }
+}
+
+/// Replaces the shards of each sharded counter by one counter holding
+/// their sum (see [`crate::shards`]).
+fn sum_shards(metrics: Vec<Metric>) -> Vec<Metric> {
+    let slots: Vec<shards::Slot<'_>> = metrics
+        .iter()
+        .map(|m| shards::Slot {
+            counter: matches!(m.value, OwnedValue::Counter(_)),
+            pairs: &m.pairs,
+        })
+        .collect();
+    let groups = shards::groups(&slots);
+    if groups.iter().all(|g| !g.sharded) {
+        return metrics;
+    }
+    let mut metrics: Vec<Option<Metric>> = metrics.into_iter().map(Some).collect();
+    groups
+        .iter()
+        .filter_map(|group| {
+            let (&first, rest) = group.slots.split_first()?;
+            let mut metric = metrics.get_mut(first)?.take()?;
+            if !group.sharded {
+                return Some(metric);
+            }
+            let mut sum = match metric.value {
+                OwnedValue::Counter(v) => v,
+                _ => return Some(metric),
+            };
+            for &i in rest {
+                if let Some(Metric {
+                    value: OwnedValue::Counter(v),
+                    ..
+                }) = metrics.get_mut(i).and_then(Option::take)
+                {
+                    sum = sum.wrapping_add(v);
+                }
+            }
+            metric.value = OwnedValue::Counter(sum);
+            metric.pairs.retain(|(k, _)| k != SHARD_KEY);
+            metric.name = shards::unsharded_name(&metric.name);
+            Some(metric)
+        })
+        .collect()
 }
 
 /// One metric of a [`Snapshot`], decoded.
@@ -564,5 +613,44 @@ mod tests {
         let err = stabilise_states(&file, META, &mut values).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
         fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn metrics_sum_the_shards_of_a_sharded_counter() {
+        let meta = "counter 8: {\"cantal_shard\": \"0\", \"metric\": \"r\"}\npad 56\n\
+            counter 8: {\"metric\": \"plain\"}\n\
+            counter 8: {\"cantal_shard\": \"1\", \"metric\": \"r\"}\npad 56\n\
+            level 8 signed: {\"cantal_shard\": \"0\", \"metric\": \"level\"}";
+        let mut values = vec![0u8; 64 + 8 + 64 + 8];
+        values[..8].copy_from_slice(&u64::MAX.to_ne_bytes());
+        values[64..72].copy_from_slice(&5u64.to_ne_bytes());
+        values[72..80].copy_from_slice(&3u64.to_ne_bytes());
+        values[136..144].copy_from_slice(&(-2i64).to_ne_bytes());
+        let snapshot = Snapshot {
+            meta: meta.as_bytes().to_vec(),
+            values,
+            alive: true,
+            meta_path: PathBuf::from("x.meta"),
+        };
+        let metrics = snapshot.metrics().unwrap();
+        let seen: Vec<(&str, &OwnedValue, usize)> = metrics
+            .iter()
+            .map(|m| (m.name.as_str(), &m.value, m.line))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                // u64::MAX + 3, wrapping, where the first shard is.
+                (r#"{"metric": "r"}"#, &OwnedValue::Counter(2), 1),
+                (r#"{"metric": "plain"}"#, &OwnedValue::Counter(5), 3),
+                // Not a counter: not a shard.
+                (
+                    r#"{"cantal_shard": "0", "metric": "level"}"#,
+                    &OwnedValue::Signed(-2),
+                    6
+                ),
+            ]
+        );
+        assert_eq!(metrics[0].pairs, [("metric".to_string(), "r".to_string())]);
     }
 }

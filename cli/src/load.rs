@@ -8,7 +8,9 @@
 
 use crate::fail::{Failure, Result};
 use crate::target::with_suffix;
+use cantal_core::SHARD_KEY;
 use cantal_core::decode::{Kind, LevelKind, find_duplicate, parse_meta, total_size};
+use cantal_mmap::shards;
 use std::path::Path;
 
 /// The type of a slot, owned.
@@ -45,6 +47,9 @@ pub(crate) struct Slot {
     offset: usize,
     /// Its length.
     size: usize,
+    /// For the shards of a sharded counter: where the other shards'
+    /// counters are (their sum is the value; see `cantal_mmap::shards`).
+    more_shards: Vec<usize>,
 }
 
 /// The value of one slot.
@@ -112,10 +117,14 @@ impl Layout {
                 type_word: entry.kind().to_string(),
                 offset: usize::try_from(entry.offset()).map_err(|_| too_large())?,
                 size: entry.size() as usize,
+                more_shards: Vec::new(),
             });
         }
         find_duplicate(&mut entries).map_err(|e| fail(&e))?;
-        Ok(Layout { slots, size })
+        Ok(Layout {
+            slots: sum_shards(slots),
+            size,
+        })
     }
 
     /// Reads every slot's value; errors name `values_path`.
@@ -147,10 +156,52 @@ impl Layout {
                             slot.line
                         ))
                     })?;
-                Ok(read_slot(&slot.kind, bytes))
+                let mut reading = read_slot(&slot.kind, bytes);
+                if let Reading::Counter(sum) = &mut reading {
+                    for &offset in &slot.more_shards {
+                        let shard = values.get(offset..offset + 8).unwrap_or_default();
+                        *sum = sum.wrapping_add(word(shard));
+                    }
+                }
+                Ok(reading)
             })
             .collect()
     }
+}
+
+/// Makes one slot of the shards of each sharded counter: named without the
+/// shard pair, where the first shard is, reading their sum.
+fn sum_shards(slots: Vec<Slot>) -> Vec<Slot> {
+    let groups = shards::groups(
+        &slots
+            .iter()
+            .map(|s| shards::Slot {
+                counter: s.kind == SlotKind::Counter,
+                pairs: &s.pairs,
+            })
+            .collect::<Vec<_>>(),
+    );
+    if groups.iter().all(|g| !g.sharded) {
+        return slots;
+    }
+    let offsets: Vec<usize> = slots.iter().map(|s| s.offset).collect();
+    let mut slots: Vec<Option<Slot>> = slots.into_iter().map(Some).collect();
+    groups
+        .into_iter()
+        .filter_map(|group| {
+            let (&first, rest) = group.slots.split_first()?;
+            let mut slot = slots.get_mut(first)?.take()?;
+            if group.sharded {
+                slot.name = shards::unsharded_name(&slot.name);
+                slot.pairs.retain(|(k, _)| k != SHARD_KEY);
+                slot.more_shards = rest
+                    .iter()
+                    .filter_map(|&i| offsets.get(i).copied())
+                    .collect();
+            }
+            Some(slot)
+        })
+        .collect()
 }
 
 /// The first 8 bytes as a `u64` in host order (the parser guarantees at

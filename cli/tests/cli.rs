@@ -4,7 +4,7 @@
 //! client.
 #![forbid(unsafe_code)]
 
-use cantal_core::{Collection, Counter, Float, Integer, State};
+use cantal_core::{Collection, Counter, Float, Integer, ShardedCounter, State};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::os::unix::fs::DirBuilderExt;
@@ -51,6 +51,8 @@ fn stderr(o: &Output) -> String {
 static FIXED: Counter = Counter::new(&[("group", "cli_test"), ("metric", "fixed")]);
 static TICKS: Counter = Counter::new(&[("group", "cli_test"), ("metric", "ticks")]);
 static PHASE: State = State::new(&[("group", "cli_test"), ("metric", "phase")]);
+static SPREAD: ShardedCounter<4> =
+    ShardedCounter::new(&[("group", "cli_test"), ("metric", "spread")]);
 
 /// The child's side; does nothing in the normal test run. Publishes at
 /// `CANTAL_PATH` (or the default path), prints `started`, ticks until its
@@ -64,12 +66,14 @@ fn child_main() {
     metrics.register(&FIXED).unwrap();
     metrics.register(&TICKS).unwrap();
     metrics.register(&PHASE).unwrap();
+    metrics.register(&SPREAD).unwrap();
     let mut publisher = cantal_mmap::Publisher::new();
     if let Some(path) = std::env::var_os("CANTAL_PATH") {
         publisher = publisher.path(path);
     }
     let publication = publisher.publish(metrics).unwrap();
     FIXED.incr(12345);
+    increment_from_threads(&SPREAD, 4, 250);
     PHASE.enter("serving");
     println!("started {}", publication.path().display());
     std::thread::spawn(|| {
@@ -129,6 +133,17 @@ static HUGE: Float = Float::new(&[("metric", "huge")]);
 static TEXT: State = State::new(&[("metric", "text")]);
 static IDLE: State = State::new(&[("metric", "idle")]);
 static ESCAPED: Counter = Counter::new(&[("na\"me\\", "l\u{e9}\nv\u{1f600}"), ("metric", "esc")]);
+static SHARDED: ShardedCounter = ShardedCounter::new(&[("metric", "sharded")]);
+
+/// Adds `each` to `counter` one at a time from `threads` threads at once,
+/// so that several shards get some.
+fn increment_from_threads<const N: usize>(counter: &ShardedCounter<N>, threads: u64, each: u64) {
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| (0..each).for_each(|_| counter.incr(1)));
+        }
+    });
+}
 
 #[test]
 fn read_json_gives_exact_values() {
@@ -141,6 +156,7 @@ fn read_json_gives_exact_values() {
     metrics.register(&TEXT).unwrap();
     metrics.register(&IDLE).unwrap();
     metrics.register(&ESCAPED).unwrap();
+    metrics.register(&SHARDED).unwrap();
     let publication = cantal_mmap::Publisher::new()
         .path(dir.0.join("ours"))
         .publish(metrics)
@@ -151,6 +167,8 @@ fn read_json_gives_exact_values() {
     HUGE.set(1e300);
     TEXT.enter_at("h\u{e9}llo \u{2713}", 1_700_000_000_123);
     ESCAPED.incr(7);
+    increment_from_threads(&SHARDED, 8, 1000);
+    SHARDED.incr(u64::MAX - 999);
 
     let meta_path = format!("{}.meta", publication.path().display());
     for target in [publication.path().to_str().unwrap(), &meta_path] {
@@ -158,8 +176,10 @@ fn read_json_gives_exact_values() {
         assert!(o.status.success(), "{}", stderr(&o));
         let out = stdout(&o);
         let mut lines: Vec<&str> = out.lines().collect();
-        assert_eq!(lines.len(), 7, "{out}");
-        // In meta order: 8-byte slots (sorted by name), then states.
+        // The eight shards of SHARDED are one line.
+        assert_eq!(lines.len(), 8, "{out}");
+        // In meta order: 8-byte slots (sorted by name), then the sharded
+        // counter's cache lines and the states.
         assert!(lines[..5].iter().all(|l| !l.contains("\"state\"")), "{out}");
         lines.sort();
         let mut expected = vec![
@@ -170,6 +190,8 @@ fn read_json_gives_exact_values() {
             "{\"name\": {\"metric\": \"text\"}, \"type\": \"state\", \"value\": \"h\u{e9}llo \u{2713}\", \"timestamp\": 1700000000123}",
             r#"{"name": {"metric": "idle"}, "type": "state", "value": null, "timestamp": 0}"#,
             "{\"name\": {\"metric\": \"esc\", \"na\\\"me\\\\\": \"l\u{e9}\\nv\u{1f600}\"}, \"type\": \"counter\", \"value\": 7}",
+            // 8,000 + u64::MAX - 999, wrapping.
+            r#"{"name": {"metric": "sharded"}, "type": "counter", "value": 7000}"#,
         ];
         expected.sort();
         assert_eq!(lines, expected);
@@ -398,8 +420,9 @@ fn read_by_pid_and_scan() {
 
     let o = cantal(&["scan", "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // Three metrics and a sharded counter (four slots that count as one).
     let expected = format!(
-        "{{\"pid\": {pid}, \"appname\": \"cli-test\", \"path\": \"{}\", \"metrics\": 3, \"status\": \"alive\"}}",
+        "{{\"pid\": {pid}, \"appname\": \"cli-test\", \"path\": \"{}\", \"metrics\": 4, \"status\": \"alive\"}}",
         base.display()
     );
     assert!(
@@ -430,7 +453,7 @@ fn read_by_pid_and_scan() {
         .output()
         .unwrap();
     let expected = format!(
-        "{{\"pid\": {pid}, \"appname\": null, \"path\": \"{}\", \"metrics\": 3, \"status\": \"stale\"}}",
+        "{{\"pid\": {pid}, \"appname\": null, \"path\": \"{}\", \"metrics\": 4, \"status\": \"stale\"}}",
         base.display()
     );
     assert!(
@@ -471,6 +494,11 @@ fn watch_shows_rates_and_stops_when_the_publisher_goes() {
     let fixed = last.lines().find(|l| l.contains("\"fixed\"")).unwrap();
     assert!(fixed.ends_with("0.0/s"), "{fixed}");
     assert!(last.contains("serving ("), "{last}");
+    // The sharded counter is one line with the sum of its shards.
+    let spread: Vec<&str> = last.lines().filter(|l| l.contains("\"spread\"")).collect();
+    assert_eq!(spread.len(), 1, "{last}");
+    assert!(spread[0].contains(" 1000 "), "{}", spread[0]);
+    assert!(!out.contains("cantal_shard"), "{out}");
 
     // Watch until the publisher exits.
     let watcher = Command::new(BIN)
@@ -587,6 +615,15 @@ fn export_serves_prometheus_and_openmetrics() {
         "cantal_fixed_total{{appname=\"cli-test\",group=\"cli_test\",metric=\"fixed\",pid=\"{pid}\"}} 12345"
     );
     assert!(body.lines().any(|l| l == fixed), "{fixed}\nnot in\n{body}");
+    // The four shards of SPREAD are one series holding their sum.
+    let spread = format!(
+        "cantal_spread_total{{appname=\"cli-test\",group=\"cli_test\",metric=\"spread\",pid=\"{pid}\"}} 1000"
+    );
+    assert!(
+        body.lines().any(|l| l == spread),
+        "{spread}\nnot in\n{body}"
+    );
+    assert!(!body.contains("cantal_shard"), "{body}");
     assert!(body.contains("# TYPE cantal_fixed_total counter\n"));
     assert!(body.contains(&format!(
         "cantal_up{{appname=\"cli-test\",path=\"{}\",pid=\"{pid}\"}} 1",

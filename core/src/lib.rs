@@ -139,7 +139,7 @@ pub use crate::{
     name::{CanonicalJson, Name, NameValue, Pair, Pairs},
     region::{REGION_ALIGN, Region},
     request::{Request, RequestTracker},
-    sharded::{MAX_SHARDS, ShardedCounter},
+    sharded::{MAX_SHARDS, SHARD_KEY, ShardedCounter},
     state::{State, StateGuard, StateValue},
 };
 

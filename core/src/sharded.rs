@@ -8,6 +8,15 @@ use core::fmt;
 /// The most shards a counter can have.
 pub const MAX_SHARDS: usize = 64;
 
+/// The name key that tells the shards of a [`ShardedCounter`] apart: each
+/// shard's name is the counter's name plus `"cantal_shard": "<index>"`.
+///
+/// Readers sum the counters whose names differ only in this pair back into
+/// one value (`cantal_mmap::read` and the `cantal` command do). The key is
+/// this specific so that an application's own `shard` label (a database
+/// shard, say) is never mistaken for one.
+pub const SHARD_KEY: &str = "cantal_shard";
+
 /// The values of the `shard` name pair.
 static SHARD_INDEX: [&str; MAX_SHARDS] = [
     "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16",
@@ -29,9 +38,10 @@ static SHARD_INDEX: [&str; MAX_SHARDS] = [
 /// of 64 bytes and a sum to read.
 ///
 /// On the wire each shard is an ordinary `counter 8` slot whose name is the
-/// counter's name plus the pair `"shard": "<index>"`, followed by `pad 56`,
-/// so any Cantal reader can read it; the `cantal` command and the exporter
-/// sum the shards back into one value (drop the `shard` pair and add).
+/// counter's name plus the pair `"cantal_shard": "<index>"` ([`SHARD_KEY`]),
+/// followed by `pad 56`, so any Cantal reader can read it; our reader
+/// (`cantal_mmap::read`), the `cantal` command and its exporter sum the
+/// shards back into one value (drop the `cantal_shard` pair and add).
 ///
 /// A thread picks its shard from the address of its stack, so the same
 /// thread keeps using the same shard (no thread-locals: this works in
@@ -74,12 +84,12 @@ impl<const N: usize> ShardedCounter<N> {
         "a ShardedCounter has a power of two of shards, at most 64"
     );
 
-    /// A counter named by `pairs` (plus `"shard"` on each shard), starting
+    /// A counter named by `pairs` (plus [`SHARD_KEY`] on each shard), starting
     /// at zero.
     ///
     /// # Panics
     ///
-    /// When a key appears twice or is `shard` (a compile-time error for a
+    /// When a key appears twice or is [`SHARD_KEY`] (a compile-time error for a
     /// `static`).
     pub const fn new(pairs: &'static [Pair]) -> Self {
         Self::with_name(Name::new(pairs))
@@ -89,7 +99,7 @@ impl<const N: usize> ShardedCounter<N> {
     ///
     /// # Panics
     ///
-    /// When `name` has a `shard` key, or a pair added with `Name::with`
+    /// When `name` has a [`SHARD_KEY`] key, or a pair added with `Name::with`
     /// already.
     pub const fn with_name(name: Name) -> Self {
         let () = Self::SHARDS_OK;
@@ -101,7 +111,7 @@ impl<const N: usize> ShardedCounter<N> {
         }; N];
         let mut i = 0;
         while i < N {
-            shards[i].name = name.with("shard", SHARD_INDEX[i]);
+            shards[i].name = name.with(SHARD_KEY, SHARD_INDEX[i]);
             i += 1;
         }
         ShardedCounter { shards }
@@ -132,7 +142,7 @@ impl<const N: usize> ShardedCounter<N> {
             .fold(0u64, |sum, shard| sum.wrapping_add(shard.cell.get()))
     }
 
-    /// The counter's name (without the `shard` pair).
+    /// The counter's name (without the [`SHARD_KEY`] pair).
     pub fn name(&self) -> Name {
         self.shards[0].name.without_added()
     }
@@ -193,7 +203,7 @@ mod tests {
         C.for_each(&mut |m| {
             assert_eq!(m.kind(), Kind::CounterShard);
             assert_eq!(m.name().get("metric"), Some("x"));
-            names[i] = match m.name().value("shard").and_then(|v| v.as_str()) {
+            names[i] = match m.name().value(SHARD_KEY).and_then(|v| v.as_str()) {
                 Some(s) => s,
                 None => "?",
             };

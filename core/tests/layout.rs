@@ -271,10 +271,10 @@ fn sharded_counter_shards_get_cache_lines_of_their_own() {
     assert_eq!(
         active.meta().to_string(),
         "counter 8: {\"name\": \"c\"}\npad 56\n\
-         counter 8: {\"name\": \"hits\", \"shard\": \"0\"}\npad 56\n\
-         counter 8: {\"name\": \"hits\", \"shard\": \"1\"}\npad 56\n\
-         counter 8: {\"name\": \"hits\", \"shard\": \"2\"}\npad 56\n\
-         counter 8: {\"name\": \"hits\", \"shard\": \"3\"}\npad 56\n\
+         counter 8: {\"cantal_shard\": \"0\", \"name\": \"hits\"}\npad 56\n\
+         counter 8: {\"cantal_shard\": \"1\", \"name\": \"hits\"}\npad 56\n\
+         counter 8: {\"cantal_shard\": \"2\", \"name\": \"hits\"}\npad 56\n\
+         counter 8: {\"cantal_shard\": \"3\", \"name\": \"hits\"}\npad 56\n\
          state 64: {\"name\": \"s\"}"
     );
     // All eight threads alive at once: each on a stack of its own (the C
