@@ -9,7 +9,7 @@
 
 use crate::fail::{Failure, Result};
 use crate::load::{Layout, Reading};
-use crate::prom::{self, Format, Options, Scraped};
+use crate::prom::{self, Format, Options, Prepared, Scraped};
 use crate::scan::{self, Status};
 use crate::target::{Source, with_suffix};
 use std::collections::HashMap;
@@ -28,10 +28,20 @@ fn identity(path: &Path) -> std::io::Result<Identity> {
     Ok((m.dev(), m.ino(), m.size(), m.mtime(), m.mtime_nsec()))
 }
 
+/// A meta file parsed, and made ready to render for its source.
+struct Parsed {
+    /// The meta file's identity when it was read.
+    identity: Identity,
+    layout: Arc<Layout>,
+    prepared: Arc<Prepared>,
+    /// The source it was prepared for.
+    source: Source,
+}
+
 /// The parsed layouts, by base path.
 #[derive(Default)]
-struct Cache {
-    layouts: HashMap<PathBuf, (Identity, Arc<Layout>)>,
+pub(crate) struct Cache {
+    layouts: HashMap<PathBuf, Parsed>,
     /// The last error logged per base path, so a broken publisher is
     /// logged once per change, not once per scrape.
     logged: HashMap<PathBuf, String>,
@@ -39,26 +49,28 @@ struct Cache {
 
 /// A publisher as read for one scrape.
 struct Scrape {
-    layout: Arc<Layout>,
+    prepared: Arc<Prepared>,
     readings: Vec<Reading>,
     alive: bool,
 }
 
 impl Cache {
     /// Reads one publisher, reusing its layout when its meta is unchanged.
-    fn read(&mut self, base: &Path) -> Result<Scrape> {
+    fn read(&mut self, source: &Source) -> Result<Scrape> {
+        let base = source.base.as_path();
         let meta_path = with_suffix(base, ".meta");
         let values_path = with_suffix(base, ".values");
-        if let (Ok(before), Some((id, layout))) = (identity(&meta_path), self.layouts.get(base))
-            && before == *id
+        if let (Ok(before), Some(parsed)) = (identity(&meta_path), self.layouts.get(base))
+            && before == parsed.identity
+            && parsed.source == *source
         {
-            let layout = Arc::clone(layout);
+            let (layout, prepared) = (Arc::clone(&parsed.layout), Arc::clone(&parsed.prepared));
             let values = read_values(&values_path)?;
             let alive = cantal_mmap::read::is_alive(base)?;
             if identity(&meta_path).is_ok_and(|after| after == before) {
                 let readings = layout.read(&values, &values_path)?;
                 return Ok(Scrape {
-                    layout,
+                    prepared,
                     readings,
                     alive,
                 });
@@ -68,13 +80,21 @@ impl Cache {
         let snapshot = cantal_mmap::read::read(base)?;
         let after = identity(&meta_path).ok();
         let layout = Arc::new(Layout::parse(&snapshot.meta, &meta_path)?);
-        if let Some(id) = before.filter(|b| Some(*b) == after) {
-            self.layouts
-                .insert(base.to_path_buf(), (id, Arc::clone(&layout)));
-        }
+        let prepared = Arc::new(prom::prepare(source, &layout));
         let readings = layout.read(&snapshot.values, &values_path)?;
+        if let Some(identity) = before.filter(|b| Some(*b) == after) {
+            self.layouts.insert(
+                base.to_path_buf(),
+                Parsed {
+                    identity,
+                    layout,
+                    prepared: Arc::clone(&prepared),
+                    source: source.clone(),
+                },
+            );
+        }
         Ok(Scrape {
-            layout,
+            prepared,
             readings,
             alive: snapshot.alive,
         })
@@ -97,10 +117,19 @@ impl Cache {
 
     /// One scrape: every publisher, rendered.
     fn scrape(&mut self, options: Options, format: Format) -> String {
-        let sources = scan::discover();
+        self.scrape_sources(scan::discover(), options, format)
+    }
+
+    /// One scrape of `sources`, rendered.
+    pub(crate) fn scrape_sources(
+        &mut self,
+        sources: Vec<Source>,
+        options: Options,
+        format: Format,
+    ) -> String {
         let mut results: Vec<(Source, Option<Scrape>, bool)> = Vec::new();
         for source in sources {
-            match self.read(&source.base) {
+            match self.read(&source) {
                 Ok(read) => {
                     let status = scan::status(&source, read.alive);
                     let up = status.is_up();
@@ -129,7 +158,7 @@ impl Cache {
                 up: *up,
                 metrics: read
                     .as_ref()
-                    .map(|r| (r.layout.as_ref(), r.readings.as_slice())),
+                    .map(|r| (r.prepared.as_ref(), r.readings.as_slice())),
             })
             .collect();
         prom::render(&scraped, options, format)

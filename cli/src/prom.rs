@@ -42,8 +42,9 @@
 
 use crate::load::{Layout, Reading, Slot, SlotKind};
 use crate::target::Source;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// The family of states.
 const STATES: &str = "cantal_state_start_seconds";
@@ -83,11 +84,12 @@ pub(crate) struct Scraped<'a> {
     pub(crate) source: &'a Source,
     /// Whether it is up.
     pub(crate) up: bool,
-    /// Its metrics, when they could be read.
-    pub(crate) metrics: Option<(&'a Layout, &'a [Reading])>,
+    /// Its metrics, when they could be read: the layout made ready with
+    /// [`prepare`], and one reading per slot.
+    pub(crate) metrics: Option<(&'a Prepared, &'a [Reading])>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Type {
     Counter,
     Gauge,
@@ -100,46 +102,162 @@ impl Type {
             Type::Gauge => "gauge",
         }
     }
+
+    fn bit(self) -> u8 {
+        match self {
+            Type::Counter => 1,
+            Type::Gauge => 2,
+        }
+    }
 }
 
-/// A sample before families are named: the base family name, type,
-/// sorted labels and value.
-struct Sample {
+/// What one slot renders as, but for its value: the same at every scrape
+/// of one publication, so made once per layout (see [`prepare`]).
+#[derive(Debug)]
+struct Template {
+    /// The base family name (before type and `_total` suffixes).
     base: String,
     kind: Type,
+    /// The rendered labels; for a state, without `state_text`.
     labels: String,
-    value: String,
+    /// For a state: the labels before which `state_text` sorts.
+    state_labels: Option<(Vec<(String, String)>, usize)>,
+}
+
+/// A publication's slots made ready for rendering with [`prepare`]: the
+/// part of the work that depends only on the meta file and the source.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    /// One per slot of the layout; `None` for slots that are not exported.
+    templates: Vec<Option<Template>>,
+}
+
+/// Makes `layout`'s slots ready for rendering as metrics of `source`.
+pub(crate) fn prepare(source: &Source, layout: &Layout) -> Prepared {
+    Prepared {
+        templates: layout
+            .slots
+            .iter()
+            .map(|slot| template(source, slot))
+            .collect(),
+    }
+}
+
+/// A sample's value.
+#[derive(Clone, Copy)]
+enum Number {
+    Unsigned(u64),
+    Signed(i64),
+    Float(f64),
+    /// Milliseconds, written as seconds with three decimals.
+    Millis(u64),
+}
+
+impl Number {
+    fn write(self, out: &mut String) {
+        let _ = match self {
+            Number::Unsigned(v) => write!(out, "{v}"),
+            Number::Signed(v) => write!(out, "{v}"),
+            Number::Float(v) => {
+                write_float(out, v);
+                Ok(())
+            }
+            Number::Millis(ms) => write!(out, "{}.{:03}", ms / 1000, ms % 1000),
+        };
+    }
+}
+
+/// A hash map with [`Fx`] hashing.
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+
+/// The multiply-rotate hash of rustc's `FxHasher`, for the per-scrape maps
+/// keyed by label text: SipHash's protection against chosen collisions
+/// is not needed for names that publishers on this machine chose (at
+/// worst a hostile publisher slows its own scrape), and SipHash was the
+/// largest single cost of a scrape.
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        for &b in chunks.remainder() {
+            self.add(u64::from(b));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl Fx {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+/// A sample before families are named.
+struct Sample<'a> {
+    base: &'a str,
+    kind: Type,
+    labels: std::borrow::Cow<'a, str>,
+    value: Number,
 }
 
 /// Renders every publisher.
 pub(crate) fn render(scraped: &[Scraped<'_>], options: Options, format: Format) -> String {
     let mut samples = Vec::new();
     for s in scraped {
-        if let Some((layout, readings)) = s.metrics {
-            for (slot, reading) in layout.slots.iter().zip(readings) {
-                if let Some(sample) = sample(s.source, slot, reading, options) {
+        if let Some((prepared, readings)) = s.metrics {
+            for (template, reading) in prepared.templates.iter().zip(readings) {
+                if let Some(sample) = template.as_ref().and_then(|t| sample(t, reading, options)) {
                     samples.push(sample);
                 }
             }
         }
     }
-    // Which types each base name holds.
-    let mut types: BTreeMap<&str, BTreeSet<Type>> = BTreeMap::new();
+    // Which types each base name holds, then each family's name.
+    let mut types: FastMap<&str, u8> = FastMap::default();
     for s in &samples {
-        types.entry(&s.base).or_default().insert(s.kind);
+        *types.entry(s.base).or_default() |= s.kind.bit();
     }
-    let mut families: BTreeMap<String, (Type, Vec<(String, String)>)> = BTreeMap::new();
-    let mut seen: HashSet<(String, String)> = HashSet::new();
+    let mut names: FastMap<(&str, Type), String> = FastMap::default();
     for s in &samples {
-        let mut name = if types.get(s.base.as_str()).is_some_and(|t| t.len() > 1) {
-            format!("{}_{}", s.base, s.kind.word())
-        } else {
-            s.base.clone()
+        names.entry((s.base, s.kind)).or_insert_with(|| {
+            let mut name = if types.get(s.base).is_some_and(|t| t.count_ones() > 1) {
+                format!("{}_{}", s.base, s.kind.word())
+            } else {
+                s.base.to_string()
+            };
+            if s.kind == Type::Counter && format == Format::Prometheus {
+                name.push_str("_total");
+            }
+            name
+        });
+    }
+    type Family<'a> = (Type, Vec<(&'a str, Number)>);
+    let mut families: FastMap<&str, Family<'_>> = FastMap::default();
+    let mut seen: HashSet<(&str, &str), BuildHasherDefault<Fx>> =
+        HashSet::with_capacity_and_hasher(samples.len(), Default::default());
+    for s in &samples {
+        let Some(name) = names.get(&(s.base, s.kind)) else {
+            continue;
         };
-        if s.kind == Type::Counter && format == Format::Prometheus {
-            name.push_str("_total");
-        }
-        if !seen.insert((name.clone(), s.labels.clone())) {
+        if !seen.insert((name, &s.labels)) {
             eprintln!(
                 "cantal export: dropping a second sample of {name}{{{}}}",
                 s.labels
@@ -150,11 +268,13 @@ pub(crate) fn render(scraped: &[Scraped<'_>], options: Options, format: Format) 
             .entry(name)
             .or_insert_with(|| (s.kind, Vec::new()))
             .1
-            .push((s.labels.clone(), s.value.clone()));
+            .push((&s.labels, s.value));
     }
-    let mut out = String::new();
+    let mut families: Vec<(&str, Family<'_>)> = families.into_iter().collect();
+    families.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut out = String::with_capacity(samples.len() * 96);
     for (name, (kind, samples)) in &families {
-        let help = if name == STATES {
+        let help = if *name == STATES {
             "When the Cantal state (text in label state_text) was entered, in seconds since \
              the Unix epoch"
         } else if *kind == Type::Counter {
@@ -169,7 +289,13 @@ pub(crate) fn render(scraped: &[Scraped<'_>], options: Options, format: Format) 
             _ => "",
         };
         for (labels, value) in samples {
-            let _ = writeln!(out, "{name}{suffix}{{{labels}}} {value}");
+            out.push_str(name);
+            out.push_str(suffix);
+            out.push('{');
+            out.push_str(labels);
+            out.push_str("} ");
+            value.write(&mut out);
+            out.push('\n');
         }
     }
     // cantal_up, one per publisher.
@@ -210,13 +336,24 @@ fn own_labels(labels: &mut Vec<(String, String)>, source: &Source) {
     }
 }
 
-fn sample(source: &Source, slot: &Slot, reading: &Reading, options: Options) -> Option<Sample> {
-    let metric = slot
-        .pairs
-        .iter()
-        .find(|(k, _)| k == "metric")
-        .map_or("value", |(_, v)| v.as_str());
-    let mut base = format!("cantal_{}", sanitize(metric, false));
+/// The family base name and labels of `slot`, or `None` for a slot of a
+/// type we do not export.
+fn template(source: &Source, slot: &Slot) -> Option<Template> {
+    let kind = match slot.kind {
+        SlotKind::Counter => Type::Counter,
+        SlotKind::Signed | SlotKind::Unsigned | SlotKind::Float | SlotKind::State => Type::Gauge,
+        SlotKind::Unknown => return None,
+    };
+    let mut base = if slot.kind == SlotKind::State {
+        STATES.to_string()
+    } else {
+        let metric = slot
+            .pairs
+            .iter()
+            .find(|(k, _)| k == "metric")
+            .map_or("value", |(_, v)| v.as_str());
+        format!("cantal_{}", sanitize(metric, false))
+    };
     // Counters get `_total` when rendered; not twice.
     if slot.kind == SlotKind::Counter
         && let Some(stripped) = base.strip_suffix("_total")
@@ -228,45 +365,60 @@ fn sample(source: &Source, slot: &Slot, reading: &Reading, options: Options) -> 
         base = "cantal_metric_up".into();
     }
     let mut labels = name_labels(&slot.pairs);
-    let (kind, value) = match (&slot.kind, reading) {
-        (SlotKind::Counter, Reading::Counter(v)) => (Type::Counter, v.to_string()),
-        (SlotKind::Signed, Reading::Signed(v)) => (Type::Gauge, v.to_string()),
-        (SlotKind::Unsigned, Reading::Unsigned(v)) => (Type::Gauge, v.to_string()),
-        (SlotKind::Float, Reading::Float(v)) => (Type::Gauge, float(*v)),
-        (SlotKind::State, Reading::State { timestamp, text }) => {
-            if !options.states || *timestamp == 0 {
-                return None;
-            }
-            base = STATES.into();
-            let text: String = text.chars().take(options.state_text_limit).collect();
-            labels.push(("state_text".into(), text));
-            (
-                Type::Gauge,
-                format!("{}.{:03}", timestamp / 1000, timestamp % 1000),
-            )
-        }
-        _ => return None,
-    };
     own_labels(&mut labels, source);
     labels.sort();
-    Some(Sample {
+    let state_labels = (slot.kind == SlotKind::State).then(|| {
+        let at = labels.partition_point(|(k, _)| k.as_str() < "state_text");
+        (labels.clone(), at)
+    });
+    Some(Template {
         base,
         kind,
         labels: render_labels(&labels),
+        state_labels,
+    })
+}
+
+fn sample<'t>(template: &'t Template, reading: &Reading, options: Options) -> Option<Sample<'t>> {
+    let value = match reading {
+        Reading::Counter(v) | Reading::Unsigned(v) => Number::Unsigned(*v),
+        Reading::Signed(v) => Number::Signed(*v),
+        Reading::Float(v) => Number::Float(*v),
+        Reading::State { timestamp, text } => {
+            if !options.states || *timestamp == 0 {
+                return None;
+            }
+            let (labels, at) = template.state_labels.as_ref()?;
+            let text: String = text.chars().take(options.state_text_limit).collect();
+            let mut labels = labels.clone();
+            labels.insert(*at, ("state_text".into(), text));
+            return Some(Sample {
+                base: &template.base,
+                kind: template.kind,
+                labels: render_labels(&labels).into(),
+                value: Number::Millis(*timestamp),
+            });
+        }
+        Reading::Unknown => return None,
+    };
+    Some(Sample {
+        base: &template.base,
+        kind: template.kind,
+        labels: template.labels.as_str().into(),
         value,
     })
 }
 
 /// A float sample value.
-fn float(v: f64) -> String {
+fn write_float(out: &mut String, v: f64) {
     if v.is_nan() {
-        "NaN".into()
+        out.push_str("NaN");
     } else if v == f64::INFINITY {
-        "+Inf".into()
+        out.push_str("+Inf");
     } else if v == f64::NEG_INFINITY {
-        "-Inf".into()
+        out.push_str("-Inf");
     } else {
-        format!("{v:?}")
+        let _ = write!(out, "{v:?}");
     }
 }
 
@@ -368,10 +520,11 @@ mod tests {
             },
         ];
         let src = source();
+        let prepared = prepare(&src, &layout);
         let scraped = [Scraped {
             source: &src,
             up: true,
-            metrics: Some((&layout, &readings)),
+            metrics: Some((&prepared, &readings)),
         }];
         let options = Options {
             states: true,

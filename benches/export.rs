@@ -1,0 +1,92 @@
+//! `cantal export`: one scrape of 100 publishers with 1,000 metrics each,
+//! rendered in the Prometheus text format, with the meta cache warm (every
+//! scrape after the first) and cold (the first, parsing every meta file).
+//!
+//! `cargo bench -p cantal-benches --bench export`. The publishers are
+//! publications of this process in a memory file system; the exporter
+//! reads them exactly as it reads other processes' files (`read(2)`, lock
+//! test, meta identity check), minus discovery in `/proc` and HTTP.
+
+use cantal::{Collection, Counter, Float, Pair, State};
+use cantal_cli::bench::Exporter;
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use std::path::PathBuf;
+use std::time::Duration;
+
+const PUBLISHERS: usize = 100;
+const METRICS: usize = 1_000;
+
+fn leak(s: String) -> &'static str {
+    s.leak()
+}
+
+/// Publisher `p`: 990 counters, 9 float levels and a state, with values.
+fn publish(dir: &std::path::Path, p: usize) -> cantal::Publication<'static> {
+    let mut collection = Collection::growable();
+    let group = leak(format!("service_{p}"));
+    for i in 0..METRICS {
+        let pairs: &'static [Pair] =
+            vec![("group", group), ("metric", leak(format!("metric_{i}")))].leak();
+        if i == METRICS - 1 {
+            let s: &'static State = Box::leak(Box::new(State::new(pairs)));
+            s.enter("serving requests");
+            collection.register(s).unwrap();
+        } else if i % 100 == 99 {
+            let f: &'static Float = Box::leak(Box::new(Float::new(pairs)));
+            f.set(i as f64 / 7.0);
+            collection.register(f).unwrap();
+        } else {
+            let c: &'static Counter = Box::leak(Box::new(Counter::new(pairs)));
+            c.incr((p * METRICS + i) as u64);
+            collection.register(c).unwrap();
+        }
+    }
+    cantal::Builder::new()
+        .path(dir.join(format!("publisher_{p}")))
+        .publish(collection)
+        .unwrap()
+}
+
+fn export(c: &mut Criterion) {
+    let runtime =
+        std::env::var_os("XDG_RUNTIME_DIR").map_or_else(|| PathBuf::from("/dev/shm"), Into::into);
+    let dir = runtime.join(format!("cantal-bench-export.{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir(&dir).unwrap();
+    let publications: Vec<_> = (0..PUBLISHERS).map(|p| publish(&dir, p)).collect();
+    let bases: Vec<PathBuf> = publications
+        .iter()
+        .map(|p| p.path().to_path_buf())
+        .collect();
+    let pid = std::process::id();
+
+    // What is measured is a real scrape: every metric of every publisher.
+    let body = Exporter::new().scrape(&bases, pid);
+    let samples = body.lines().filter(|l| !l.starts_with('#')).count();
+    assert_eq!(
+        samples,
+        PUBLISHERS * (METRICS + 1),
+        "one sample per metric, one up per publisher"
+    );
+
+    let mut g = c.benchmark_group("export_scrape_100x1000");
+    g.sample_size(20).measurement_time(Duration::from_secs(5));
+    g.bench_function("warm meta cache", |b| {
+        let mut exporter = Exporter::new();
+        exporter.scrape(&bases, pid);
+        b.iter(|| exporter.scrape(&bases, pid).len())
+    });
+    g.bench_function("cold (first scrape)", |b| {
+        b.iter_batched(
+            Exporter::new,
+            |mut exporter| exporter.scrape(&bases, pid).len(),
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+    drop(publications);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group!(benches, export);
+criterion_main!(benches);

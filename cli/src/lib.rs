@@ -1,0 +1,156 @@
+//! `cantal`: read, watch, find and export the metrics that processes
+//! publish with the Cantal protocol (`P.meta` and `P.values` files).
+//!
+//! ```text
+//! cantal read /run/user/1000/myapp        # a table of every metric
+//! cantal read --json 4242                 # the metrics of process 4242, as JSON lines
+//! cantal watch --interval 2 4242          # live values and per-second rates
+//! cantal scan                             # every publisher on this machine
+//! cantal export --listen 127.0.0.1:9779   # serve them all to Prometheus
+//! ```
+//!
+//! Errors go to stderr as one line naming the file (`cantal:
+//! /run/x.meta: meta line 3, column 17: ...`) with exit status 1; usage
+//! errors exit with status 2.
+//!
+//! This library is the command itself (`src/main.rs` calls [`main`]); it
+//! is a library so that the benchmarks can drive the exporter ([`mod@bench`]).
+#![forbid(unsafe_code)]
+
+pub mod bench;
+mod export;
+mod fail;
+mod json;
+mod load;
+mod procfs;
+mod prom;
+mod read;
+mod scan;
+mod target;
+mod watch;
+
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+/// Read, watch, find and export the metrics of Cantal publishers.
+#[derive(Debug, Parser)]
+#[command(name = "cantal", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the metrics of one or more publishers, once.
+    ///
+    /// A TARGET is a base path P (files P.meta and P.values), one of those
+    /// two files, or a process id: the process's CANTAL_PATH, else its
+    /// default path ($XDG_RUNTIME_DIR/cantal.PID or /tmp/cantal.UID.PID).
+    ///
+    /// Example: cantal read --json /run/user/1000/myapp
+    #[command(
+        after_help = "Examples:\n  cantal read /run/user/1000/myapp\n  cantal read --json 4242"
+    )]
+    Read {
+        /// One JSON object per metric per line, in file order (pads omitted).
+        #[arg(long)]
+        json: bool,
+        /// Base paths, .meta/.values files or process ids.
+        #[arg(required = true, value_name = "TARGET")]
+        targets: Vec<String>,
+    },
+    /// Redraw one publisher's metrics every interval, with per-second rates.
+    ///
+    /// Stops on Ctrl-C, or when the publisher goes away (its files are
+    /// removed, or the lock it held is released).
+    ///
+    /// Example: cantal watch --interval 2 /run/user/1000/myapp
+    #[command(after_help = "Example:\n  cantal watch --interval 2 /run/user/1000/myapp")]
+    Watch {
+        /// Seconds between two frames.
+        #[arg(long, default_value_t = 1.0, value_parser = parse_interval)]
+        interval: f64,
+        /// Stop after this many frames.
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+        /// A base path, a .meta/.values file or a process id.
+        #[arg(value_name = "TARGET")]
+        target: String,
+    },
+    /// List the publishers on this machine.
+    ///
+    /// Finds processes whose environment has CANTAL_PATH, and files
+    /// cantal.* at the default paths under $XDG_RUNTIME_DIR and /tmp.
+    ///
+    /// Example: cantal scan --json
+    #[command(after_help = "Example:\n  cantal scan")]
+    Scan {
+        /// One JSON object per publisher per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serve every publisher found by `scan` to Prometheus over HTTP.
+    ///
+    /// GET /metrics answers in the Prometheus text format 0.0.4, or in
+    /// OpenMetrics 1.0 when the Accept header asks for
+    /// application/openmetrics-text. See the README of cantal-cli for the
+    /// mapping of names to metric families and labels.
+    ///
+    /// Example: cantal export --listen 127.0.0.1:9779
+    #[command(after_help = "Example:\n  cantal export --listen 127.0.0.1:9779")]
+    Export {
+        /// Address to listen on (port 0 picks a free port; the address is
+        /// printed on the first line of stdout).
+        #[arg(long, value_name = "ADDR")]
+        listen: SocketAddr,
+        /// Leave states out.
+        #[arg(long)]
+        no_states: bool,
+        /// The longest state text put in a label, in characters.
+        #[arg(long, value_name = "N", default_value_t = 64)]
+        state_text_limit: usize,
+    },
+}
+
+/// A positive, finite number of seconds.
+fn parse_interval(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => Ok(v),
+        _ => Err(format!("{s:?} is not a number of seconds in (0, 86400]")),
+    }
+}
+
+/// The `cantal` command: parses the process's arguments (exiting with
+/// status 2 on a usage error), runs the command, and returns its status.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Read { json, targets } => read::run(&targets, json),
+        Command::Watch {
+            interval,
+            count,
+            target,
+        } => watch::run(&target, interval, count),
+        Command::Scan { json } => scan::run(json),
+        Command::Export {
+            listen,
+            no_states,
+            state_text_limit,
+        } => export::run(
+            listen,
+            prom::Options {
+                states: !no_states,
+                state_text_limit,
+            },
+        ),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cantal: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
