@@ -86,8 +86,18 @@ fn gauge_set(c: &mut Criterion) {
 fn state_enter(c: &mut Criterion) {
     let mut g = c.benchmark_group("state_enter");
     g.bench_function("SystemTime::now", |b| b.iter(std::time::SystemTime::now));
+    // The clock State::enter reads: SystemTime::now as milliseconds.
+    g.bench_function("cantal clock::wall_ms", |b| b.iter(cantal::clock::wall_ms));
     g.bench_function("cantal State::enter (default size)", |b| {
         b.iter(|| STATE.enter(black_box("processing request")))
+    });
+    // The same without the clock read: what State adds to it.
+    g.bench_function("cantal State::enter_at (no clock read)", |b| {
+        let mut ms = 1_700_000_000_000u64;
+        b.iter(|| {
+            ms += 1;
+            STATE.enter_at(black_box("processing request"), ms)
+        })
     });
     g.finish();
 }

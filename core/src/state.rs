@@ -227,16 +227,18 @@ impl<const TEXT: usize> State<TEXT> {
             TEXT
         };
         for word in 0..used.div_ceil(8) {
-            let mut bytes = [0u8; 8];
             let start = word * 8;
-            let end = (start + 8).min(text.len());
-            if start < end {
-                bytes[..end - start].copy_from_slice(&text[start..end]);
-            }
+            let value = match text.get(start..start + 8) {
+                // A whole word of text: one unaligned load.
+                Some(chunk) => u64::from_ne_bytes(chunk.try_into().unwrap_or([0; 8])),
+                // The last, partial word: what is left of the text, then
+                // zeros (the NUL among them). Assembled with shifts: a
+                // byte copy would become a call to `memcpy`.
+                None => tail_word(text.get(start..).unwrap_or_default()),
+            };
             // SAFETY: `word < TEXT / 8`, so `slot + 1 + word` is inside the
             // slot; the contract covers the rest.
-            unsafe { u64_at(slot.wrapping_add(1 + word)) }
-                .store(u64::from_ne_bytes(bytes), Ordering::Relaxed);
+            unsafe { u64_at(slot.wrapping_add(1 + word)) }.store(value, Ordering::Relaxed);
         }
         stamp.store(ts, Ordering::Release);
     }
@@ -267,6 +269,23 @@ impl<const TEXT: usize> State<TEXT> {
         }
         fence(Ordering::Acquire);
         (stamp.load(Ordering::Relaxed) == ts).then_some(ts)
+    }
+}
+
+/// The word whose first bytes (in memory order) are `tail` (at most 8
+/// bytes; more are ignored) and whose other bytes are zero.
+#[inline(always)]
+fn tail_word(tail: &[u8]) -> u64 {
+    let mut little = 0u64;
+    for (i, &byte) in tail.iter().take(8).enumerate() {
+        little |= u64::from(byte) << (8 * i);
+    }
+    // `little` holds the bytes in little-endian order: in memory order on a
+    // little-endian target, to be swapped on a big-endian one.
+    if cfg!(target_endian = "little") {
+        little
+    } else {
+        little.swap_bytes()
     }
 }
 
@@ -417,6 +436,39 @@ mod tests {
         s.enter_at("c", 50);
         assert_eq!(s.get().unwrap().timestamp(), 102);
         assert_eq!(s.get().unwrap().text(), "c");
+    }
+
+    /// The slot's bytes after a write of every length: the text, a NUL
+    /// when it is shorter than the space, zeros to the end of that word,
+    /// and the bytes after it untouched.
+    #[test]
+    fn slot_writes_are_exact_for_every_length() {
+        let text = b"abcdefghijklmnopqrstuvwx";
+        for len in 0..=text.len() {
+            let mut slot = [u64::from_ne_bytes([0xaa; 8]); 4];
+            // SAFETY: a local, 8-aligned array of 1 + 24 / 8 words, used
+            // by this test alone, only through `write_slot`'s atomics
+            // until it is read below.
+            unsafe { State::<24>::write_slot(slot.as_mut_ptr(), &text[..len], 7) };
+            let bytes: Vec<u8> = slot.iter().flat_map(|w| w.to_ne_bytes()).collect();
+            assert_eq!(bytes[..8], 7u64.to_ne_bytes(), "length {len}");
+            let written = if len < 24 {
+                (len + 1).div_ceil(8) * 8
+            } else {
+                24
+            };
+            let mut expected = text[..len].to_vec();
+            expected.resize(written, 0);
+            expected.resize(24, 0xaa);
+            assert_eq!(bytes[8..], expected[..], "length {len}");
+        }
+    }
+
+    #[test]
+    fn tail_words_hold_their_bytes_in_memory_order() {
+        assert_eq!(tail_word(b"").to_ne_bytes(), [0; 8]);
+        assert_eq!(tail_word(b"abc").to_ne_bytes(), *b"abc\0\0\0\0\0");
+        assert_eq!(tail_word(b"abcdefghij").to_ne_bytes(), *b"abcdefgh");
     }
 
     #[test]
