@@ -351,7 +351,7 @@ fn values_truncated_while_reading_give_clean_errors() {
                     assert!(states.contains(&metrics[1].value), "{:?}", metrics[1]);
                     whole += 1;
                 }
-                Err(Error::Decode { .. }) => short += 1,
+                Err(Error::ValuesTooShort { .. }) => short += 1,
                 Err(e) => panic!("{e:?}"),
             },
             Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::UnexpectedEof => {

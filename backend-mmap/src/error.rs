@@ -1,7 +1,7 @@
 //! [`Error`]: everything that can go wrong publishing or reading files.
 
 use cantal_core::StartError;
-use cantal_core::decode::{DecodeError, DuplicateName};
+use cantal_core::decode::{DecodeError, DuplicateName, ValuesError};
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -114,6 +114,14 @@ pub enum Error {
         /// What is wrong, and on which line.
         source: DecodeError,
     },
+    /// A values file is shorter than its meta file says (a publication
+    /// half written, or replaced between the two reads).
+    ValuesTooShort {
+        /// The values file.
+        path: PathBuf,
+        /// The first slot that does not fit.
+        source: ValuesError,
+    },
     /// Two lines of a meta file have the same name.
     Duplicate {
         /// The meta file.
@@ -149,6 +157,7 @@ impl Error {
             | Error::Unstable { path, .. }
             | Error::Decode { path, .. }
             | Error::Duplicate { path, .. }
+            | Error::ValuesTooShort { path, .. }
             | Error::Io { path, .. } => path,
         }
     }
@@ -244,6 +253,11 @@ impl fmt::Display for Error {
             ),
             Error::Decode { path, source } => write!(f, "{}: {source}", path.display()),
             Error::Duplicate { path, source } => write!(f, "{}: {source}", path.display()),
+            Error::ValuesTooShort { path, source } => write!(
+                f,
+                "{}: {source} (half-written or replaced publication?)",
+                path.display()
+            ),
             Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
         }
     }
@@ -259,6 +273,7 @@ impl std::error::Error for Error {
             Error::Start { source, .. } => Some(source),
             Error::Decode { source, .. } => Some(source),
             Error::Duplicate { source, .. } => Some(source),
+            Error::ValuesTooShort { source, .. } => Some(source),
             _ => None,
         }
     }

@@ -90,6 +90,7 @@
 compile_error!("cantal-mmap publishes through Unix files and flock; it supports Linux");
 
 mod error;
+mod layout;
 mod os;
 mod path;
 mod publish;

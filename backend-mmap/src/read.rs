@@ -26,11 +26,10 @@
 //! ```
 
 use crate::error::Error;
+pub use crate::layout::{Layout, OwnedValue, Slot, SlotType};
 use crate::os::{self, Identity};
 use crate::path::with_suffix;
-use crate::shards;
-use cantal_core::SHARD_KEY;
-use cantal_core::decode::{self, Kind, Value};
+use cantal_core::decode::{self, Kind};
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::os::unix::fs::{FileExt, MetadataExt};
@@ -128,6 +127,8 @@ pub struct Snapshot {
     pub alive: bool,
     /// The meta file's path, for error messages.
     pub meta_path: PathBuf,
+    /// The values file's path, for error messages.
+    pub values_path: PathBuf,
 }
 
 impl Snapshot {
@@ -139,95 +140,26 @@ impl Snapshot {
     ///
     /// # Errors
     ///
-    /// [`Error::Decode`] for a malformed meta file or a values file shorter
-    /// than the meta says (naming the meta file and line),
-    /// [`Error::Duplicate`] when two lines have the same name.
+    /// [`Error::Decode`] for a malformed meta file (naming the meta file
+    /// and line), [`Error::Duplicate`] when two lines have the same name,
+    /// [`Error::ValuesTooShort`] for a values file shorter than the meta
+    /// says.
     pub fn metrics(&self) -> Result<Vec<Metric>, Error> {
-        let decode_error = |source| Error::Decode {
-            path: self.meta_path.clone(),
-            source,
-        };
-        let mut entries = Vec::new();
-        let mut metrics = Vec::new();
-        for item in decode::decode(&self.meta, &self.values) {
-            let (entry, value) = item.map_err(decode_error)?;
-            let Some(name) = entry.name() else { continue };
-            let mut canonical = String::new();
-            // Writing to a String cannot fail.
-            let _ = name.write_canonical(&mut canonical);
-            let value = match value {
-                Value::Counter(v) => OwnedValue::Counter(v),
-                Value::Signed(v) => OwnedValue::Signed(v),
-                Value::Float(v) => OwnedValue::Float(v),
-                Value::Unsigned(v) => OwnedValue::Unsigned(v),
-                Value::State { timestamp, text } => OwnedValue::State {
-                    timestamp,
-                    text: String::from_utf8_lossy(text).into_owned(),
-                },
-                _ => OwnedValue::Unknown,
-            };
-            metrics.push(Metric {
-                pairs: name
-                    .pairs()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-                name: canonical,
-                kind: entry.kind().to_string(),
+        let layout = Layout::parse(&self.meta, &self.meta_path)?;
+        let values = layout.read(&self.values, &self.values_path)?;
+        Ok(layout
+            .slots()
+            .iter()
+            .zip(values)
+            .map(|(slot, value)| Metric {
+                pairs: slot.pairs.clone(),
+                name: slot.name.clone(),
+                kind: slot.kind.clone(),
                 value,
-                line: entry.line(),
-            });
-            entries.push(entry);
-        }
-        decode::find_duplicate(&mut entries).map_err(|source| Error::Duplicate {
-            path: self.meta_path.clone(),
-            source,
-        })?;
-        Ok(sum_shards(metrics))
+                line: slot.line,
+            })
+            .collect())
     }
-}
-
-/// Replaces the shards of each sharded counter by one counter holding
-/// their sum (see [`crate::shards`]).
-fn sum_shards(metrics: Vec<Metric>) -> Vec<Metric> {
-    let slots: Vec<shards::Slot<'_>> = metrics
-        .iter()
-        .map(|m| shards::Slot {
-            counter: matches!(m.value, OwnedValue::Counter(_)),
-            pairs: &m.pairs,
-        })
-        .collect();
-    let groups = shards::groups(&slots);
-    if groups.iter().all(|g| !g.sharded) {
-        return metrics;
-    }
-    let mut metrics: Vec<Option<Metric>> = metrics.into_iter().map(Some).collect();
-    groups
-        .iter()
-        .filter_map(|group| {
-            let (&first, rest) = group.slots.split_first()?;
-            let mut metric = metrics.get_mut(first)?.take()?;
-            if !group.sharded {
-                return Some(metric);
-            }
-            let mut sum = match metric.value {
-                OwnedValue::Counter(v) => v,
-                _ => return Some(metric),
-            };
-            for &i in rest {
-                if let Some(Metric {
-                    value: OwnedValue::Counter(v),
-                    ..
-                }) = metrics.get_mut(i).and_then(Option::take)
-                {
-                    sum = sum.wrapping_add(v);
-                }
-            }
-            metric.value = OwnedValue::Counter(sum);
-            metric.pairs.retain(|(k, _)| k != SHARD_KEY);
-            metric.name = shards::unsharded_name(&metric.name);
-            Some(metric)
-        })
-        .collect()
 }
 
 /// One metric of a [`Snapshot`], decoded.
@@ -245,30 +177,6 @@ pub struct Metric {
     pub value: OwnedValue,
     /// The meta line (1-based).
     pub line: usize,
-}
-
-/// The value of a decoded [`Metric`].
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum OwnedValue {
-    /// `counter 8`.
-    Counter(u64),
-    /// `level 8 signed`.
-    Signed(i64),
-    /// `level 8 float`.
-    Float(f64),
-    /// `level 8 unsigned`.
-    Unsigned(u64),
-    /// `state N`: `timestamp` 0 means no state. The text is decoded
-    /// lossily (the reference client may cut a character in two).
-    State {
-        /// Milliseconds since the Unix epoch.
-        timestamp: u64,
-        /// The text up to the first NUL.
-        text: String,
-    },
-    /// A slot of a type this reader does not know.
-    Unknown,
 }
 
 /// Reads and decodes the publication at `base`: its metrics, and whether
@@ -367,6 +275,7 @@ pub fn read_with(base: impl AsRef<Path>, options: &Options) -> Result<Snapshot, 
                 values,
                 alive,
                 meta_path,
+                values_path,
             });
         }
     }
@@ -631,6 +540,7 @@ mod tests {
             values,
             alive: true,
             meta_path: PathBuf::from("x.meta"),
+            values_path: PathBuf::from("x.values"),
         };
         let metrics = snapshot.metrics().unwrap();
         let seen: Vec<(&str, &OwnedValue, usize)> = metrics

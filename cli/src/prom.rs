@@ -40,7 +40,7 @@
 //! A label set repeated within a family (two names that differ only in
 //! characters that sanitising erases) keeps its first sample.
 
-use crate::load::{Layout, Reading, Slot, SlotKind};
+use crate::load::{Layout, Reading, Slot, SlotType};
 use crate::target::Source;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -136,7 +136,7 @@ pub(crate) struct Prepared {
 pub(crate) fn prepare(source: &Source, layout: &Layout) -> Prepared {
     Prepared {
         templates: layout
-            .slots
+            .slots()
             .iter()
             .map(|slot| template(source, slot))
             .collect(),
@@ -339,12 +339,12 @@ fn own_labels(labels: &mut Vec<(String, String)>, source: &Source) {
 /// The family base name and labels of `slot`, or `None` for a slot of a
 /// type we do not export.
 fn template(source: &Source, slot: &Slot) -> Option<Template> {
-    let kind = match slot.kind {
-        SlotKind::Counter => Type::Counter,
-        SlotKind::Signed | SlotKind::Unsigned | SlotKind::Float | SlotKind::State => Type::Gauge,
-        SlotKind::Unknown => return None,
+    let kind = match slot.ty {
+        SlotType::Counter => Type::Counter,
+        SlotType::Signed | SlotType::Unsigned | SlotType::Float | SlotType::State => Type::Gauge,
+        _ => return None,
     };
-    let mut base = if slot.kind == SlotKind::State {
+    let mut base = if slot.ty == SlotType::State {
         STATES.to_string()
     } else {
         let metric = slot
@@ -355,7 +355,7 @@ fn template(source: &Source, slot: &Slot) -> Option<Template> {
         format!("cantal_{}", sanitize(metric, false))
     };
     // Counters get `_total` when rendered; not twice.
-    if slot.kind == SlotKind::Counter
+    if slot.ty == SlotType::Counter
         && let Some(stripped) = base.strip_suffix("_total")
         && stripped != "cantal"
     {
@@ -367,7 +367,7 @@ fn template(source: &Source, slot: &Slot) -> Option<Template> {
     let mut labels = name_labels(&slot.pairs);
     own_labels(&mut labels, source);
     labels.sort();
-    let state_labels = (slot.kind == SlotKind::State).then(|| {
+    let state_labels = (slot.ty == SlotType::State).then(|| {
         let at = labels.partition_point(|(k, _)| k.as_str() < "state_text");
         (labels.clone(), at)
     });
@@ -399,7 +399,7 @@ fn sample<'t>(template: &'t Template, reading: &Reading, options: Options) -> Op
                 value: Number::Millis(*timestamp),
             });
         }
-        Reading::Unknown => return None,
+        _ => return None,
     };
     Some(Sample {
         base: &template.base,

@@ -60,7 +60,7 @@ pub(crate) fn now_ms() -> u64 {
 /// One JSON object per metric: `{"name": {...}, "type": "...", "value": ...}`,
 /// plus `"timestamp"` for states.
 pub(crate) fn json_lines(out: &mut String, layout: &Layout, readings: &[Reading]) {
-    for (slot, reading) in layout.slots.iter().zip(readings) {
+    for (slot, reading) in layout.slots().iter().zip(readings) {
         json_line(out, slot, reading);
     }
 }
@@ -76,7 +76,7 @@ fn json_line(out: &mut String, slot: &Slot, reading: &Reading) {
         json::string(out, v);
     }
     out.push_str("}, \"type\": ");
-    json::string(out, &slot.type_word);
+    json::string(out, &slot.kind);
     out.push_str(", \"value\": ");
     match reading {
         Reading::Counter(v) | Reading::Unsigned(v) => {
@@ -91,7 +91,7 @@ fn json_line(out: &mut String, slot: &Slot, reading: &Reading) {
             json::string(out, text);
             let _ = write!(out, ", \"timestamp\": {timestamp}");
         }
-        Reading::Unknown => out.push_str("null"),
+        _ => out.push_str("null"),
     }
     out.push_str("}\n");
 }
@@ -107,7 +107,7 @@ pub(crate) fn human_value(reading: &Reading, now_ms: u64) -> String {
             let age = now_ms.saturating_sub(*timestamp);
             format!("{text} ({})", human_age(age))
         }
-        Reading::Unknown => "?".into(),
+        _ => "?".into(),
     }
 }
 
@@ -137,7 +137,7 @@ pub(crate) fn table(
     now_ms: u64,
 ) {
     let rows: Vec<[String; 4]> = layout
-        .slots
+        .slots()
         .iter()
         .zip(readings)
         .enumerate()
@@ -148,7 +148,7 @@ pub(crate) fn table(
             };
             [
                 slot.name.clone(),
-                slot.type_word.clone(),
+                slot.kind.clone(),
                 human_value(reading, now_ms),
                 rate,
             ]

@@ -125,7 +125,7 @@ pub(crate) fn run(as_json: bool) -> Result<()> {
     for source in discover() {
         let (metrics, status) = match load::load(&source.base) {
             Ok(loaded) => (
-                Some(loaded.layout.slots.len()),
+                Some(loaded.layout.slots().len()),
                 status(&source, loaded.alive),
             ),
             Err(e) => (None, Status::Broken(e.0)),

@@ -58,7 +58,7 @@ pub(crate) fn run(target: &str, interval: f64, count: Option<u64>) -> Result<()>
         let now = Instant::now();
         let rates: Vec<Option<f64>> = loaded
             .layout
-            .slots
+            .slots()
             .iter()
             .zip(&loaded.readings)
             .map(|(slot, reading)| match reading {

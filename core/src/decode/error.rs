@@ -185,6 +185,17 @@ pub struct ValuesError {
 }
 
 impl ValuesError {
+    /// The error for meta line `line` (1-based), whose slot ends at
+    /// `needed` when the values hold only `available` bytes: for readers
+    /// that keep slot positions of their own (see [`Value::of_slot`](super::Value::of_slot)).
+    pub fn new(line: usize, needed: u64, available: usize) -> ValuesError {
+        ValuesError {
+            line,
+            needed,
+            available,
+        }
+    }
+
     /// The 1-based meta line whose slot does not fit.
     pub fn line(&self) -> usize {
         self.line

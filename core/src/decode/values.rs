@@ -42,6 +42,14 @@ pub enum Value<'a> {
 }
 
 impl<'a> Value<'a> {
+    /// The value of a slot of type `kind` whose bytes are `slot` (its
+    /// whole length, as the meta line says): for readers that keep slot
+    /// positions and types of their own between reads of the values. A
+    /// `slot` too short for its type reads as `Unknown`.
+    pub fn of_slot(kind: Kind<'_>, slot: &'a [u8]) -> Value<'a> {
+        slot_value(kind, slot)
+    }
+
     /// The state's text as a lossy `Display` (U+FFFD for invalid UTF-8),
     /// for a `State`; `None` otherwise.
     pub fn state_text_lossy(&self) -> Option<LossyText<'a>> {

@@ -1,0 +1,377 @@
+//! [`Layout`]: a meta file parsed once, to read any number of values
+//! snapshots against.
+//!
+//! Meta files are immutable (a publisher that changes its layout renames a
+//! new one into place), so a reader that polls a publication (a `watch`,
+//! an exporter) parses the meta once and reads only the values after that.
+//! The shards of a `ShardedCounter` are one [`Slot`] here, reading their
+//! sum (see [`crate::shards`]).
+
+use crate::error::Error;
+use crate::shards;
+use cantal_core::SHARD_KEY;
+use cantal_core::decode::{self, Kind, LevelKind, Value, ValuesError};
+use std::path::Path;
+
+/// The type of a [`Slot`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SlotType {
+    /// `counter 8` (or the shards of a sharded counter).
+    Counter,
+    /// `level 8 signed`.
+    Signed,
+    /// `level 8 float`.
+    Float,
+    /// `level 8 unsigned`.
+    Unsigned,
+    /// `state N`.
+    State,
+    /// A type this reader does not know (its word is in [`Slot::kind`]).
+    Unknown,
+}
+
+/// One metric of a [`Layout`]: a named slot (pads are left out), or the
+/// shards of a sharded counter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Slot {
+    /// The name's key/value pairs, unescaped, in the file's order.
+    pub pairs: Vec<(String, String)>,
+    /// The name in the reference client's canonical JSON spelling.
+    pub name: String,
+    /// The type as the meta file says it: `counter`, `level signed`,
+    /// `level float`, `level unsigned`, `state`, or an unknown type's word.
+    pub kind: String,
+    /// The type.
+    pub ty: SlotType,
+    /// The meta line (1-based; a sharded counter's first shard's).
+    pub line: usize,
+    /// Where the slot is in the values: offset and length.
+    range: (usize, usize),
+    /// For the shards of a sharded counter: where the other shards'
+    /// counters are.
+    more_shards: Vec<usize>,
+}
+
+/// The value of a [`Slot`], owned.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum OwnedValue {
+    /// `counter 8`.
+    Counter(u64),
+    /// `level 8 signed`.
+    Signed(i64),
+    /// `level 8 float`.
+    Float(f64),
+    /// `level 8 unsigned`.
+    Unsigned(u64),
+    /// `state N`: `timestamp` 0 means no state. The text is decoded
+    /// lossily (the reference client may cut a character in two).
+    State {
+        /// Milliseconds since the Unix epoch.
+        timestamp: u64,
+        /// The text up to the first NUL.
+        text: String,
+    },
+    /// A slot of a type this reader does not know.
+    Unknown,
+}
+
+impl From<Value<'_>> for OwnedValue {
+    fn from(value: Value<'_>) -> OwnedValue {
+        match value {
+            Value::Counter(v) => OwnedValue::Counter(v),
+            Value::Signed(v) => OwnedValue::Signed(v),
+            Value::Float(v) => OwnedValue::Float(v),
+            Value::Unsigned(v) => OwnedValue::Unsigned(v),
+            Value::State { timestamp, text } => OwnedValue::State {
+                timestamp,
+                text: String::from_utf8_lossy(text).into_owned(),
+            },
+            _ => OwnedValue::Unknown,
+        }
+    }
+}
+
+/// A parsed meta file: its metrics, and the values length it describes.
+///
+/// # Examples
+///
+/// ```
+/// use cantal_mmap::read::{Layout, OwnedValue};
+///
+/// let meta = b"counter 8: {\"metric\": \"requests\"}\nlevel 8 float: {\"metric\": \"load\"}";
+/// let layout = Layout::parse(meta, "/run/app.meta")?;
+/// assert_eq!(layout.slots()[1].name, r#"{"metric": "load"}"#);
+///
+/// let mut values = 7u64.to_ne_bytes().to_vec();
+/// values.extend(0.5f64.to_ne_bytes());
+/// let read = layout.read(&values, "/run/app.values".as_ref())?;
+/// assert_eq!(read, [OwnedValue::Counter(7), OwnedValue::Float(0.5)]);
+/// # Ok::<(), cantal_mmap::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    slots: Vec<Slot>,
+    /// The values length the meta describes.
+    size: u64,
+}
+
+impl Layout {
+    /// Parses the meta text `meta`, read from `meta_path` (which errors
+    /// name).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Decode`] for a malformed line (naming the line and
+    /// column), [`Error::Duplicate`] when two lines have the same name.
+    pub fn parse(meta: &[u8], meta_path: impl AsRef<Path>) -> Result<Layout, Error> {
+        let path = || meta_path.as_ref().to_path_buf();
+        let mut entries = Vec::new();
+        for entry in decode::parse_meta(meta) {
+            entries.push(entry.map_err(|e| Error::Decode {
+                path: path(),
+                source: e.into(),
+            })?);
+        }
+        let size = entries.last().map_or(0, decode::Entry::end);
+        let mut slots = Vec::with_capacity(entries.len());
+        for entry in &entries {
+            let Some(name) = entry.name() else { continue };
+            let ty = match entry.kind() {
+                Kind::Counter => SlotType::Counter,
+                Kind::Level(LevelKind::Signed) => SlotType::Signed,
+                Kind::Level(LevelKind::Float) => SlotType::Float,
+                Kind::Level(LevelKind::Unsigned) => SlotType::Unsigned,
+                Kind::State => SlotType::State,
+                Kind::Pad => continue,
+                _ => SlotType::Unknown,
+            };
+            // Only on a target whose address space is smaller than the
+            // slot's offset: it could not be read anyway.
+            let too_large = || Error::TooLarge {
+                path: path(),
+                size: entry.end(),
+                limit: usize::MAX as u64,
+            };
+            let start = usize::try_from(entry.offset()).map_err(|_| too_large())?;
+            let end = usize::try_from(entry.end()).map_err(|_| too_large())?;
+            let mut canonical = String::new();
+            // Writing to a String cannot fail.
+            let _ = name.write_canonical(&mut canonical);
+            slots.push(Slot {
+                pairs: name
+                    .pairs()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                name: canonical,
+                kind: entry.kind().to_string(),
+                ty,
+                line: entry.line(),
+                range: (start, end),
+                more_shards: Vec::new(),
+            });
+        }
+        decode::find_duplicate(&mut entries).map_err(|source| Error::Duplicate {
+            path: path(),
+            source,
+        })?;
+        Ok(Layout {
+            slots: sum_shards(slots),
+            size,
+        })
+    }
+
+    /// The metrics, in meta order.
+    pub fn slots(&self) -> &[Slot] {
+        &self.slots
+    }
+
+    /// The length of the values file the meta describes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Reads every slot's value from `values`, read from `values_path`
+    /// (which errors name): one value per [`slots`](Self::slots) entry.
+    /// A values file longer than the meta says is fine (a publisher that
+    /// adds metrics grows it before it replaces the meta).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ValuesTooShort`] when `values` ends before a slot does.
+    pub fn read(&self, values: &[u8], values_path: &Path) -> Result<Vec<OwnedValue>, Error> {
+        self.slots
+            .iter()
+            .map(|slot| {
+                let too_short = |end: usize| Error::ValuesTooShort {
+                    path: values_path.to_path_buf(),
+                    source: ValuesError::new(slot.line, end as u64, values.len()),
+                };
+                let (start, end) = slot.range;
+                let bytes = values.get(start..end).ok_or_else(|| too_short(end))?;
+                let mut value = OwnedValue::from(Value::of_slot(slot.decode_kind(), bytes));
+                if let OwnedValue::Counter(sum) = &mut value {
+                    for &offset in &slot.more_shards {
+                        let shard = values
+                            .get(offset..offset + 8)
+                            .ok_or_else(|| too_short(offset + 8))?;
+                        let shard = Value::of_slot(Kind::Counter, shard);
+                        if let Value::Counter(v) = shard {
+                            *sum = sum.wrapping_add(v);
+                        }
+                    }
+                }
+                Ok(value)
+            })
+            .collect()
+    }
+}
+
+impl Slot {
+    /// The decoder's kind for this slot's type (unknown types read as
+    /// `Unknown` whatever the word).
+    fn decode_kind(&self) -> Kind<'static> {
+        match self.ty {
+            SlotType::Counter => Kind::Counter,
+            SlotType::Signed => Kind::Level(LevelKind::Signed),
+            SlotType::Float => Kind::Level(LevelKind::Float),
+            SlotType::Unsigned => Kind::Level(LevelKind::Unsigned),
+            SlotType::State => Kind::State,
+            SlotType::Unknown => Kind::Unknown {
+                word: "",
+                param: None,
+            },
+        }
+    }
+}
+
+/// Makes one slot of the shards of each sharded counter: named without the
+/// shard pair, where the first shard is, reading their sum.
+fn sum_shards(slots: Vec<Slot>) -> Vec<Slot> {
+    let groups = shards::groups(
+        &slots
+            .iter()
+            .map(|s| shards::Slot {
+                counter: s.ty == SlotType::Counter,
+                pairs: &s.pairs,
+            })
+            .collect::<Vec<_>>(),
+    );
+    if groups.iter().all(|g| !g.sharded) {
+        return slots;
+    }
+    let offsets: Vec<usize> = slots.iter().map(|s| s.range.0).collect();
+    let mut slots: Vec<Option<Slot>> = slots.into_iter().map(Some).collect();
+    groups
+        .into_iter()
+        .filter_map(|group| {
+            let (&first, rest) = group.slots.split_first()?;
+            let mut slot = slots.get_mut(first)?.take()?;
+            if group.sharded {
+                slot.name = shards::unsharded_name(&slot.name);
+                slot.pairs.retain(|(k, _)| k != SHARD_KEY);
+                slot.more_shards = rest
+                    .iter()
+                    .filter_map(|&i| offsets.get(i).copied())
+                    .collect();
+            }
+            Some(slot)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const META: &str = "counter 8: {\"name\": \"1\"}\nlevel 8 signed: {\"name\": \"2\"}\n\
+        level 8 float: {\"b\":\"\\u00e9\",\"a\":\"x\"}\npad 8\nfoo 8 bar: {\"name\": \"4\"}\n\
+        state 24: {\"name\": \"100\"}";
+
+    fn values() -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&u64::MAX.to_ne_bytes());
+        v.extend_from_slice(&i64::MIN.to_ne_bytes());
+        v.extend_from_slice(&0.1f64.to_ne_bytes());
+        v.extend_from_slice(&[7; 16]);
+        v.extend_from_slice(&1_700_000_000_123u64.to_ne_bytes());
+        v.extend_from_slice(b"caf\xc3\xa9\xff\0old text");
+        v.resize(80, 0);
+        v
+    }
+
+    #[test]
+    fn reads_every_type_and_keeps_file_order_of_pairs() {
+        let layout = Layout::parse(META.as_bytes(), "x.meta").unwrap();
+        assert_eq!(layout.size(), 64);
+        let kinds: Vec<(&str, SlotType, usize)> = layout
+            .slots()
+            .iter()
+            .map(|s| (s.kind.as_str(), s.ty, s.line))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("counter", SlotType::Counter, 1),
+                ("level signed", SlotType::Signed, 2),
+                ("level float", SlotType::Float, 3),
+                ("foo bar", SlotType::Unknown, 5),
+                ("state", SlotType::State, 6),
+            ]
+        );
+        assert_eq!(
+            layout.slots()[2].pairs,
+            [("b".into(), "é".into()), ("a".into(), "x".into())]
+        );
+        assert_eq!(layout.slots()[2].name, r#"{"a": "x", "b": "\u00e9"}"#);
+        let read = layout.read(&values(), Path::new("x.values")).unwrap();
+        assert_eq!(
+            read,
+            [
+                OwnedValue::Counter(u64::MAX),
+                OwnedValue::Signed(i64::MIN),
+                OwnedValue::Float(0.1),
+                OwnedValue::Unknown,
+                OwnedValue::State {
+                    timestamp: 1_700_000_000_123,
+                    text: "café\u{fffd}".into()
+                },
+            ]
+        );
+        // Longer values (a publisher that has grown its file): fine.
+        let mut longer = values();
+        longer.extend([1; 64]);
+        assert_eq!(layout.read(&longer, Path::new("x.values")).unwrap(), read);
+    }
+
+    #[test]
+    fn errors_name_the_file_and_line() {
+        let e = Layout::parse(b"counter 8: {}\ncounter 8 {}", "/run/x.meta").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("/run/x.meta: meta line 2, column 11: "),
+            "{e}"
+        );
+        let e = Layout::parse(
+            b"counter 8: {\"a\":\"1\"}\ncounter 8: {\"a\": \"1\"}",
+            "/run/x.meta",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "/run/x.meta: meta lines 1 and 2 have the same metric name"
+        );
+        let layout = Layout::parse(META.as_bytes(), "x.meta").unwrap();
+        let e = layout
+            .read(&values()[..60], Path::new("/run/x.values"))
+            .unwrap_err();
+        assert!(
+            e.to_string().starts_with(
+                "/run/x.values: values too short for meta line 6: need 64 bytes, have 60"
+            ),
+            "{e}"
+        );
+    }
+}
