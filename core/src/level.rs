@@ -11,8 +11,9 @@ use core::fmt;
 /// in a pool.
 ///
 /// Update it where the quantity changes (`incr` when a request starts,
-/// `decr` when it ends) and read it back with `get` instead of keeping your
-/// own copy. Each update is one atomic operation.
+/// `decr` when it ends, or hold a [`guard`](Self::guard) that does both)
+/// and read it back with `get` instead of keeping your own copy. Each
+/// update is one atomic operation.
 ///
 /// # Examples
 ///
@@ -80,9 +81,74 @@ impl Integer {
         self.cell.get() as i64
     }
 
+    /// Adds one now and subtracts it again when the returned guard is
+    /// dropped: the gauge counts the guards alive, such as open
+    /// connections or requests being served.
+    ///
+    /// The guard is dropped on every way out of its scope: a return, an
+    /// early `?`, a panic unwinding, or the drop of a future that holds it
+    /// (a cancelled or aborted task). Nothing else is recorded; for
+    /// durations and errors as well, use a
+    /// [`RequestTracker`](crate::RequestTracker).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cantal_core::Integer;
+    ///
+    /// static CONNECTIONS: Integer =
+    ///     Integer::new(&[("group", "http.server"), ("metric", "connections")]);
+    ///
+    /// fn serve_connection() -> Result<(), &'static str> {
+    ///     let _open = CONNECTIONS.guard();
+    ///     assert_eq!(CONNECTIONS.get(), 1);
+    ///     Err("the peer went away")?; // the guard still decrements
+    ///     Ok(())
+    /// }
+    ///
+    /// assert!(serve_connection().is_err());
+    /// assert_eq!(CONNECTIONS.get(), 0);
+    /// ```
+    #[inline]
+    pub fn guard(&self) -> IntegerGuard<'_> {
+        self.incr(1);
+        IntegerGuard { integer: self }
+    }
+
     /// The gauge's name.
     pub fn name(&self) -> &Name {
         &self.name
+    }
+}
+
+/// One unit of an [`Integer`], from [`Integer::guard`] until it is dropped.
+///
+/// It is `Send` and `Sync`: move it into the thread or task that owns what
+/// it counts (a connection, a job) so that it ends with it.
+#[must_use = "the gauge goes back down as soon as the guard is dropped"]
+pub struct IntegerGuard<'a> {
+    integer: &'a Integer,
+}
+
+impl IntegerGuard<'_> {
+    /// The gauge this guard counts in.
+    pub fn integer(&self) -> &Integer {
+        self.integer
+    }
+}
+
+impl Drop for IntegerGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.integer.decr(1);
+    }
+}
+
+impl fmt::Debug for IntegerGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntegerGuard")
+            .field("integer", self.integer)
+            .finish()
     }
 }
 
@@ -215,5 +281,49 @@ mod tests {
         assert_eq!(f.get(), 1.25);
         f.set(f64::NAN);
         assert!(f.get().is_nan());
+    }
+
+    #[test]
+    fn guards_count_while_alive() {
+        let i = Integer::new(&[("m", "guarded")]);
+        i.set(10);
+        let a = i.guard();
+        let b = i.guard();
+        assert_eq!(i.get(), 12);
+        assert_eq!(a.integer().get(), 12);
+        drop(a);
+        assert_eq!(i.get(), 11);
+        i.decr(5); // other updates mix with the guards
+        drop(b);
+        assert_eq!(i.get(), 5);
+    }
+
+    #[test]
+    fn guard_decrements_on_panic_and_forget_keeps_it() {
+        static I: Integer = Integer::new(&[("m", "unwind")]);
+        let result = std::panic::catch_unwind(|| {
+            let _guard = I.guard();
+            assert_eq!(I.get(), 1);
+            panic!("handler failed");
+        });
+        assert!(result.is_err());
+        assert_eq!(I.get(), 0);
+        // The decrement is the guard's drop, nothing else: a forgotten
+        // guard stays counted.
+        core::mem::forget(I.guard());
+        assert_eq!(I.get(), 1);
+    }
+
+    #[test]
+    fn guard_moves_to_another_thread() {
+        static I: Integer = Integer::new(&[("m", "threads")]);
+        let guards: Vec<_> = (0..4).map(|_| I.guard()).collect();
+        assert_eq!(I.get(), 4);
+        std::thread::scope(|s| {
+            for guard in guards {
+                s.spawn(move || drop(guard));
+            }
+        });
+        assert_eq!(I.get(), 0);
     }
 }

@@ -134,7 +134,7 @@ pub use crate::{
     counter::Counter,
     error::{RegisterError, StartError},
     fork::{Branch, Fork, ForkContext},
-    level::{Float, Integer},
+    level::{Float, Integer, IntegerGuard},
     metric::{Kind, Metric, Metrics},
     name::{CanonicalJson, Name, NameValue, Pair, Pairs},
     region::{REGION_ALIGN, Region},
