@@ -65,6 +65,10 @@ pub use crate::start::{Builder, start};
 #[cfg(feature = "mmap")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mmap")))]
 pub use cantal_mmap::{CANTAL_PATH, Error, Publication, read, resolve_path};
+/// A tower `Layer` counting requests with a [`RequestTracker`]: the `cantal-tower` crate.
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub use cantal_tower as tower;
 
 /// Declares `static` metrics that [`start()`] publishes without listing
 /// them again.
