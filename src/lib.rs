@@ -46,6 +46,8 @@
 //!   `Builder`, `metrics!` and `read`.
 //! - `std` (implied by `mmap`): standard-library clocks and
 //!   [`Growable`] collections.
+//! - `tower`: `cantal::tower`, a tower `Layer` that counts a service's
+//!   requests with a [`RequestTracker`] (the `cantal-tower` crate).
 //!
 //! Firmware uses `cantal-core` (or this crate with
 //! `default-features = false`) and `cantal-static`.
