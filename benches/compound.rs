@@ -8,6 +8,7 @@ use cantal::{Branch, Collection, Fixed, Fork, RequestTracker};
 use cantal_static::StaticBuffer;
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 static HTTP: RequestTracker = RequestTracker::new("http", &[("service", "api")]);
@@ -116,6 +117,17 @@ fn request(c: &mut Criterion) {
     });
     g.bench_function("request() + drop, ManualClock", |b| {
         b.iter(|| drop(black_box(HTTP_MANUAL.request())))
+    });
+    // What a request updates (in_progress +1, then requests, total_duration
+    // and in_progress -1) as raw atomics: the floor under the line above.
+    g.bench_function("raw: 4 x AtomicU64::fetch_add", |b| {
+        static RAW: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+        b.iter(|| {
+            RAW[0].fetch_add(1, Ordering::Relaxed);
+            RAW[1].fetch_add(black_box(1), Ordering::Relaxed);
+            RAW[2].fetch_add(black_box(3), Ordering::Relaxed);
+            RAW[0].fetch_sub(1, Ordering::Relaxed);
+        })
     });
     g.finish();
 }

@@ -43,11 +43,16 @@ static SHARD_INDEX: [&str; MAX_SHARDS] = [
 /// (`cantal_mmap::read`), the `cantal` command and its exporter sum the
 /// shards back into one value (drop the `cantal_shard` pair and add).
 ///
-/// A thread picks its shard from the address of its stack, so the same
-/// thread keeps using the same shard (no thread-locals: this works in
-/// `no_std` and interrupt handlers too). Threads that run at the same time
-/// have different stacks and spread over the shards; threads that run one
-/// after another may reuse one stack, and one shard, which is harmless.
+/// Which shard a thread uses:
+///
+/// - with the `std` feature, each thread takes the next number in turn the
+///   first time it increments any sharded counter, and uses shard `number
+///   % N` of every counter: up to `N` threads each have a shard of their
+///   own, and more spread evenly (a thread-local read per increment);
+/// - without it (firmware), a thread picks its shard from the address of
+///   its stack (no thread-locals: this works in interrupt handlers too).
+///   Threads that run at the same time have different stacks and spread
+///   over the shards, though two of them may share one.
 ///
 /// # Examples
 ///
@@ -120,15 +125,7 @@ impl<const N: usize> ShardedCounter<N> {
     /// Adds `n` (wrapping on overflow) to this thread's shard.
     #[inline(always)]
     pub fn incr(&self, n: u64) {
-        let marker = 0u8;
-        // Hash of the stack page: threads' stacks are far apart, and the
-        // same thread lands on the same shard.
-        let page = (core::ptr::from_ref(&marker).addr() >> 12) as u64;
-        // Stacks lie at regular strides; fold the higher bits in before the
-        // Fibonacci multiply, or some strides land on one shard.
-        let hash = (page ^ (page >> 7) ^ (page >> 13)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        // The top bits of the product are the well-mixed ones.
-        let index = (hash >> (64 - N.trailing_zeros().max(1))) as usize & (N - 1);
+        let index = thread_number() & (N - 1);
         match self.shards.get(index) {
             Some(shard) => shard.cell.add(n),
             None => self.shards[0].cell.add(n),
@@ -146,6 +143,56 @@ impl<const N: usize> ShardedCounter<N> {
     pub fn name(&self) -> Name {
         self.shards[0].name.without_added()
     }
+}
+
+/// This thread's number: taken in turn at its first increment (`std`).
+#[cfg(feature = "std")]
+#[inline(always)]
+fn thread_number() -> usize {
+    extern crate std;
+    use crate::sync::{AtomicUsize, Ordering};
+    use core::cell::Cell;
+
+    /// The next thread's number.
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    std::thread_local! {
+        /// `usize::MAX` until this thread's first increment.
+        static NUMBER: Cell<usize> = const { Cell::new(usize::MAX) };
+    }
+    #[cold]
+    fn take(number: &Cell<usize>) -> usize {
+        let taken = NEXT.fetch_add(1, Ordering::Relaxed) & (MAX_SHARDS - 1);
+        number.set(taken);
+        taken
+    }
+    // A thread-local without a destructor never goes away; `try_with`
+    // only keeps this panic-free in any case (stack hash as fallback).
+    NUMBER
+        .try_with(|number| match number.get() {
+            usize::MAX => take(number),
+            taken => taken,
+        })
+        .unwrap_or_else(|_| stack_hash())
+}
+
+/// This thread's number: a hash of its stack's address (`no_std`).
+#[cfg(not(feature = "std"))]
+#[inline(always)]
+fn thread_number() -> usize {
+    stack_hash()
+}
+
+/// A hash of the page of the caller's stack: threads' stacks are far
+/// apart, and the same thread lands on the same number.
+#[inline(always)]
+fn stack_hash() -> usize {
+    let marker = 0u8;
+    let page = (core::ptr::from_ref(&marker).addr() >> 12) as u64;
+    // Stacks lie at regular strides; fold the higher bits in before the
+    // Fibonacci multiply, or some strides land on one number.
+    let hash = (page ^ (page >> 7) ^ (page >> 13)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    // The top bits of the product are the well-mixed ones.
+    (hash >> (64 - MAX_SHARDS.trailing_zeros())) as usize
 }
 
 impl<const N: usize> fmt::Debug for ShardedCounter<N> {

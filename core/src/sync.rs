@@ -12,6 +12,8 @@
 //!   [`u64_at`], is written (and proven) once. `clippy.toml` bans
 //!   `from_ptr` everywhere else.
 
+#[cfg(all(not(loom), feature = "std"))]
+pub(crate) use portable_atomic::AtomicUsize;
 #[cfg(not(loom))]
 pub(crate) use portable_atomic::{AtomicPtr, AtomicU8, AtomicU64, fence};
 
