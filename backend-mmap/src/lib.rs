@@ -9,6 +9,8 @@
 //! - [`Publisher`]: where (base path) and how (file mode) to publish a
 //!   [`Collection`](cantal_core::Collection); [`Publisher::publish`]
 //!   returns the [`Publication`], which deletes the files when dropped.
+//! - [`Extender`]: adds metrics to a live publication (the values file
+//!   grows in place, the meta file is replaced); see [`extend`].
 //! - [`resolve_path`]: `CANTAL_PATH`, or the per-process fallback.
 //! - [`read`]: the reader side, copying another process's files with
 //!   `read(2)` and telling whether their publisher is alive.
@@ -90,6 +92,7 @@
 compile_error!("cantal-mmap publishes through Unix files and flock; it supports Linux");
 
 mod error;
+pub mod extend;
 mod layout;
 mod os;
 mod path;
@@ -99,5 +102,6 @@ mod region;
 pub mod shards;
 
 pub use crate::error::Error;
+pub use crate::extend::Extender;
 pub use crate::path::{CANTAL_PATH, resolve as resolve_path};
 pub use crate::publish::{DEFAULT_MODE, Publication, Publisher};

@@ -4,6 +4,7 @@
 //! The steps are described in the [crate docs](crate#how-the-files-are-made).
 
 use crate::error::Error;
+use crate::extend::{Extender, Shared, State};
 use crate::os::{self, Identity};
 use crate::path::{self, with_suffix};
 use crate::region::MappedRegion;
@@ -13,6 +14,7 @@ use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The default permissions of the files: read and write for our user only.
@@ -171,13 +173,25 @@ impl Publisher {
             files.remove_if_same(&files.values, &values_id);
             return Err(e);
         }
+        let shared = Shared::new(State {
+            files: files.clone(),
+            mode,
+            values: Some(values),
+            values_id,
+            meta: Some(meta),
+            meta_id,
+            len: layout.size(),
+            meta_text: None,
+            names: Default::default(),
+            dirty: false,
+            batches: Vec::new(),
+            closed: false,
+            workers: Vec::new(),
+        });
         Ok(Publication {
             active,
             files,
-            _values: values,
-            values_id,
-            _meta: meta,
-            meta_id,
+            shared,
         })
     }
 }
@@ -248,12 +262,12 @@ fn check_base(base: &Path) -> Result<PathBuf, Error> {
 }
 
 /// The file names of one publication.
-#[derive(Debug)]
-struct Files {
-    base: PathBuf,
+#[derive(Debug, Clone)]
+pub(crate) struct Files {
+    pub(crate) base: PathBuf,
     dir: PathBuf,
-    values: PathBuf,
-    meta: PathBuf,
+    pub(crate) values: PathBuf,
+    pub(crate) meta: PathBuf,
 }
 
 impl Files {
@@ -423,7 +437,7 @@ impl Files {
     }
 
     /// Step 5, first half: the meta text, in a temporary file.
-    fn write_meta_tmp(
+    pub(crate) fn write_meta_tmp(
         &self,
         meta: &impl std::fmt::Display,
         mode: u32,
@@ -452,7 +466,7 @@ impl Files {
 
     /// Step 5, second half: the meta file moves into place, after the
     /// values file (the protocol's order).
-    fn install_meta(&self, tmp: &Path) -> Result<(), Error> {
+    pub(crate) fn install_meta(&self, tmp: &Path) -> Result<(), Error> {
         fs::rename(tmp, &self.meta).map_err(|e| self.create_error(&self.meta, e))
     }
 
@@ -462,7 +476,7 @@ impl Files {
     }
 
     /// Deletes `path` if it is still the file `id`.
-    fn remove_if_same(&self, path: &Path, id: &Identity) {
+    pub(crate) fn remove_if_same(&self, path: &Path, id: &Identity) {
         if self.is_same(path, id) {
             let _ = fs::remove_file(path);
         }
@@ -488,16 +502,15 @@ fn fill_zeros(mut file: &File, size: usize) -> io::Result<()> {
 /// their memory stays mapped, it is only no longer visible to readers.
 /// Files left by a process that exits without dropping it (`process::exit`,
 /// a crash) are recognised as stale by the next publisher and by readers.
+///
+/// More metrics can be added later with an [`Extender`]
+/// ([`extender`](Publication::extender)); the drop waits for an extension
+/// in progress, and joins the worker threads attached to the extender.
 pub struct Publication<'a, S: Storage<'a> = Growable<'a>> {
     active: ActiveCollection<'a, S, MappedRegion>,
     files: Files,
-    /// Open and locked for as long as we publish.
-    _values: File,
-    values_id: Identity,
-    /// Open so that its inode number cannot be reused by another file
-    /// (which `remove_if_same` would then take for ours).
-    _meta: File,
-    meta_id: Identity,
+    /// The files, and what extensions added; shared with the extenders.
+    shared: Arc<Shared>,
 }
 
 impl<'a, S: Storage<'a>> Publication<'a, S> {
@@ -516,34 +529,83 @@ impl<'a, S: Storage<'a>> Publication<'a, S> {
         &self.files.meta
     }
 
-    /// The meta text written to `P.meta`.
+    /// The meta text of the collection published at start (without the
+    /// lines [`Extender::extend`] appended since: see
+    /// [`meta_text`](Publication::meta_text)).
     pub fn meta(&self) -> Meta<'_, 'a> {
         self.active.meta()
     }
 
-    /// The layout (the values file's size).
+    /// The whole meta text of the publication now: the collection's, then
+    /// the lines appended by extensions (what `P.meta` holds, unless the
+    /// last extension could not write it).
+    pub fn meta_text(&self) -> String {
+        match &self.shared.lock().meta_text {
+            Some(text) => text.clone(),
+            None => self.active.meta().to_string(),
+        }
+    }
+
+    /// The layout of the collection published at start (extensions make
+    /// the values file longer: see [`values_len`](Publication::values_len)).
     pub fn layout(&self) -> Layout {
         self.active.layout()
     }
 
-    /// The published metrics, in layout order.
+    /// The values file's length now, extensions included.
+    pub fn values_len(&self) -> usize {
+        self.shared.lock().len
+    }
+
+    /// The metrics published at start, in layout order (not those added by
+    /// extensions).
     pub fn metrics(&self) -> impl Iterator<Item = MetricRef<'a>> + '_ {
         self.active.metrics()
     }
 
-    /// Copies the current values bytes into `out`; see
+    /// Copies the current values bytes (extensions included) into `out`,
+    /// up to its length or [`values_len`](Publication::values_len),
+    /// whichever is smaller, rounded down to whole 8-byte words; returns the
+    /// bytes copied. Pads read as zero. See
     /// [`ActiveCollection::read_values`].
     pub fn read_values(&self, out: &mut [u8]) -> usize {
-        self.active.read_values(out)
+        let st = self.shared.lock();
+        let end = out.len().min(st.len) / 8 * 8;
+        let Some(out) = out.get_mut(..end) else {
+            return 0;
+        };
+        let first = self.active.read_values(out);
+        out.get_mut(first..).unwrap_or_default().fill(0);
+        for (offset, batch) in &st.batches {
+            if let Some(part) = out.get_mut(*offset..) {
+                batch.read_values(part);
+            }
+        }
+        end
+    }
+
+    /// A handle that adds metrics to this publication from any thread,
+    /// while it lives; see [`Extender`].
+    pub fn extender(&self) -> Extender {
+        let mut st = self.shared.lock();
+        if st.meta_text.is_none() {
+            st.meta_text = Some(self.active.meta().to_string());
+            st.names = self
+                .active
+                .metrics()
+                .map(|m| m.name().to_string())
+                .collect();
+        }
+        drop(st);
+        Extender::new(self.shared.clone())
     }
 }
 
 impl<'a, S: Storage<'a>> Drop for Publication<'a, S> {
     fn drop(&mut self) {
-        self.files.remove_if_same(&self.files.meta, &self.meta_id);
-        self.files
-            .remove_if_same(&self.files.values, &self.values_id);
-        // `_values` closes after this, releasing the lock.
+        // Removes the files, closes the values file (releasing the lock)
+        // and joins the extenders' workers.
+        self.shared.close();
     }
 }
 
@@ -551,7 +613,7 @@ impl<'a, S: Storage<'a>> std::fmt::Debug for Publication<'a, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Publication")
             .field("path", &self.files.base)
-            .field("size", &self.layout().size())
+            .field("size", &self.values_len())
             .finish_non_exhaustive()
     }
 }

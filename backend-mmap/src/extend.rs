@@ -1,0 +1,483 @@
+//! [`Extender`]: adding metrics to a live publication, without moving the
+//! ones already published.
+//!
+//! A publication's layout is fixed at start, but a program that learns its
+//! metrics as it runs (the `metrics` crate's `counter!("x", "label" =>
+//! value)` makes a new one for every label value) needs to add some later.
+//! An extension:
+//!
+//! 1. writes zeros over the new tail of `P.values` (`pwrite(2)`, so a full
+//!    tmpfs fails here with [`Error::NoSpace`], never with a `SIGBUS`
+//!    later), first a `pad` up to the next multiple of 64 bytes, then the
+//!    new slots;
+//! 2. maps the grown range (a new mapping of the same file, from the page
+//!    that holds the new tail's first byte; the earlier mappings stay, since
+//!    handles point into them, and the new one is never unmapped either);
+//! 3. moves the new metrics into their slots (`Collection::start`: no update
+//!    made before is lost, from any thread);
+//! 4. writes the whole meta text, the old lines unchanged and the new ones
+//!    appended, to a temporary file and `rename(2)`s it over `P.meta`.
+//!
+//! The values file keeps its inode and every old slot keeps its offset, so
+//! nothing that an updating thread or a reader holds is invalidated. A reader
+//! that read the old meta and then the longer values sees bytes past the
+//! end of its layout: the Cantal agent (`cantal_values::Metadata::read_data`
+//! reads the slots the meta lists one after the other from a copy of the
+//! whole file) and our decoder (`cantal_core::decode::decode`) both ignore
+//! them. Readers that check the meta file's identity after reading (ours,
+//! the agent) then see that it changed and read again.
+//!
+//! # Memory
+//!
+//! Each extension leaks one more mapping (the new slots' pages, plus the
+//! page it shares with the previous tail): address space grows with the
+//! values file and the number of extensions, never beyond. Extend in
+//! batches (the `metrics` recorder gathers the metrics of one interval).
+//!
+//! # Why not a new values file
+//!
+//! Publishing the grown layout into a new file and re-pointing every handle
+//! there would need each handle to move a second time. A counter could be
+//! drained again, but a gauge's `set` cannot be redirected without either a
+//! grace period (a writer that loaded the old slot pointer may store into
+//! the old file after the copy, and that store is lost) or an extra atomic
+//! on every update to register the writer. Extending in place moves only
+//! the new metrics, with the core's inline-to-slot hand-over, and leaves the
+//! hot path of every published metric at one atomic operation.
+
+use crate::error::Error;
+use crate::os::Identity;
+use crate::publish::Files;
+use cantal_core::{ActiveCollection, Collection, Growable, Metric, REGION_ALIGN, Region};
+use memmap2::{MmapOptions, MmapRaw};
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::fs::{self, File};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::ptr::NonNull;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// The state a [`Publication`](crate::Publication) shares with its
+/// [`Extender`]s.
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    /// Notified when the publication is dropped.
+    closed: Condvar,
+}
+
+/// What an extension changes, under the lock.
+pub(crate) struct State {
+    pub(crate) files: Files,
+    /// The permission bits of new meta files.
+    pub(crate) mode: u32,
+    /// The values file: open and locked while we publish; `None` once the
+    /// publication is dropped (which releases the lock).
+    pub(crate) values: Option<File>,
+    pub(crate) values_id: Identity,
+    /// The current meta file, open so that its inode number is not reused.
+    pub(crate) meta: Option<File>,
+    pub(crate) meta_id: Identity,
+    /// The values file's length.
+    pub(crate) len: usize,
+    /// The whole meta text, once an extender exists (the publication's own
+    /// text until the first extension).
+    pub(crate) meta_text: Option<String>,
+    /// The canonical names of every metric published, once an extender
+    /// exists.
+    pub(crate) names: HashSet<String>,
+    /// The text in `meta_text` is not yet the file's (a rename failed).
+    pub(crate) dirty: bool,
+    /// The added collections, each with the offset of its first slot.
+    pub(crate) batches: Vec<(
+        usize,
+        ActiveCollection<'static, Growable<'static>, TailRegion>,
+    )>,
+    /// The publication was dropped.
+    pub(crate) closed: bool,
+    /// Threads to join when the publication is dropped.
+    pub(crate) workers: Vec<JoinHandle<()>>,
+}
+
+impl Shared {
+    pub(crate) fn new(state: State) -> Arc<Shared> {
+        Arc::new(Shared {
+            state: Mutex::new(state),
+            closed: Condvar::new(),
+        })
+    }
+
+    /// The state; a panic in another holder leaves it consistent (every
+    /// change is made before the fields that depend on it).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// What the publication's drop does: removes the files (when they are
+    /// still ours), releases the lock, wakes the waiters and joins the
+    /// workers.
+    pub(crate) fn close(&self) {
+        let workers = {
+            let mut st = self.lock();
+            st.closed = true;
+            st.files.remove_if_same(&st.files.meta, &st.meta_id);
+            st.files.remove_if_same(&st.files.values, &st.values_id);
+            st.values = None;
+            st.meta = None;
+            std::mem::take(&mut st.workers)
+        };
+        self.closed.notify_all();
+        let me = std::thread::current().id();
+        for worker in workers {
+            // A worker that drops the publication itself cannot join itself.
+            if worker.thread().id() != me {
+                let _ = worker.join();
+            }
+        }
+    }
+}
+
+/// Adds metrics to a live [`Publication`](crate::Publication); from
+/// [`Publication::extender`](crate::Publication::extender).
+///
+/// Cheap to clone, and usable from any thread. Once the publication is
+/// dropped every call fails (and the files are gone).
+///
+/// # Examples
+///
+/// ```no_run
+/// use cantal_core::{Collection, Counter};
+///
+/// static EARLY: Counter = Counter::new(&[("metric", "early")]);
+/// static LATE: Counter = Counter::new(&[("metric", "late")]);
+///
+/// let mut metrics = Collection::growable();
+/// metrics.register(&EARLY)?;
+/// let publication = cantal_mmap::Publisher::new().publish(metrics)?;
+/// LATE.incr(1); // counts inline until it is published
+///
+/// let left_out = publication.extender().extend(&[&LATE])?; // P.values grows, P.meta is replaced
+/// assert!(left_out.is_empty());
+/// assert!(publication.meta_text().ends_with("counter 8: {\"metric\": \"late\"}"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Extender {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Extender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let st = self.shared.lock();
+        f.debug_struct("Extender")
+            .field("path", &st.files.base)
+            .field("len", &st.len)
+            .field("closed", &st.closed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Extender {
+    pub(crate) fn new(shared: Arc<Shared>) -> Extender {
+        Extender { shared }
+    }
+
+    /// Appends `metrics` to the publication: see the [module docs](self)
+    /// for the steps. The metrics already published keep their slots; the
+    /// new ones keep every update made before.
+    ///
+    /// A metric whose name the publication has already (or that comes
+    /// twice in `metrics`: the later ones) is left out, since readers
+    /// refuse a meta file with a name twice: the metrics left out are
+    /// returned, unpublished (they keep counting in their own memory).
+    /// With no metric to add, the call only retries writing the meta file,
+    /// when an earlier extension's failed.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::Io`] (kind `NotConnected`) once the publication is dropped;
+    /// - [`Error::Start`] for a metric published elsewhere already;
+    /// - [`Error::NoSpace`] or [`Error::Io`] growing the values file, and
+    ///   [`Error::Map`] mapping it: nothing is published then, and the
+    ///   metrics may be given again;
+    /// - an error writing or renaming the meta file: the metrics are
+    ///   published then (they update their slots) but readers do not see
+    ///   them yet; the next call to `extend` writes the meta file again.
+    pub fn extend(
+        &self,
+        metrics: &[&'static dyn Metric],
+    ) -> Result<Vec<&'static dyn Metric>, Error> {
+        let mut st = self.shared.lock();
+        let st = &mut *st;
+        if st.closed {
+            return Err(closed(&st.files.base));
+        }
+        let mut collection = Collection::growable();
+        let mut left_out = Vec::new();
+        let mut added = HashSet::new();
+        for metric in metrics {
+            let name = metric.name().to_string();
+            if st.names.contains(&name) || !added.insert(name) {
+                left_out.push(*metric);
+            } else {
+                // Cannot fail: a growable collection has no capacity limit.
+                let _ = collection.register(*metric);
+            }
+        }
+        let layout = collection.layout().map_err(|source| Error::Start {
+            path: st.files.base.clone(),
+            source,
+        })?;
+        if layout.size() > 0 {
+            self.append(st, collection, layout.size())?;
+            st.names.extend(added);
+        }
+        if st.dirty {
+            write_meta(st)?;
+        }
+        Ok(left_out)
+    }
+
+    /// Steps 1-3, and the new meta text.
+    fn append(
+        &self,
+        st: &mut State,
+        collection: Collection<'static, Growable<'static>>,
+        size: usize,
+    ) -> Result<(), Error> {
+        let values_path = st.files.values.clone();
+        let file = st.values.as_ref().ok_or_else(|| closed(&st.files.base))?;
+        let start = st.len.next_multiple_of(REGION_ALIGN);
+        let end = start.checked_add(size).ok_or_else(|| Error::Io {
+            path: values_path.clone(),
+            source: io::Error::other("the values file would exceed the address space"),
+        })?;
+        if let Err(e) = fill_zeros_at(file, st.len, end - st.len) {
+            // Give the pages back; nothing points past the old end.
+            let _ = file.set_len(st.len as u64);
+            return Err(Error::io(&values_path, e));
+        }
+        let region = match TailRegion::map(file, start, size) {
+            Ok(region) => region,
+            Err(source) => {
+                let _ = file.set_len(st.len as u64);
+                return Err(Error::Map {
+                    path: values_path,
+                    source,
+                });
+            }
+        };
+        // From here on the tail is mapped for good: the file never shrinks
+        // below `end` again.
+        let text = st.meta_text.get_or_insert_with(String::new);
+        let pad = start - st.len;
+        let old_len = st.len;
+        st.len = end;
+        let active = match collection.start(region) {
+            Ok(active) => active,
+            Err(source) => {
+                // Nothing moved (or, if another collection published one of
+                // ours meantime, what moved stays in memory that lives
+                // forever): describe the tail as padding.
+                push_pads(text, end - old_len);
+                st.dirty = true;
+                return Err(Error::Start {
+                    path: st.files.base.clone(),
+                    source,
+                });
+            }
+        };
+        push_pads(text, pad);
+        push_line(text, format_args!("{}", active.meta()));
+        st.batches.push((start, active));
+        st.dirty = true;
+        Ok(())
+    }
+
+    /// Waits until the publication is dropped, at most `timeout`; returns
+    /// whether it is (a worker thread's sleep that ends with the
+    /// publication).
+    pub fn wait_closed(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut st = self.shared.lock();
+        loop {
+            if st.closed {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            st = self
+                .shared
+                .closed
+                .wait_timeout(st, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// Whether the publication was dropped.
+    pub fn is_closed(&self) -> bool {
+        self.shared.lock().closed
+    }
+
+    /// Has the publication's drop join `worker` (after waking
+    /// [`wait_closed`](Extender::wait_closed)): a thread that extends the
+    /// publication stops before the files are gone for good. When the
+    /// publication is already dropped, `worker` is joined at once.
+    pub fn attach_worker(&self, worker: JoinHandle<()>) {
+        let mut st = self.shared.lock();
+        if st.closed {
+            drop(st);
+            if worker.thread().id() != std::thread::current().id() {
+                let _ = worker.join();
+            }
+            return;
+        }
+        st.workers.push(worker);
+    }
+
+    /// The values file's length now.
+    pub fn values_len(&self) -> usize {
+        self.shared.lock().len
+    }
+
+    /// The publication's base path `P`.
+    pub fn path(&self) -> std::path::PathBuf {
+        self.shared.lock().files.base.clone()
+    }
+}
+
+/// Step 4: the whole meta text to a temporary file, renamed over `P.meta`.
+fn write_meta(st: &mut State) -> Result<(), Error> {
+    let text = st.meta_text.as_deref().unwrap_or_default();
+    let (tmp, file, id) = st.files.write_meta_tmp(&text, st.mode)?;
+    if let Err(e) = st.files.install_meta(&tmp) {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    st.meta = Some(file);
+    st.meta_id = id;
+    st.dirty = false;
+    Ok(())
+}
+
+/// Appends a line to a meta text (no trailing newline, as the publisher
+/// writes it).
+fn push_line(text: &mut String, line: std::fmt::Arguments<'_>) {
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    // Writing to a String cannot fail.
+    let _ = text.write_fmt(line);
+}
+
+/// Appends `pad` lines for `n` bytes (each at most 65528, a multiple of 8
+/// below the protocol's 65535).
+fn push_pads(text: &mut String, mut n: usize) {
+    while n > 0 {
+        let pad = n.min(65528);
+        push_line(text, format_args!("pad {pad}"));
+        n -= pad;
+    }
+}
+
+/// The error of a publication that was dropped.
+fn closed(base: &std::path::Path) -> Error {
+    Error::Io {
+        path: base.to_path_buf(),
+        source: io::Error::new(
+            io::ErrorKind::NotConnected,
+            "the publication was dropped: its files are gone",
+        ),
+    }
+}
+
+/// Writes `len` zero bytes at `offset` of `file`.
+fn fill_zeros_at(file: &File, mut offset: usize, len: usize) -> io::Result<()> {
+    static CHUNK: [u8; 64 * 1024] = [0; 64 * 1024];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(CHUNK.len());
+        file.write_all_at(&CHUNK[..n], offset as u64)?;
+        offset += n;
+        left -= n;
+    }
+    Ok(())
+}
+
+/// The page size, for the offset of a mapping.
+fn page_size() -> usize {
+    // SAFETY: `sysconf(3)` has no preconditions; `_SC_PAGESIZE` is a valid
+    // name and never fails on Linux.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(size)
+        .ok()
+        .filter(|s| s.is_power_of_two())
+        .unwrap_or(4096)
+}
+
+/// The bytes `start..start + len` of a values file that grew, mapped shared
+/// by a mapping of their own that is never unmapped.
+pub(crate) struct TailRegion {
+    map: &'static MmapRaw,
+    /// From the mapping's first byte to the region's.
+    skip: usize,
+    len: usize,
+}
+
+impl TailRegion {
+    /// Maps `start..start + len` of `file` (which must already hold zeros
+    /// there), from the page that holds `start`, and leaks the mapping.
+    /// `len > 0`, and `start` is a multiple of [`REGION_ALIGN`].
+    fn map(file: &File, start: usize, len: usize) -> io::Result<TailRegion> {
+        let map_start = start - start % page_size();
+        let skip = start - map_start;
+        let map = MmapOptions::new()
+            .offset(map_start as u64)
+            .len(skip + len)
+            .map_raw(file)?;
+        Ok(TailRegion {
+            map: Box::leak(Box::new(map)),
+            skip,
+            len,
+        })
+    }
+}
+
+// SAFETY: each promise of the `Region` contract:
+// - Alignment: `mmap(2)` returns a page-aligned address; `skip` is `start`
+//   minus a multiple of the page size, and both `start` and the page size
+//   are multiples of 64, so `base` is 64-aligned.
+// - Fixed length: the mapping has `skip + len` bytes, read-write and
+//   shared (`map_raw`); the region is its last `len` bytes, and neither
+//   changes (the `MmapRaw` is behind a `&'static`). The file holds those
+//   bytes (`append` wrote them before mapping and never shrinks the file
+//   afterwards), so no access raises SIGBUS unless someone else truncates
+//   the file (mode 0600 in a checked directory: see `MappedRegion`).
+// - Lifetime: the `MmapRaw` was leaked with `Box::leak`; nothing unmaps it.
+// - Zero-filled: `append` wrote zeros over the file's bytes from its old
+//   end to the region's end just before mapping, under the publication's
+//   lock, and nothing in this process addresses those file bytes except
+//   through this region (earlier mappings end at the old end).
+// - Exclusive, atomic-only access: this crate never reads or writes through
+//   the mapping; it only gives the address to `Collection::start`. The page
+//   holding `start` may also be mapped by an earlier mapping at another
+//   address, but only for the file bytes before the old end, which are not
+//   in this region: no byte of the file is accessed through two addresses.
+// - Unique: each region covers file bytes from the end of everything
+//   published before, in a fresh mapping at an address the kernel gives to
+//   no other live mapping.
+unsafe impl Region for TailRegion {
+    fn base(&self) -> NonNull<u8> {
+        let base = self.map.as_mut_ptr().wrapping_add(self.skip);
+        NonNull::new(base).unwrap_or(NonNull::dangling())
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+}
