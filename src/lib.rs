@@ -46,6 +46,10 @@
 //!   `Builder`, `metrics!` and `read`.
 //! - `std` (implied by `mmap`): standard-library clocks and
 //!   [`Growable`] collections.
+//! - `metrics`: `cantal::recorder`, a recorder for the `metrics` crate:
+//!   every `metrics::counter!`, `gauge!` and `histogram!` of the program
+//!   publishes into the same files as `start()` (the `cantal-recorder`
+//!   crate).
 //! - `tower`: `cantal::tower`, a tower `Layer` that counts a service's
 //!   requests with a [`RequestTracker`] (the `cantal-tower` crate).
 //!
@@ -67,6 +71,11 @@ pub use crate::start::{Builder, start};
 #[cfg(feature = "mmap")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mmap")))]
 pub use cantal_mmap::{CANTAL_PATH, Error, Publication, read, resolve_path};
+/// A `metrics` crate recorder publishing into the files of [`start()`]: the
+/// `cantal-recorder` crate.
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub use cantal_recorder as recorder;
 /// A tower `Layer` counting requests with a [`RequestTracker`]: the `cantal-tower` crate.
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]

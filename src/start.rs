@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Set by the first successful [`Builder::start`] of the process.
 static STARTED: AtomicBool = AtomicBool::new(false);
 
-/// Publishes every metric declared with [`metrics!`](crate::metrics) to the
+/// Publishes every metric declared with [`metrics!`](crate::metrics) (and,
+/// with the `metrics` feature, those of the `metrics` crate recorder set
+/// by `cantal::recorder::install()`) to the
 /// base path in `CANTAL_PATH` (else `$XDG_RUNTIME_DIR/cantal.<pid>`, else
 /// `/tmp/cantal.<uid>.<pid>`, with a warning logged that the agent will not
 /// find it), files readable by our user only.
@@ -109,7 +111,10 @@ impl Builder {
             // Cannot fail: a growable collection has no capacity limit.
             let _ = collection.register(*metrics);
         }
-        let result = self.publisher.publish(collection);
+        let result = self
+            .publisher
+            .publish(collection)
+            .and_then(connect_recorder);
         if result.is_err() {
             STARTED.store(false, Ordering::Release);
         }
@@ -132,4 +137,26 @@ impl Builder {
     ) -> Result<Publication<'a, S>, Error> {
         self.publisher.publish(collection)
     }
+}
+
+/// With the `metrics` feature: hands the publication to the recorder of
+/// `cantal::recorder::install()` (now, or when it is
+/// installed later), which adds its metrics to the same files.
+#[cfg(feature = "metrics")]
+fn connect_recorder(publication: Publication<'static>) -> Result<Publication<'static>, Error> {
+    use cantal_recorder::Error as RecorderError;
+    match cantal_recorder::connect_global(publication.extender()) {
+        Ok(()) => Ok(publication),
+        Err(RecorderError::Publish(e)) => Err(e),
+        Err(e) => Err(Error::Io {
+            path: publication.path().to_path_buf(),
+            source: std::io::Error::other(e.to_string()),
+        }),
+    }
+}
+
+/// Without the `metrics` feature there is no recorder to connect.
+#[cfg(not(feature = "metrics"))]
+fn connect_recorder(publication: Publication<'static>) -> Result<Publication<'static>, Error> {
+    Ok(publication)
 }

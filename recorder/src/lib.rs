@@ -1,0 +1,129 @@
+//! A [`metrics`] crate recorder that publishes into Cantal files: every
+//! library that reports through `metrics::counter!`, `gauge!` and
+//! `histogram!` shows up in the files the Cantal agent reads, next to the
+//! program's own `cantal::metrics!` statics.
+//!
+//! - [`install`] / [`Builder::install`]: set the global recorder; the
+//!   `cantal` crate's `start()` (feature `metrics`) then publishes it with
+//!   the rest. Two lines in `main`:
+//!   `cantal::recorder::install()?; let _metrics = cantal::start()?;`
+//! - [`CantalRecorder`]: the recorder; [`CantalRecorder::connect`] ties it
+//!   to any [`Publication`](cantal_mmap::Publication) (through its
+//!   [`Extender`](cantal_mmap::Extender)).
+//! - [`Builder`]: histogram buckets, the cap on metrics, the re-publication
+//!   interval.
+//! - [`Error`]: what installing and connecting can fail with.
+//!
+//! # Example
+//!
+//! ```
+//! use cantal_mmap::{Publisher, read::{OwnedValue, read_metrics}};
+//!
+//! let recorder = cantal_recorder::Builder::new().build();
+//! metrics::with_local_recorder(&recorder, || metrics::counter!("jobs", "queue" => "mail").increment(2));
+//!
+//! # let base = std::env::temp_dir().join(format!("cantal-recorder-doc-{}", std::process::id()));
+//! let publication = Publisher::new().path(&base).publish(cantal_core::Collection::growable())?;
+//! recorder.connect(publication.extender())?; // publishes what exists; a thread adds later ones
+//!
+//! metrics::with_local_recorder(&recorder, || metrics::counter!("jobs", "queue" => "mail").increment(1));
+//! let (metrics, _alive) = read_metrics(&base)?;
+//! let jobs = metrics.iter().find(|m| m.name == r#"{"metric": "jobs", "queue": "mail"}"#).unwrap();
+//! assert_eq!(jobs.value, OwnedValue::Counter(3));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Names
+//!
+//! A key `name{label="value", ...}` becomes the Cantal name
+//! `{"metric": "name", "label": "value", ...}` ([`METRIC_KEY`]). A label
+//! whose key is taken (a label called `metric`, a histogram's label `le`,
+//! a label given twice) gets `_` in front until it is free: `_metric`.
+//! Labels in another order are the same metric. Descriptions and units are
+//! not published (the protocol has no place for them).
+//!
+//! | `metrics` | Cantal slots | update cost |
+//! | --- | --- | --- |
+//! | `counter!` | `counter 8` `{"metric": name, ...}` | one atomic add |
+//! | `gauge!` | `level 8 float` `{"metric": name, ...}` | one atomic store (`set`) or a compare-and-swap loop (`increment`) |
+//! | `histogram!` | `counter 8` `name_count`, `level 8 float` `name_sum`, a `counter 8` `name_bucket` with `"le": bound` per bound | one add, one compare-and-swap loop, and one add per bound at or above the value (cumulative, as Prometheus's `le`; at most 13 atomics with the 11 default bounds) |
+//!
+//! Bounds are fixed for all histograms ([`Builder::buckets`], default
+//! [`DEFAULT_BUCKETS`]); the `+Inf` bucket is `name_count`. `NaN` is
+//! counted, added to the sum (making it `NaN`) and in no bucket.
+//! `Counter::absolute(v)` raises the counter to `v` when it is below.
+//!
+//! A name used by two kinds (`counter!("x")` and `gauge!("x")`, or a
+//! counter `x_count` beside a histogram `x`) keeps the first; the second
+//! gets a handle that does nothing, counted as dropped (below). A name that
+//! the publication has already (a `cantal::metrics!` static) stays the
+//! static's: the recorder's metric of that name counts in memory only, and
+//! each of its slots is counted as dropped.
+//!
+//! # The hot path
+//!
+//! `counter!("x").increment(1)` looks the key up (a read lock and a hash
+//! map probe, plus an `Arc` clone) every time it runs; a handle kept from
+//! `counter!` (`let c = counter!("x"); c.increment(1)`) costs a virtual call
+//! and the core handle's one atomic add, like a `cantal::Counter`. The
+//! handles are `cantal_core` metrics: before their publication they count
+//! in memory, and they move into their slot with no update lost, from any
+//! thread.
+//!
+//! # Re-publication
+//!
+//! Keys first used after [`CantalRecorder::connect`] are published by a
+//! thread (`cantal-recorder`) at most [`DEFAULT_INTERVAL`] (1 s, half the
+//! agent's 2-second scan; [`Builder::interval`]) after their first use, all
+//! those new in that interval together. A re-publication grows `P.values`
+//! in place (old slots never move) and replaces `P.meta` with the old lines
+//! and the new ones appended: see [`cantal_mmap::extend`]. The thread stops
+//! when the publication is dropped (the drop joins it); the files are
+//! removed then as always.
+//!
+//! # Limits
+//!
+//! The recorder's metrics may take at most [`DEFAULT_MAX_SLOTS`] slots
+//! ([`Builder::max_slots`]; a counter or gauge is one, a histogram
+//! 2 + bounds). A key beyond the cap gets a handle that does nothing; each
+//! refused registration adds one to the counter
+//! `{"group": "cantal_recorder", "metric": "dropped"}` (published with the
+//! rest), and the first one logs a warning. The memory of the metrics
+//! (their names are leaked `'static` strings, since handles may be used
+//! from any thread forever) is bounded by the cap, as are the values and
+//! meta files; keys already admitted keep working.
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![doc(test(attr(deny(warnings))))]
+#![deny(missing_docs, unreachable_pub)]
+
+mod error;
+mod global;
+mod handles;
+mod name;
+mod recorder;
+
+pub use crate::error::Error;
+pub use crate::global::{connect_global, installed};
+pub use crate::name::{BUCKET_KEY, METRIC_KEY};
+pub use crate::recorder::{
+    Builder, CantalRecorder, DEFAULT_BUCKETS, DEFAULT_INTERVAL, DEFAULT_MAX_SLOTS, MIN_INTERVAL,
+};
+
+/// Builds the default recorder and sets it as the global `metrics`
+/// recorder: see [`Builder::install`].
+///
+/// # Errors
+///
+/// Those of [`Builder::install`].
+///
+/// # Examples
+///
+/// ```no_run
+/// cantal_recorder::install()?;
+/// metrics::counter!("started").increment(1); // published by cantal::start()
+/// # Ok::<(), cantal_recorder::Error>(())
+/// ```
+pub fn install() -> Result<CantalRecorder, Error> {
+    Builder::new().install()
+}

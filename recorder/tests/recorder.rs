@@ -1,0 +1,337 @@
+//! The recorder against real files: exact values through `counter!`,
+//! `gauge!` and `histogram!`, metrics made after the connection, threads
+//! updating during re-publications, and the cap.
+
+use cantal_core::Collection;
+use cantal_core::decode::{Value, decode};
+use cantal_mmap::read::{OwnedValue, read, read_metrics};
+use cantal_mmap::{Publication, Publisher};
+use cantal_recorder::{Builder, CantalRecorder};
+use metrics::with_local_recorder;
+use std::collections::HashMap;
+use std::fs;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir =
+            std::env::temp_dir().join(format!("cantal-recorder-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::DirBuilder::new().mode(0o700).create(&dir).unwrap();
+        TempDir(dir)
+    }
+    fn base(&self) -> PathBuf {
+        self.0.join("app")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// An empty publication at `base`, with `recorder` connected to it.
+fn connect(base: &Path, recorder: &CantalRecorder) -> Publication<'static> {
+    let publication = Publisher::new()
+        .path(base)
+        .publish(Collection::growable())
+        .unwrap();
+    recorder.connect(publication.extender()).unwrap();
+    publication
+}
+
+/// The publication's values by canonical name.
+fn values(base: &Path) -> HashMap<String, OwnedValue> {
+    let (metrics, alive) = read_metrics(base).unwrap();
+    assert!(alive);
+    metrics.into_iter().map(|m| (m.name, m.value)).collect()
+}
+
+/// Polls `values` until it has `name`, at most `timeout`; the values and
+/// the time it took.
+fn wait_for(base: &Path, name: &str, timeout: Duration) -> (HashMap<String, OwnedValue>, Duration) {
+    let start = Instant::now();
+    loop {
+        let v = values(base);
+        if v.contains_key(name) || start.elapsed() > timeout {
+            return (v, start.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+const DROPPED: &str = r#"{"group": "cantal_recorder", "metric": "dropped"}"#;
+
+#[test]
+fn counters_gauges_and_histograms_have_exact_values() {
+    let dir = TempDir::new("exact");
+    let recorder = Builder::new().buckets(&[1.0, 2.0, 5.0]).build();
+    // Before the connection: counted in memory.
+    with_local_recorder(&recorder, || {
+        metrics::counter!("requests", "code" => "200").increment(3);
+        metrics::gauge!("load").set(0.5);
+    });
+    let publication = connect(&dir.base(), &recorder);
+    with_local_recorder(&recorder, || {
+        metrics::counter!("requests", "code" => "200").increment(4);
+        metrics::counter!("requests", "code" => "200").absolute(10);
+        metrics::gauge!("load").increment(2.0);
+        metrics::gauge!("load").decrement(0.25);
+        let h = metrics::histogram!("latency", "op" => "get");
+        for v in [0.5, 2.0, 7.0, 1.5] {
+            h.record(v);
+        }
+    });
+    recorder.flush().unwrap();
+    let v = values(&dir.base());
+    let expected: HashMap<String, OwnedValue> = [
+        (
+            r#"{"code": "200", "metric": "requests"}"#,
+            OwnedValue::Counter(10),
+        ),
+        (r#"{"metric": "load"}"#, OwnedValue::Float(2.25)),
+        (
+            r#"{"metric": "latency_count", "op": "get"}"#,
+            OwnedValue::Counter(4),
+        ),
+        (
+            r#"{"metric": "latency_sum", "op": "get"}"#,
+            OwnedValue::Float(11.0),
+        ),
+        (
+            r#"{"le": "1", "metric": "latency_bucket", "op": "get"}"#,
+            OwnedValue::Counter(1),
+        ),
+        (
+            r#"{"le": "2", "metric": "latency_bucket", "op": "get"}"#,
+            OwnedValue::Counter(3),
+        ),
+        (
+            r#"{"le": "5", "metric": "latency_bucket", "op": "get"}"#,
+            OwnedValue::Counter(3),
+        ),
+        (DROPPED, OwnedValue::Counter(0)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    assert_eq!(v, expected);
+    // The kinds, as the meta says.
+    let (metrics, _) = read_metrics(dir.base()).unwrap();
+    let kind = |name: &str| {
+        metrics
+            .iter()
+            .find(|m| m.name == name)
+            .unwrap()
+            .kind
+            .clone()
+    };
+    assert_eq!(kind(r#"{"metric": "load"}"#), "level float");
+    assert_eq!(
+        kind(r#"{"metric": "latency_sum", "op": "get"}"#),
+        "level float"
+    );
+    assert_eq!(kind(r#"{"code": "200", "metric": "requests"}"#), "counter");
+    drop(publication);
+}
+
+#[test]
+fn metrics_made_after_the_connection_appear_within_the_interval() {
+    let dir = TempDir::new("late");
+    let interval = Duration::from_millis(200);
+    let recorder = Builder::new().interval(interval).build();
+    let publication = connect(&dir.base(), &recorder);
+    let old_meta = fs::read(publication.meta_path()).unwrap();
+    let late = with_local_recorder(&recorder, || metrics::counter!("late", "metric" => "x"));
+    late.increment(5); // before it has a slot
+    let name = r#"{"_metric": "x", "metric": "late"}"#;
+    let (v, took) = wait_for(&dir.base(), name, Duration::from_secs(5));
+    late.increment(1);
+    assert!(
+        took < interval + Duration::from_millis(300),
+        "took {took:?}"
+    );
+    assert!(
+        matches!(v[name], OwnedValue::Counter(5 | 6)),
+        "{:?}",
+        v[name]
+    );
+    assert_eq!(values(&dir.base())[name], OwnedValue::Counter(6));
+    // A reader that read the meta before the re-publication still decodes.
+    let longer = read(dir.base()).unwrap().values;
+    assert!(longer.len() > 8);
+    let items: Vec<_> = decode(&old_meta, &longer)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].1, Value::Counter(0)); // the recorder's `dropped`
+    drop(publication);
+}
+
+#[test]
+fn no_update_is_lost_while_threads_make_and_update_metrics() {
+    const THREADS: usize = 3;
+    const KEYS: usize = 300;
+    const ADDS: u64 = 300;
+    let dir = TempDir::new("race");
+    let recorder = Builder::new().interval(Duration::from_millis(10)).build();
+    let publication = connect(&dir.base(), &recorder);
+    let shared = with_local_recorder(&recorder, || metrics::counter!("shared"));
+    let gauge = with_local_recorder(&recorder, || metrics::gauge!("sum"));
+    let stop = Arc::new(AtomicBool::new(false));
+    // Re-publications as fast as they go, besides the recorder's own.
+    let flusher = {
+        let recorder = recorder.clone();
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut flushes = 0;
+            while !stop.load(Ordering::Acquire) {
+                flushes += usize::from(recorder.flush().unwrap() > 0);
+            }
+            flushes
+        })
+    };
+    let writers: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let recorder = recorder.clone();
+            let (shared, gauge) = (shared.clone(), gauge.clone());
+            std::thread::spawn(move || {
+                with_local_recorder(&recorder, || {
+                    for k in 0..KEYS {
+                        // Every thread makes or finds the key, then adds.
+                        for _ in 0..ADDS {
+                            metrics::counter!("key", "k" => k.to_string()).increment(1);
+                            shared.increment(1);
+                        }
+                        gauge.increment(1.0);
+                        metrics::histogram!("h", "t" => t.to_string()).record(0.2);
+                    }
+                })
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    stop.store(true, Ordering::Release);
+    let flushes = flusher.join().unwrap();
+    assert!(
+        flushes > 2,
+        "only {flushes} re-publications overlapped the writers"
+    );
+    recorder.flush().unwrap();
+    let v = values(&dir.base());
+    for k in 0..KEYS {
+        assert_eq!(
+            v[&format!(r#"{{"k": "{k}", "metric": "key"}}"#)],
+            OwnedValue::Counter(THREADS as u64 * ADDS),
+            "key {k}"
+        );
+    }
+    assert_eq!(
+        v[r#"{"metric": "shared"}"#],
+        OwnedValue::Counter((THREADS * KEYS) as u64 * ADDS)
+    );
+    assert_eq!(
+        v[r#"{"metric": "sum"}"#],
+        OwnedValue::Float((THREADS * KEYS) as f64)
+    );
+    for t in 0..THREADS {
+        assert_eq!(
+            v[&format!(r#"{{"metric": "h_count", "t": "{t}"}}"#)],
+            OwnedValue::Counter(KEYS as u64)
+        );
+        assert_eq!(
+            v[&format!(r#"{{"le": "0.25", "metric": "h_bucket", "t": "{t}"}}"#)],
+            OwnedValue::Counter(KEYS as u64)
+        );
+        assert_eq!(
+            v[&format!(r#"{{"le": "0.1", "metric": "h_bucket", "t": "{t}"}}"#)],
+            OwnedValue::Counter(0)
+        );
+    }
+    let histogram_slots = THREADS * (2 + cantal_recorder::DEFAULT_BUCKETS.len());
+    assert_eq!(v.len(), KEYS + 2 + histogram_slots + 1);
+    assert_eq!(recorder.slots(), KEYS + 2 + histogram_slots);
+    drop(publication);
+}
+
+#[test]
+fn keys_beyond_the_cap_are_counted_as_dropped() {
+    let dir = TempDir::new("cap");
+    // Only explicit flushes: the layout below is exact.
+    let recorder = Builder::new()
+        .max_slots(5)
+        .interval(Duration::from_secs(60))
+        .build();
+    let publication = connect(&dir.base(), &recorder);
+    with_local_recorder(&recorder, || {
+        for i in 0..12 {
+            metrics::counter!("c", "i" => i.to_string()).increment(1 + i);
+        }
+        // Admitted keys keep working.
+        metrics::counter!("c", "i" => "0").increment(10);
+        // A histogram needs 13 slots: refused whole.
+        metrics::histogram!("h").record(1.0);
+    });
+    recorder.flush().unwrap();
+    let v = values(&dir.base());
+    assert_eq!(v.len(), 5 + 1, "{v:?}");
+    assert_eq!(v[r#"{"i": "0", "metric": "c"}"#], OwnedValue::Counter(11));
+    assert_eq!(v[r#"{"i": "4", "metric": "c"}"#], OwnedValue::Counter(5));
+    assert!(!v.contains_key(r#"{"i": "5", "metric": "c"}"#));
+    assert_eq!(v[DROPPED], OwnedValue::Counter(7 + 1));
+    assert_eq!(recorder.dropped(), 8);
+    assert_eq!(recorder.slots(), 5);
+    // The files stay bounded too: 6 slots, the recorder's first.
+    assert_eq!(publication.values_len(), 64 + 5 * 8);
+    drop(publication);
+}
+
+#[test]
+fn a_second_connection_is_refused_naming_the_path() {
+    let dir = TempDir::new("twice");
+    let recorder = Builder::new().build();
+    let publication = connect(&dir.base(), &recorder);
+    let err = recorder.connect(publication.extender()).unwrap_err();
+    assert!(matches!(
+        err,
+        cantal_recorder::Error::AlreadyConnected { .. }
+    ));
+    assert!(
+        err.to_string().contains(dir.base().to_str().unwrap()),
+        "{err}"
+    );
+    drop(publication);
+}
+
+#[test]
+fn a_name_of_the_publication_itself_stays_with_its_static() {
+    static REQUESTS: cantal_core::Counter = cantal_core::Counter::new(&[("metric", "requests")]);
+    let dir = TempDir::new("static");
+    let mut statics = Collection::growable();
+    statics.register(&REQUESTS).unwrap();
+    let publication = Publisher::new().path(dir.base()).publish(statics).unwrap();
+    REQUESTS.incr(1);
+    let recorder = Builder::new().interval(Duration::from_secs(60)).build();
+    recorder.connect(publication.extender()).unwrap();
+    with_local_recorder(&recorder, || {
+        metrics::counter!("requests").increment(50);
+        metrics::counter!("other").increment(2);
+    });
+    assert_eq!(recorder.flush().unwrap(), 1);
+    // The file stays readable (no name twice), the static keeps its slot.
+    let v = values(&dir.base());
+    assert_eq!(v.len(), 3, "{v:?}");
+    assert_eq!(v[r#"{"metric": "requests"}"#], OwnedValue::Counter(1));
+    assert_eq!(v[r#"{"metric": "other"}"#], OwnedValue::Counter(2));
+    assert_eq!(v[DROPPED], OwnedValue::Counter(1));
+    drop(publication);
+}
