@@ -100,6 +100,12 @@ pub enum Error {
         /// The limit.
         limit: u64,
     },
+    /// The publication was dropped (its files are gone): it cannot be
+    /// extended any more.
+    Closed {
+        /// The base path it had.
+        path: PathBuf,
+    },
     /// The publication kept changing while it was being read.
     Unstable {
         /// The meta file.
@@ -155,6 +161,7 @@ impl Error {
             | Error::ForeignOwner { path, .. }
             | Error::TooLarge { path, .. }
             | Error::Unstable { path, .. }
+            | Error::Closed { path }
             | Error::Decode { path, .. }
             | Error::Duplicate { path, .. }
             | Error::ValuesTooShort { path, .. }
@@ -244,6 +251,11 @@ impl fmt::Display for Error {
             Error::TooLarge { path, size, limit } => write!(
                 f,
                 "{} has {size} bytes, more than the limit of {limit}",
+                path.display()
+            ),
+            Error::Closed { path } => write!(
+                f,
+                "{}: the publication was dropped, its files are gone",
                 path.display()
             ),
             Error::Unstable { path, attempts } => write!(

@@ -197,7 +197,7 @@ impl Extender {
     ///
     /// # Errors
     ///
-    /// - [`Error::Io`] (kind `NotConnected`) once the publication is dropped;
+    /// - [`Error::Closed`] once the publication is dropped;
     /// - [`Error::Start`] for a metric published elsewhere already;
     /// - [`Error::NoSpace`] or [`Error::Io`] growing the values file, and
     ///   [`Error::Map`] mapping it: nothing is published then, and the
@@ -387,12 +387,8 @@ fn push_pads(text: &mut String, mut n: usize) {
 
 /// The error of a publication that was dropped.
 fn closed(base: &std::path::Path) -> Error {
-    Error::Io {
+    Error::Closed {
         path: base.to_path_buf(),
-        source: io::Error::new(
-            io::ErrorKind::NotConnected,
-            "the publication was dropped: its files are gone",
-        ),
     }
 }
 

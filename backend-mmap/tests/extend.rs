@@ -303,7 +303,7 @@ fn the_drop_removes_the_files_joins_the_worker_and_ends_extensions() {
         panic!("extended a dropped publication")
     };
     assert!(
-        matches!(&err, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotConnected),
+        matches!(&err, Error::Closed { path } if *path == base),
         "{err:?}"
     );
     assert!(err.to_string().contains(base.to_str().unwrap()), "{err}");
