@@ -11,6 +11,9 @@
 //! files), serves on 127.0.0.1 (try `curl 127.0.0.1:PORT/slow`) and sends
 //! itself a few requests a second, printing the counters twice a second.
 
+#[path = "support/args.rs"]
+mod args;
+
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -38,20 +41,6 @@ async fn fail() -> StatusCode {
     StatusCode::SERVICE_UNAVAILABLE // a 5xx: counted in `errors`
 }
 
-/// `--for SECONDS`, else 3 seconds.
-fn duration() -> Result<Duration, String> {
-    let mut args = std::env::args().skip(1);
-    match (args.next().as_deref(), args.next()) {
-        (None, _) => Ok(Duration::from_secs(3)),
-        (Some("--for"), Some(seconds)) => seconds
-            .parse::<f64>()
-            .ok()
-            .and_then(|s| Duration::try_from_secs_f64(s).ok())
-            .ok_or_else(|| format!("--for: not a number of seconds: {seconds}")),
-        _ => Err("usage: axum [--for SECONDS]".into()),
-    }
-}
-
 /// A GET over a connection of its own; the answer is not read further.
 async fn request(port: u16, path: &'static str) -> std::io::Result<()> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
@@ -73,7 +62,7 @@ fn print_counters(label: &str) {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let run_for = duration()?;
+    let run_for = args::duration("axum")?;
     let publication = cantal::start()?;
     println!("metrics published at {}", publication.path().display());
 

@@ -13,6 +13,8 @@
 //! and runs a few clients of its own: some stay, some leave, some vanish
 //! in the middle of a request. Twice a second it prints the count.
 
+#[path = "support/args.rs"]
+mod args;
 #[path = "support/line_server.rs"]
 mod line_server;
 
@@ -27,20 +29,6 @@ cantal::metrics! {
     static CONNECTIONS: Integer = Integer::new(&[("group", "tcp.server"), ("metric", "connections")]);
     /// Demo clients done (left or vanished).
     static CLIENTS: Counter = Counter::new(&[("group", "tcp.demo"), ("metric", "clients")]);
-}
-
-/// `--for SECONDS`, else 3 seconds.
-fn duration() -> Result<Duration, String> {
-    let mut args = std::env::args().skip(1);
-    match (args.next().as_deref(), args.next()) {
-        (None, _) => Ok(Duration::from_secs(3)),
-        (Some("--for"), Some(seconds)) => seconds
-            .parse::<f64>()
-            .ok()
-            .and_then(|s| Duration::try_from_secs_f64(s).ok())
-            .ok_or_else(|| format!("--for: not a number of seconds: {seconds}")),
-        _ => Err("usage: connections [--for SECONDS]".into()),
-    }
 }
 
 /// One demo client: connects, makes `requests` pings, then either leaves
@@ -65,7 +53,7 @@ async fn client(port: u16, requests: u32, vanish: bool) -> std::io::Result<()> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let run_for = duration()?;
+    let run_for = args::duration("connections")?;
     let publication = cantal::start()?;
     println!("metrics published at {}", publication.path().display());
 
