@@ -291,72 +291,34 @@ impl Inner {
     }
 
     fn counter(&self, key: &Key) -> Option<Arc<CounterHandle>> {
-        if let Some(h) = self
-            .counters
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(key)
-        {
-            return Some(h.clone());
-        }
-        let mut map = self
-            .counters
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(h) = map.get(key) {
-            return Some(h.clone());
-        }
-        let pairs = name::sorted(name::pairs(key.name(), labels(key), &[]));
-        let handle = self.admit(key, vec![pairs], |names, pending| {
-            let metric: &'static Counter =
-                Box::leak(Box::new(Counter::with_name(name::leak(&names[0]))));
-            pending.push(metric);
-            Arc::new(CounterHandle(metric))
-        })?;
-        map.insert(key.clone(), handle.clone());
-        Some(handle)
+        get_or_make(&self.counters, key, || {
+            let pairs = name::sorted(name::pairs(key.name(), labels(key), &[]));
+            self.admit(key, vec![pairs], |names, pending| {
+                let metric: &'static Counter =
+                    Box::leak(Box::new(Counter::with_name(name::leak(&names[0]))));
+                pending.push(metric);
+                Arc::new(CounterHandle(metric))
+            })
+        })
     }
 
     fn gauge(&self, key: &Key) -> Option<Arc<GaugeHandle>> {
-        if let Some(h) = self
-            .gauges
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(key)
-        {
-            return Some(h.clone());
-        }
-        let mut map = self.gauges.write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(h) = map.get(key) {
-            return Some(h.clone());
-        }
-        let pairs = name::sorted(name::pairs(key.name(), labels(key), &[]));
-        let handle = self.admit(key, vec![pairs], |names, pending| {
-            let metric: &'static Float =
-                Box::leak(Box::new(Float::with_name(name::leak(&names[0]))));
-            pending.push(metric);
-            Arc::new(GaugeHandle(metric))
-        })?;
-        map.insert(key.clone(), handle.clone());
-        Some(handle)
+        get_or_make(&self.gauges, key, || {
+            let pairs = name::sorted(name::pairs(key.name(), labels(key), &[]));
+            self.admit(key, vec![pairs], |names, pending| {
+                let metric: &'static Float =
+                    Box::leak(Box::new(Float::with_name(name::leak(&names[0]))));
+                pending.push(metric);
+                Arc::new(GaugeHandle(metric))
+            })
+        })
     }
 
     fn histogram(&self, key: &Key) -> Option<Arc<HistogramHandle>> {
-        if let Some(h) = self
-            .histograms
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(key)
-        {
-            return Some(h.clone());
-        }
-        let mut map = self
-            .histograms
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(h) = map.get(key) {
-            return Some(h.clone());
-        }
+        get_or_make(&self.histograms, key, || self.make_histogram(key))
+    }
+
+    fn make_histogram(&self, key: &Key) -> Option<Arc<HistogramHandle>> {
         let base = name::pairs(key.name(), labels(key), &[BUCKET_KEY]);
         let mut names = vec![
             name::part(&base, "_count", None),
@@ -370,7 +332,7 @@ impl Inner {
             ));
         }
         let buckets = &self.buckets;
-        let handle = self.admit(key, names, |names, pending| {
+        self.admit(key, names, |names, pending| {
             let count: &'static Counter =
                 Box::leak(Box::new(Counter::with_name(name::leak(&names[0]))));
             let sum: &'static Float = Box::leak(Box::new(Float::with_name(name::leak(&names[1]))));
@@ -388,9 +350,7 @@ impl Inner {
                 sum,
                 buckets,
             })
-        })?;
-        map.insert(key.clone(), handle.clone());
-        Some(handle)
+        })
     }
 
     /// Publishes the pending metrics (and retries a meta file that could
@@ -547,6 +507,26 @@ impl metrics::Recorder for CantalRecorder {
             None => metrics::Histogram::noop(),
         }
     }
+}
+
+/// The handle of `key` in `map`; the first time, the one `make` gives
+/// (made under the write lock, after looking again: two threads that
+/// register one key at once get the same handle).
+fn get_or_make<H>(
+    map: &Map<H>,
+    key: &Key,
+    make: impl FnOnce() -> Option<Arc<H>>,
+) -> Option<Arc<H>> {
+    if let Some(h) = map.read().unwrap_or_else(PoisonError::into_inner).get(key) {
+        return Some(h.clone());
+    }
+    let mut map = map.write().unwrap_or_else(PoisonError::into_inner);
+    if let Some(h) = map.get(key) {
+        return Some(h.clone());
+    }
+    let handle = make()?;
+    map.insert(key.clone(), handle.clone());
+    Some(handle)
 }
 
 #[cfg(test)]
