@@ -12,10 +12,10 @@
 
 use cantal::read::{self, OwnedValue};
 use cantal::{Collection, Counter, Error, Growable, State};
+use cantal_testkit::{Mount, TempDir, is_root, wait_for};
 use std::fs;
-use std::io::{BufRead, BufReader};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt};
-use std::path::{Path, PathBuf};
+use std::io::BufReader;
+use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -74,26 +74,6 @@ fn child_main() {
     }
 }
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("cantal-faults-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::DirBuilder::new().mode(0o700).create(&dir).unwrap();
-        TempDir(dir)
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
 fn spawn(role: &str, base: &Path) -> (Child, BufReader<ChildStdout>) {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "child_main", "--nocapture", "--test-threads=1"])
@@ -104,21 +84,6 @@ fn spawn(role: &str, base: &Path) -> (Child, BufReader<ChildStdout>) {
         .unwrap();
     let out = BufReader::new(child.stdout.take().unwrap());
     (child, out)
-}
-
-fn wait_for(out: &mut BufReader<ChildStdout>, prefix: &str) -> String {
-    let mut line = String::new();
-    loop {
-        line.clear();
-        assert_ne!(
-            out.read_line(&mut line).unwrap(),
-            0,
-            "child ended before {prefix:?}"
-        );
-        if line.contains(prefix) {
-            return line;
-        }
-    }
 }
 
 /// `(hits, phase text)` of a publication of `collection()`.
@@ -135,10 +100,6 @@ fn values(base: &Path) -> (u64, u64, String, bool) {
     }
     let (ts, text) = phase.unwrap();
     (hits.unwrap(), ts, text, alive)
-}
-
-fn is_root() -> bool {
-    fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
 #[test]
@@ -192,29 +153,6 @@ fn sigkill_mid_update_leaves_stale_whole_values_and_restarts_cleanly() {
     assert_eq!(values(&base).0, 3);
     drop(publication);
     assert!(!dir.path("app.meta").exists());
-}
-
-/// A tmpfs mounted for one test (root only), detached on drop (`umount -l`:
-/// a publication's mapping is never unmapped, so the mount stays busy
-/// while this process lives).
-struct Mount(PathBuf);
-
-impl Mount {
-    fn tmpfs(at: &Path, options: &str) -> Option<Mount> {
-        fs::create_dir_all(at).ok()?;
-        let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", options, "tmpfs"])
-            .arg(at)
-            .status()
-            .is_ok_and(|s| s.success());
-        ok.then(|| Mount(at.to_path_buf()))
-    }
-}
-
-impl Drop for Mount {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
 }
 
 /// A publication that fits a small file system, which then fills up: its

@@ -6,10 +6,10 @@
 #![forbid(unsafe_code)]
 
 use cantal::{Collection, Counter, Integer, Metric, Metrics, read};
+use cantal_testkit::{TempDir, wait_for};
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::DirBuilderExt;
-use std::path::{Path, PathBuf};
+use std::io::{BufReader, Write};
+use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -104,23 +104,6 @@ fn child_main() {
     }
 }
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("cantal-proc-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::DirBuilder::new().mode(0o700).create(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
 fn spawn(role: &str, base: &Path) -> (Child, BufReader<ChildStdout>) {
     spawn_with(
         role,
@@ -138,22 +121,6 @@ fn spawn_with(role: &str, command: &mut Command) -> (Child, BufReader<ChildStdou
         .unwrap();
     let out = BufReader::new(child.stdout.take().unwrap());
     (child, out)
-}
-
-/// Reads lines until one contains `prefix` (the harness prints "test child_main ... " first).
-fn wait_for(out: &mut BufReader<ChildStdout>, prefix: &str) -> String {
-    let mut line = String::new();
-    loop {
-        line.clear();
-        assert_ne!(
-            out.read_line(&mut line).unwrap(),
-            0,
-            "child ended before {prefix:?}"
-        );
-        if line.contains(prefix) {
-            return line;
-        }
-    }
 }
 
 /// The 8-byte slot of the metric whose meta line contains `needle`.

@@ -8,6 +8,7 @@
 
 use cantal_mmap::Error;
 use cantal_mmap::read::{self, Options};
+use cantal_testkit::{TempDir, is_root};
 use std::fs;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt, chown, symlink};
 use std::path::{Path, PathBuf};
@@ -19,32 +20,6 @@ const NOBODY: u32 = 65534;
 /// followed a link would decode it and show it.
 const SECRET_META: &str = r#"counter 8: {"password": "hunter2"}"#;
 const SECRET_WORD: &str = "hunter2";
-
-/// A fresh private directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir =
-            std::env::temp_dir().join(format!("cantal-hostile-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::DirBuilder::new().mode(0o700).create(&dir).unwrap();
-        TempDir(dir)
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-fn is_root() -> bool {
-    fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
-}
 
 /// A root-only secret publication (`/etc/shadow`-like, mode 0600) at
 /// `dir/secret.meta` and `dir/secret.values`.

@@ -5,33 +5,15 @@
 #![forbid(unsafe_code)]
 
 use cantal_core::{Collection, Counter, Float, Integer, ShardedCounter, State};
+use cantal_testkit::TempDir;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cantal");
 const ROLE: &str = "CANTAL_CLI_TEST_ROLE";
-
-/// A private directory (mode 0700) removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("cantal-cli-{tag}.{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::DirBuilder::new().mode(0o700).create(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn cantal(args: &[&str]) -> Output {
     Command::new(BIN).args(args).output().unwrap()

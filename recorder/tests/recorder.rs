@@ -7,35 +7,14 @@ use cantal_core::decode::{Value, decode};
 use cantal_mmap::read::{OwnedValue, read, read_metrics};
 use cantal_mmap::{Publication, Publisher};
 use cantal_recorder::{Builder, CantalRecorder};
+use cantal_testkit::TempDir;
 use metrics::with_local_recorder;
 use std::collections::HashMap;
 use std::fs;
-use std::os::unix::fs::DirBuilderExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir =
-            std::env::temp_dir().join(format!("cantal-recorder-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::DirBuilder::new().mode(0o700).create(&dir).unwrap();
-        TempDir(dir)
-    }
-    fn base(&self) -> PathBuf {
-        self.0.join("app")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 /// An empty publication at `base`, with `recorder` connected to it.
 fn connect(base: &Path, recorder: &CantalRecorder) -> Publication<'static> {
@@ -78,7 +57,7 @@ fn counters_gauges_and_histograms_have_exact_values() {
         metrics::counter!("requests", "code" => "200").increment(3);
         metrics::gauge!("load").set(0.5);
     });
-    let publication = connect(&dir.base(), &recorder);
+    let publication = connect(&dir.path("app"), &recorder);
     with_local_recorder(&recorder, || {
         metrics::counter!("requests", "code" => "200").increment(4);
         metrics::counter!("requests", "code" => "200").absolute(10);
@@ -90,7 +69,7 @@ fn counters_gauges_and_histograms_have_exact_values() {
         }
     });
     recorder.flush().unwrap();
-    let v = values(&dir.base());
+    let v = values(&dir.path("app"));
     let expected: HashMap<String, OwnedValue> = [
         (
             r#"{"code": "200", "metric": "requests"}"#,
@@ -124,7 +103,7 @@ fn counters_gauges_and_histograms_have_exact_values() {
     .collect();
     assert_eq!(v, expected);
     // The kinds, as the meta says.
-    let (metrics, _) = read_metrics(dir.base()).unwrap();
+    let (metrics, _) = read_metrics(dir.path("app")).unwrap();
     let kind = |name: &str| {
         metrics
             .iter()
@@ -147,12 +126,12 @@ fn metrics_made_after_the_connection_appear_within_the_interval() {
     let dir = TempDir::new("late");
     let interval = Duration::from_millis(200);
     let recorder = Builder::new().interval(interval).build();
-    let publication = connect(&dir.base(), &recorder);
+    let publication = connect(&dir.path("app"), &recorder);
     let old_meta = fs::read(publication.meta_path()).unwrap();
     let late = with_local_recorder(&recorder, || metrics::counter!("late", "metric" => "x"));
     late.increment(5); // before it has a slot
     let name = r#"{"_metric": "x", "metric": "late"}"#;
-    let (v, took) = wait_for(&dir.base(), name, Duration::from_secs(5));
+    let (v, took) = wait_for(&dir.path("app"), name, Duration::from_secs(5));
     late.increment(1);
     assert!(
         took < interval + Duration::from_millis(300),
@@ -163,9 +142,9 @@ fn metrics_made_after_the_connection_appear_within_the_interval() {
         "{:?}",
         v[name]
     );
-    assert_eq!(values(&dir.base())[name], OwnedValue::Counter(6));
+    assert_eq!(values(&dir.path("app"))[name], OwnedValue::Counter(6));
     // A reader that read the meta before the re-publication still decodes.
-    let longer = read(dir.base()).unwrap().values;
+    let longer = read(dir.path("app")).unwrap().values;
     assert!(longer.len() > 8);
     let items: Vec<_> = decode(&old_meta, &longer)
         .collect::<Result<_, _>>()
@@ -182,7 +161,7 @@ fn no_update_is_lost_while_threads_make_and_update_metrics() {
     const ADDS: u64 = 300;
     let dir = TempDir::new("race");
     let recorder = Builder::new().interval(Duration::from_millis(10)).build();
-    let publication = connect(&dir.base(), &recorder);
+    let publication = connect(&dir.path("app"), &recorder);
     let shared = with_local_recorder(&recorder, || metrics::counter!("shared"));
     let gauge = with_local_recorder(&recorder, || metrics::gauge!("sum"));
     let stop = Arc::new(AtomicBool::new(false));
@@ -227,7 +206,7 @@ fn no_update_is_lost_while_threads_make_and_update_metrics() {
         "only {flushes} re-publications overlapped the writers"
     );
     recorder.flush().unwrap();
-    let v = values(&dir.base());
+    let v = values(&dir.path("app"));
     for k in 0..KEYS {
         assert_eq!(
             v[&format!(r#"{{"k": "{k}", "metric": "key"}}"#)],
@@ -271,7 +250,7 @@ fn keys_beyond_the_cap_are_counted_as_dropped() {
         .max_slots(5)
         .interval(Duration::from_secs(60))
         .build();
-    let publication = connect(&dir.base(), &recorder);
+    let publication = connect(&dir.path("app"), &recorder);
     with_local_recorder(&recorder, || {
         for i in 0..12 {
             metrics::counter!("c", "i" => i.to_string()).increment(1 + i);
@@ -282,7 +261,7 @@ fn keys_beyond_the_cap_are_counted_as_dropped() {
         metrics::histogram!("h").record(1.0);
     });
     recorder.flush().unwrap();
-    let v = values(&dir.base());
+    let v = values(&dir.path("app"));
     assert_eq!(v.len(), 5 + 1, "{v:?}");
     assert_eq!(v[r#"{"i": "0", "metric": "c"}"#], OwnedValue::Counter(11));
     assert_eq!(v[r#"{"i": "4", "metric": "c"}"#], OwnedValue::Counter(5));
@@ -299,14 +278,14 @@ fn keys_beyond_the_cap_are_counted_as_dropped() {
 fn a_second_connection_is_refused_naming_the_path() {
     let dir = TempDir::new("twice");
     let recorder = Builder::new().build();
-    let publication = connect(&dir.base(), &recorder);
+    let publication = connect(&dir.path("app"), &recorder);
     let err = recorder.connect(publication.extender()).unwrap_err();
     assert!(matches!(
         err,
         cantal_recorder::Error::AlreadyConnected { .. }
     ));
     assert!(
-        err.to_string().contains(dir.base().to_str().unwrap()),
+        err.to_string().contains(dir.path("app").to_str().unwrap()),
         "{err}"
     );
     drop(publication);
@@ -318,7 +297,10 @@ fn a_name_of_the_publication_itself_stays_with_its_static() {
     let dir = TempDir::new("static");
     let mut statics = Collection::growable();
     statics.register(&REQUESTS).unwrap();
-    let publication = Publisher::new().path(dir.base()).publish(statics).unwrap();
+    let publication = Publisher::new()
+        .path(dir.path("app"))
+        .publish(statics)
+        .unwrap();
     REQUESTS.incr(1);
     let recorder = Builder::new().interval(Duration::from_secs(60)).build();
     recorder.connect(publication.extender()).unwrap();
@@ -328,7 +310,7 @@ fn a_name_of_the_publication_itself_stays_with_its_static() {
     });
     assert_eq!(recorder.flush().unwrap(), 1);
     // The file stays readable (no name twice), the static keeps its slot.
-    let v = values(&dir.base());
+    let v = values(&dir.path("app"));
     assert_eq!(v.len(), 3, "{v:?}");
     assert_eq!(v[r#"{"metric": "requests"}"#], OwnedValue::Counter(1));
     assert_eq!(v[r#"{"metric": "other"}"#], OwnedValue::Counter(2));
