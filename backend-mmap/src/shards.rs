@@ -158,13 +158,11 @@ pub fn unsharded_name(canonical: &str) -> String {
     };
     let end = value_start + value_len + 1;
     let (before, after) = (&canonical[..at], &canonical[end..]);
-    match (before.strip_suffix(", "), after.strip_prefix(", ")) {
-        // A pair before it: drop the separator in front.
-        (Some(before), _) => format!("{before}{after}"),
-        // The first pair, more after it: drop the separator behind.
-        (None, Some(after)) => format!("{before}{after}"),
-        // The only pair.
-        (None, None) => format!("{before}{after}"),
+    // Drop the separator in front of the pair, or, for the first pair,
+    // the one behind it (none for the only pair).
+    match before.strip_suffix(", ") {
+        Some(before) => format!("{before}{after}"),
+        None => format!("{before}{}", after.strip_prefix(", ").unwrap_or(after)),
     }
 }
 

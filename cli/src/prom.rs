@@ -118,10 +118,17 @@ struct Template {
     /// The base family name (before type and `_total` suffixes).
     base: String,
     kind: Type,
-    /// The rendered labels; for a state, without `state_text`.
-    labels: String,
-    /// For a state: the labels before which `state_text` sorts.
-    state_labels: Option<(Vec<(String, String)>, usize)>,
+    labels: Labels,
+}
+
+/// The labels of a [`Template`].
+#[derive(Debug)]
+enum Labels {
+    /// Rendered once: the same at every scrape.
+    Fixed(String),
+    /// A state's, sorted, and where its `state_text` goes (the text
+    /// changes, so they are rendered at each scrape).
+    State(Vec<(String, String)>, usize),
 }
 
 /// A publication's slots made ready for rendering with [`prepare`]: the
@@ -367,16 +374,13 @@ fn template(source: &Source, slot: &Slot) -> Option<Template> {
     let mut labels = name_labels(&slot.pairs);
     own_labels(&mut labels, source);
     labels.sort();
-    let state_labels = (slot.ty == SlotType::State).then(|| {
+    let labels = if slot.ty == SlotType::State {
         let at = labels.partition_point(|(k, _)| k.as_str() < "state_text");
-        (labels.clone(), at)
-    });
-    Some(Template {
-        base,
-        kind,
-        labels: render_labels(&labels),
-        state_labels,
-    })
+        Labels::State(labels, at)
+    } else {
+        Labels::Fixed(render_labels(&labels))
+    };
+    Some(Template { base, kind, labels })
 }
 
 fn sample<'t>(template: &'t Template, reading: &Reading, options: Options) -> Option<Sample<'t>> {
@@ -388,7 +392,9 @@ fn sample<'t>(template: &'t Template, reading: &Reading, options: Options) -> Op
             if !options.states || *timestamp == 0 {
                 return None;
             }
-            let (labels, at) = template.state_labels.as_ref()?;
+            let Labels::State(labels, at) = &template.labels else {
+                return None;
+            };
             let text: String = text.chars().take(options.state_text_limit).collect();
             let mut labels = labels.clone();
             labels.insert(*at, ("state_text".into(), text));
@@ -401,10 +407,13 @@ fn sample<'t>(template: &'t Template, reading: &Reading, options: Options) -> Op
         }
         _ => return None,
     };
+    let Labels::Fixed(labels) = &template.labels else {
+        return None;
+    };
     Some(Sample {
         base: &template.base,
         kind: template.kind,
-        labels: template.labels.as_str().into(),
+        labels: labels.as_str().into(),
         value,
     })
 }
