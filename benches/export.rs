@@ -16,17 +16,13 @@ use std::time::Duration;
 const PUBLISHERS: usize = 100;
 const METRICS: usize = 1_000;
 
-fn leak(s: String) -> &'static str {
-    s.leak()
-}
-
 /// Publisher `p`: 990 counters, 9 float levels and a state, with values.
 fn publish(dir: &std::path::Path, p: usize) -> cantal::Publication<'static> {
     let mut collection = Collection::growable();
-    let group = leak(format!("service_{p}"));
+    let group: &'static str = format!("service_{p}").leak();
     for i in 0..METRICS {
         let pairs: &'static [Pair] =
-            vec![("group", group), ("metric", leak(format!("metric_{i}")))].leak();
+            vec![("group", group), ("metric", format!("metric_{i}").leak())].leak();
         if i == METRICS - 1 {
             let s: &'static State = Box::leak(Box::new(State::new(pairs)));
             s.enter("serving requests");
