@@ -188,6 +188,11 @@ impl Layout {
         &self.slots
     }
 
+    /// The metrics, in meta order, owned.
+    pub fn into_slots(self) -> Vec<Slot> {
+        self.slots
+    }
+
     /// The length of the values file the meta describes.
     pub fn size(&self) -> u64 {
         self.size

@@ -148,13 +148,13 @@ impl Snapshot {
         let layout = Layout::parse(&self.meta, &self.meta_path)?;
         let values = layout.read(&self.values, &self.values_path)?;
         Ok(layout
-            .slots()
-            .iter()
+            .into_slots()
+            .into_iter()
             .zip(values)
             .map(|(slot, value)| Metric {
-                pairs: slot.pairs.clone(),
-                name: slot.name.clone(),
-                kind: slot.kind.clone(),
+                pairs: slot.pairs,
+                name: slot.name,
+                kind: slot.kind,
                 value,
                 line: slot.line,
             })
