@@ -232,7 +232,8 @@ pub fn read_metrics_with(
 ///
 /// # Errors
 ///
-/// A missing file ([`Error::Io`] with `NotFound`), a symlink or other
+/// A missing publication ([`Error::Io`] with `NotFound` for the meta file),
+/// one file of the pair without the other ([`Error::HalfPresent`]), a symlink or other
 /// non-regular file ([`Error::NotRegularFile`]), a file larger than
 /// [`META_LIMIT`] or [`VALUES_LIMIT`], a publication that keeps changing
 /// ([`Error::Unstable`]), a values file that shrinks while its states are
@@ -253,17 +254,33 @@ pub fn read_with(base: impl AsRef<Path>, options: &Options) -> Result<Snapshot, 
     let base = base.as_ref();
     let meta_path = with_suffix(base, ".meta");
     let values_path = with_suffix(base, ".values");
+    // Set when the last attempt found the meta file but no values file.
+    let mut values_missing = false;
     for _ in 0..ATTEMPTS {
         // Kept open until the check below, so that its inode number cannot
         // be given to a new meta file meanwhile.
-        let meta_file = open(&meta_path, options.owner)?;
+        let meta_file = match open(&meta_path, options.owner) {
+            Ok(file) => file,
+            Err(e) if is_not_found(&e) && fs::symlink_metadata(&values_path).is_ok() => {
+                return Err(Error::HalfPresent {
+                    path: meta_path,
+                    present: values_path,
+                });
+            }
+            Err(e) => return Err(e),
+        };
         let (meta, before) = read_file(&meta_file, &meta_path, options.max_meta)?;
         let file = match open(&values_path, options.owner) {
             Ok(file) => file,
-            // Replaced between the two reads: try again.
-            Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => continue,
+            // Replaced between the two reads (try again), or missing.
+            Err(e) if is_not_found(&e) => {
+                values_missing = true;
+                std::thread::yield_now();
+                continue;
+            }
             Err(e) => return Err(e),
         };
+        values_missing = false;
         let (mut values, _) = read_file(&file, &values_path, options.max_values)?;
         stabilise_states(&file, &meta, &mut values).map_err(|e| Error::io(&values_path, e))?;
         let alive = is_locked(&file).map_err(|e| Error::io(&values_path, e))?;
@@ -279,10 +296,21 @@ pub fn read_with(base: impl AsRef<Path>, options: &Options) -> Result<Snapshot, 
             });
         }
     }
+    if values_missing {
+        return Err(Error::HalfPresent {
+            path: values_path,
+            present: meta_path,
+        });
+    }
     Err(Error::Unstable {
         path: meta_path,
         attempts: ATTEMPTS,
     })
+}
+
+/// Whether `e` says a file does not exist.
+fn is_not_found(e: &Error) -> bool {
+    matches!(e, Error::Io { source, .. } if source.kind() == io::ErrorKind::NotFound)
 }
 
 /// Whether a process other than us holds the lock of the values file at
