@@ -26,6 +26,7 @@ mod procfs;
 mod prom;
 mod read;
 mod scan;
+mod table;
 mod target;
 mod watch;
 
