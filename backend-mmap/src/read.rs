@@ -15,7 +15,8 @@
 //! # Examples
 //!
 //! ```no_run
-//! let snapshot = cantal_mmap::read::read("/run/user/1000/myapp")?;
+//! # use cantal_mmap as cantal;
+//! let snapshot = cantal::read::read("/run/user/1000/myapp")?;
 //! println!(
 //!     "{} bytes of meta, {} of values, publisher {}",
 //!     snapshot.meta.len(),
@@ -54,7 +55,8 @@ pub const STATE_ATTEMPTS: usize = 16;
 /// # Examples
 ///
 /// ```no_run
-/// use cantal_mmap::read::{Options, owner_of_pid, read_with};
+/// # use cantal_mmap as cantal;
+/// use cantal::read::{Options, owner_of_pid, read_with};
 ///
 /// // An exporter running as root reads the files of process 1234 only
 /// // when they belong to the user running that process.
