@@ -1,13 +1,13 @@
 //! What the benchmarks drive: the exporter's scrape of given publishers,
 //! without discovery or HTTP. Not a stable API.
 
-use crate::export::Cache;
 use crate::prom::{Format, Options};
+use crate::scan::Discovery;
+use crate::scrape::{Cache, Config};
 use crate::target::Source;
 use std::path::PathBuf;
 
 /// An exporter's state between scrapes (its cache of parsed meta files).
-#[derive(Default)]
 pub struct Exporter {
     cache: Cache,
 }
@@ -18,10 +18,25 @@ impl std::fmt::Debug for Exporter {
     }
 }
 
+impl Default for Exporter {
+    fn default() -> Exporter {
+        Exporter::new()
+    }
+}
+
 impl Exporter {
     /// An exporter that has scraped nothing yet.
     pub fn new() -> Exporter {
-        Exporter::default()
+        let config = Config {
+            options: Options {
+                states: true,
+                state_text_limit: 64,
+            },
+            discovery: Discovery::default(),
+        };
+        Exporter {
+            cache: Cache::new(config),
+        }
     }
 
     /// One scrape of the publishers at `bases` (all published by process
@@ -36,11 +51,6 @@ impl Exporter {
                 appname: Some("bench".into()),
             })
             .collect();
-        let options = Options {
-            states: true,
-            state_text_limit: 64,
-        };
-        self.cache
-            .scrape_sources(sources, options, Format::Prometheus)
+        self.cache.scrape_sources(sources, Format::Prometheus)
     }
 }

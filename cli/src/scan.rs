@@ -15,55 +15,129 @@ use crate::json;
 use crate::load;
 use crate::procfs;
 use crate::read::write_stdout;
-use crate::target::{Source, with_suffix};
+use crate::target::{self, Source, with_suffix};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+/// Where `scan` and `export` look for publications: the hermetic
+/// discovery flags shared by both commands.
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+pub(crate) struct Discovery {
+    /// Also find publications by their files: every X.meta in DIR (not
+    /// recursive) is the publication DIR/X, with no pid unless a process
+    /// names it. Repeatable.
+    #[arg(long = "dir", value_name = "DIR")]
+    pub(crate) dirs: Vec<PathBuf>,
+    /// Look only at these processes in /proc (their CANTAL_PATH, else
+    /// their default path), and in the default directories only at files
+    /// named for these pids. Repeatable.
+    #[arg(long = "pid", value_name = "PID", conflicts_with = "no_proc")]
+    pub(crate) pids: Vec<u32>,
+    /// Do not walk /proc at all.
+    #[arg(long)]
+    pub(crate) no_proc: bool,
+    /// Do not look for files at the default paths
+    /// ($XDG_RUNTIME_DIR/cantal.PID, /tmp/cantal.UID.PID).
+    #[arg(long)]
+    pub(crate) no_default_dirs: bool,
+}
+
 /// Every publisher found, by base path.
-pub(crate) fn discover() -> Vec<Source> {
+pub(crate) fn discover(how: &Discovery) -> Vec<Source> {
     let mut found: BTreeMap<PathBuf, Source> = BTreeMap::new();
-    for pid in procfs::pids() {
-        let Ok(env) = procfs::cantal_env(pid) else {
-            continue;
-        };
-        let Some(base) = env.path else { continue };
-        if !with_suffix(&base, ".meta").exists() && !with_suffix(&base, ".values").exists() {
-            continue;
+    if !how.no_proc {
+        from_proc(how, &mut found);
+    }
+    if !how.no_default_dirs {
+        let mut dirs = vec![PathBuf::from("/tmp")];
+        if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
+            dirs.insert(0, PathBuf::from(dir));
         }
-        // The first (lowest) pid wins; its children inherit the variable.
-        found.entry(base.clone()).or_insert(Source {
-            base,
-            pid: Some(pid),
-            appname: env.appname,
-        });
+        for dir in dirs {
+            for stem in meta_stems(&dir) {
+                let Some(pid) = default_path_pid(&stem) else {
+                    continue;
+                };
+                if !how.pids.is_empty() && !how.pids.contains(&pid) {
+                    continue;
+                }
+                let base = dir.join(&stem);
+                found.entry(base.clone()).or_insert(Source {
+                    base,
+                    pid: Some(pid),
+                    appname: None,
+                });
+            }
+        }
     }
-    let mut dirs = vec![PathBuf::from("/tmp")];
-    if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
-        dirs.insert(0, PathBuf::from(dir));
-    }
-    for dir in dirs {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
-            let Some(stem) = name.strip_suffix(".meta") else {
-                continue;
-            };
-            let Some(pid) = default_path_pid(stem) else {
-                continue;
-            };
-            let base = dir.join(stem);
+    for dir in &how.dirs {
+        for stem in meta_stems(dir) {
+            let base = dir.join(&stem);
             found.entry(base.clone()).or_insert(Source {
                 base,
-                pid: Some(pid),
+                pid: None,
                 appname: None,
             });
         }
     }
     found.into_values().collect()
+}
+
+/// The publications that processes name in `/proc`: every process, or
+/// those of `--pid`.
+fn from_proc(how: &Discovery, found: &mut BTreeMap<PathBuf, Source>) {
+    let pids = if how.pids.is_empty() {
+        procfs::pids()
+    } else {
+        let mut pids = how.pids.clone();
+        pids.sort_unstable();
+        pids.dedup();
+        pids
+    };
+    for pid in pids {
+        let Ok(env) = procfs::cantal_env(pid) else {
+            continue;
+        };
+        let source = match env.path {
+            Some(base) => Source {
+                base,
+                pid: Some(pid),
+                appname: env.appname,
+            },
+            // A process named by --pid may publish at its default path.
+            None if !how.pids.is_empty() && !how.no_default_dirs => match target::by_pid(pid) {
+                Ok(source) => source,
+                Err(_) => continue,
+            },
+            None => continue,
+        };
+        if !with_suffix(&source.base, ".meta").exists()
+            && !with_suffix(&source.base, ".values").exists()
+        {
+            continue;
+        }
+        // The first (lowest) pid wins; its children inherit the variable.
+        found.entry(source.base.clone()).or_insert(source);
+    }
+}
+
+/// The names without `.meta` of the `*.meta` entries of `dir` (not
+/// recursive); nothing when it cannot be listed.
+fn meta_stems(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut stems: Vec<String> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name();
+            Some(name.to_str()?.strip_suffix(".meta")?.to_string())
+        })
+        .filter(|stem| !stem.is_empty())
+        .collect();
+    stems.sort();
+    stems
 }
 
 /// The pid in a default file name: `cantal.<pid>` or `cantal.<uid>.<pid>`.
@@ -120,9 +194,9 @@ pub(crate) fn status(source: &Source, alive: bool) -> Status {
 }
 
 /// Lists the publishers found.
-pub(crate) fn run(as_json: bool) -> Result<()> {
+pub(crate) fn run(how: &Discovery, as_json: bool) -> Result<()> {
     let mut rows = Vec::new();
-    for source in discover() {
+    for source in discover(how) {
         let (metrics, status) = match load::load(&source.base) {
             Ok(loaded) => (
                 Some(loaded.layout.slots().len()),

@@ -52,8 +52,9 @@ pub(crate) fn resolve(target: &str) -> Result<Source> {
     })
 }
 
-/// Where process `pid` publishes.
-fn by_pid(pid: u32) -> Result<Source> {
+/// Where process `pid` publishes: its `CANTAL_PATH`, else the first of
+/// its default paths whose files exist.
+pub(crate) fn by_pid(pid: u32) -> Result<Source> {
     let environ = format!("/proc/{pid}/environ");
     let env = procfs::cantal_env(pid).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
