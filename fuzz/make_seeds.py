@@ -11,6 +11,8 @@ FIX = os.path.join(HERE, "..", "core", "tests", "fixtures")
 
 meta_lines = open(os.path.join(FIX, "python.meta"), "rb").read().split(b"\n")
 values = open(os.path.join(FIX, "python.values"), "rb").read()
+small_meta = open(os.path.join(FIX, "python_small.meta"), "rb").read()
+small_values = open(os.path.join(FIX, "python_small.values"), "rb").read()
 
 
 def layout(lines):
@@ -40,6 +42,8 @@ seeds = {
     "python-escapes": python_slice(escaped),
     "python-states": python_slice(range(n - 12, n)),
     "python-mixed": python_slice(escaped[:3] + list(range(n - 8, n))),
+    # States of sizes 0-7 (`state 8` to `state 15`).
+    "python-small-states": (small_meta, small_values),
 }
 
 hand = {
@@ -50,6 +54,13 @@ hand = {
     "noncanonical": b'counter 8: { "z" : "1" ,\t"a":"\\u00E9\\/\\ud83d\\ude00" }\r\n'
     b'counter 8: {"b":"\\u0041","a":"x"}\nstate 16:{"s":"\\t"}\n',
     "errors": b'counter 8: {"a": "\\q"}\n',
+    # Every row of cli/README.md's decision table: lines the lenient parser
+    # skips (or reads) where the strict one stops.
+    "lenient": b'level 8 complex: {"a": "1"}\nlevel 8: {"a": "2"}\nblob 8: {"a": "3"}\n'
+    b'blob 3\ncounter 4: {"a": "4"}\ncounter 16: {"a": "5"}\nstate 8: {"a": "6"}\n'
+    b'state 12: {"a": "7"}\npad 8: {"a": "8"}\npad 0\ncounter 8: {"a": "9", "a": "x"}\n'
+    b'counter 8: {"a": "10"}\ncounter 8: {"a": "10"}\ncounter  8: {"a": "11"}\n'
+    b' counter 8: {"a": "12"}\n\ncounter 8: {"a": "13"}\n\n',
 }
 
 

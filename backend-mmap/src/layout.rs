@@ -6,11 +6,21 @@
 //! an exporter) parses the meta once and reads only the values after that.
 //! The shards of a `ShardedCounter` are one [`Slot`] here, reading their
 //! sum (see [`crate::shards`]).
+//!
+//! Parsing is lenient (`cantal_core::decode::parse_meta_lenient`): a
+//! well-formed line whose slot this reader cannot interpret (`counter 4`,
+//! `pad 0`, an unknown type, a second line with an earlier line's name, ...)
+//! is a [`Slot`] whose [`skipped`](Slot::skipped) says why, reading as
+//! [`OwnedValue::Unknown`]; it never hides the file's other slots, and
+//! still occupies its declared size, so the offsets after it stay right.
+//! Only a line that is really malformed fails the whole file.
 
 use crate::error::Error;
 use crate::shards;
 use cantal_core::SHARD_KEY;
 use cantal_core::decode::{self, Kind, LevelKind, Value, ValuesError};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry as MapEntry;
 use std::path::Path;
 
 /// The type of a [`Slot`].
@@ -27,7 +37,9 @@ pub enum SlotType {
     Unsigned,
     /// `state N`.
     State,
-    /// A type this reader does not know (its word is in [`Slot::kind`]).
+    /// A slot this reader does not read: a type it does not know (its word
+    /// is in [`Slot::kind`]), or a known one it cannot interpret. Its
+    /// [`Slot::skipped`] says which.
     Unknown,
 }
 
@@ -47,6 +59,12 @@ pub struct Slot {
     pub ty: SlotType,
     /// The meta line (1-based; a sharded counter's first shard's).
     pub line: usize,
+    /// Why the reader skips this slot (`size must be 8, found 4`, `the
+    /// same name as meta line 3`, ...), for a slot of type
+    /// [`SlotType::Unknown`]; `None` for every other. A skipped slot may
+    /// have no name (`pairs` empty, `name` empty): an unknown type or a
+    /// `pad 0` written without one, a name with a key twice.
+    pub skipped: Option<String>,
     /// Where the slot is in the values: offset and length.
     range: (usize, usize),
     /// For the shards of a sharded counter: where the other shards'
@@ -121,34 +139,33 @@ pub struct Layout {
 
 impl Layout {
     /// Parses the meta text `meta`, read from `meta_path` (which errors
-    /// name).
+    /// name), leniently: a well-formed line whose slot this reader cannot
+    /// interpret (`counter 4`, `pad 0`, an unknown type, a second line with
+    /// an earlier line's name, ...) is a [`Slot`] whose
+    /// [`skipped`](Slot::skipped) says why, reading as
+    /// [`OwnedValue::Unknown`] and occupying its declared size; it never
+    /// hides the other slots.
     ///
     /// # Errors
     ///
     /// [`Error::Decode`] for a malformed line (naming the line and
-    /// column), [`Error::Duplicate`] when two lines have the same name.
+    /// column). Two lines with the same name are not an error: the second
+    /// is skipped.
     pub fn parse(meta: &[u8], meta_path: impl AsRef<Path>) -> Result<Layout, Error> {
         let path = || meta_path.as_ref().to_path_buf();
-        let mut entries = Vec::new();
-        for entry in decode::parse_meta(meta) {
-            entries.push(entry.map_err(|e| Error::Decode {
+        let mut size = 0;
+        let mut slots = Vec::new();
+        // Canonical name -> the line that has it first.
+        let mut lines: HashMap<String, usize> = HashMap::new();
+        for entry in decode::parse_meta_lenient(meta) {
+            let entry = entry.map_err(|e| Error::Decode {
                 path: path(),
                 source: e.into(),
-            })?);
-        }
-        let size = entries.last().map_or(0, decode::Entry::end);
-        let mut slots = Vec::with_capacity(entries.len());
-        for entry in &entries {
-            let Some(name) = entry.name() else { continue };
-            let ty = match entry.kind() {
-                Kind::Counter => SlotType::Counter,
-                Kind::Level(LevelKind::Signed) => SlotType::Signed,
-                Kind::Level(LevelKind::Float) => SlotType::Float,
-                Kind::Level(LevelKind::Unsigned) => SlotType::Unsigned,
-                Kind::State => SlotType::State,
-                Kind::Pad => continue,
-                _ => SlotType::Unknown,
-            };
+            })?;
+            size = entry.end();
+            if entry.kind() == Kind::Pad {
+                continue;
+            }
             // Only on a target whose address space is smaller than the
             // slot's offset: it could not be read anyway.
             let too_large = || Error::TooLarge {
@@ -158,30 +175,28 @@ impl Layout {
             };
             let start = usize::try_from(entry.offset()).map_err(|_| too_large())?;
             let end = usize::try_from(entry.end()).map_err(|_| too_large())?;
-            let mut canonical = String::new();
-            // Writing to a String cannot fail.
-            let _ = name.write_canonical(&mut canonical);
-            slots.push(Slot {
-                pairs: name
-                    .pairs()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-                name: canonical,
-                kind: entry.kind().to_string(),
-                ty,
-                line: entry.line(),
-                range: (start, end),
-                more_shards: Vec::new(),
-            });
+            let mut slot = Slot::of_entry(&entry, (start, end));
+            if entry.name().is_some() {
+                match lines.entry(slot.name.clone()) {
+                    MapEntry::Occupied(first) => {
+                        slot.skip(format!("the same name as meta line {}", first.get()));
+                    }
+                    MapEntry::Vacant(v) => {
+                        v.insert(slot.line);
+                    }
+                }
+            }
+            slots.push(slot);
         }
-        decode::find_duplicate(&mut entries).map_err(|source| Error::Duplicate {
-            path: path(),
-            source,
-        })?;
         Ok(Layout {
             slots: sum_shards(slots),
             size,
         })
+    }
+
+    /// How many of the [`slots`](Self::slots) are skipped.
+    pub fn skipped(&self) -> usize {
+        self.slots.iter().filter(|s| s.skipped.is_some()).count()
     }
 
     /// The metrics, in meta order.
@@ -236,6 +251,51 @@ impl Layout {
 }
 
 impl Slot {
+    /// The slot of a (non-pad) meta line, at `range` of the values.
+    fn of_entry(entry: &decode::Entry<'_>, range: (usize, usize)) -> Slot {
+        let ty = match entry.kind() {
+            Kind::Counter => SlotType::Counter,
+            Kind::Level(LevelKind::Signed) => SlotType::Signed,
+            Kind::Level(LevelKind::Float) => SlotType::Float,
+            Kind::Level(LevelKind::Unsigned) => SlotType::Unsigned,
+            Kind::State => SlotType::State,
+            _ => SlotType::Unknown,
+        };
+        let (pairs, name) = match entry.name() {
+            Some(name) => {
+                let mut canonical = String::new();
+                // Writing to a String cannot fail.
+                let _ = name.write_canonical(&mut canonical);
+                let pairs = name
+                    .pairs()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                (pairs, canonical)
+            }
+            None => (Vec::new(), String::new()),
+        };
+        Slot {
+            pairs,
+            name,
+            kind: entry.kind().to_string(),
+            ty,
+            line: entry.line(),
+            skipped: match (ty, entry.skipped()) {
+                (_, Some(why)) => Some(why.to_string()),
+                (SlotType::Unknown, None) => Some("unknown type".into()),
+                _ => None,
+            },
+            range,
+            more_shards: Vec::new(),
+        }
+    }
+
+    /// Makes this slot one the reader skips, for `why`.
+    fn skip(&mut self, why: String) {
+        self.ty = SlotType::Unknown;
+        self.skipped = Some(why);
+    }
+
     /// The decoder's kind for this slot's type (unknown types read as
     /// `Unknown` whatever the word).
     fn decode_kind(&self) -> Kind<'static> {
@@ -360,15 +420,20 @@ mod tests {
                 .starts_with("/run/x.meta: meta line 2, column 11: "),
             "{e}"
         );
-        let e = Layout::parse(
-            b"counter 8: {\"a\":\"1\"}\ncounter 8: {\"a\": \"1\"}",
+        // The same name twice: the second line is skipped, not an error.
+        let layout = Layout::parse(
+            b"counter 8: {\"a\":\"1\"}\ncounter 8: {\"a\": \"1\"}\ncounter 8: {}",
             "/run/x.meta",
         )
-        .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "/run/x.meta: meta lines 1 and 2 have the same metric name"
-        );
+        .unwrap();
+        let skipped: Vec<_> = layout
+            .slots()
+            .iter()
+            .map(|s| s.skipped.as_deref())
+            .collect();
+        assert_eq!(skipped, [None, Some("the same name as meta line 1"), None]);
+        assert_eq!(layout.slots()[1].ty, SlotType::Unknown);
+        assert_eq!(layout.skipped(), 1);
         let layout = Layout::parse(META.as_bytes(), "x.meta").unwrap();
         let e = layout
             .read(&values()[..60], Path::new("/run/x.values"))

@@ -143,9 +143,10 @@ impl Snapshot {
     /// # Errors
     ///
     /// [`Error::Decode`] for a malformed meta file (naming the meta file
-    /// and line), [`Error::Duplicate`] when two lines have the same name,
-    /// [`Error::ValuesTooShort`] for a values file shorter than the meta
-    /// says.
+    /// and line), [`Error::ValuesTooShort`] for a values file shorter than
+    /// the meta says. A well-formed line the reader cannot interpret (two
+    /// lines with the same name among them) is no error: its metric's
+    /// [`skipped`](Metric::skipped) says why.
     pub fn metrics(&self) -> Result<Vec<Metric>, Error> {
         let layout = Layout::parse(&self.meta, &self.meta_path)?;
         let values = layout.read(&self.values, &self.values_path)?;
@@ -159,6 +160,7 @@ impl Snapshot {
                 kind: slot.kind,
                 value,
                 line: slot.line,
+                skipped: slot.skipped,
             })
             .collect())
     }
@@ -179,6 +181,9 @@ pub struct Metric {
     pub value: OwnedValue,
     /// The meta line (1-based).
     pub line: usize,
+    /// Why the reader skips this slot (its value is then
+    /// [`OwnedValue::Unknown`]); see [`Slot::skipped`].
+    pub skipped: Option<String>,
 }
 
 /// Reads and decodes the publication at `base`: its metrics, and whether
@@ -365,7 +370,7 @@ pub fn owner_of_pid(pid: u32) -> io::Result<u32> {
 /// tear.
 fn stabilise_states(file: &File, meta: &[u8], values: &mut [u8]) -> io::Result<()> {
     let len = values.len() as u64;
-    for entry in decode::parse_meta(meta) {
+    for entry in decode::parse_meta_lenient(meta) {
         let Ok(entry) = entry else { break };
         if entry.kind() != Kind::State || entry.end() > len {
             continue;
@@ -385,7 +390,8 @@ fn stabilise_states(file: &File, meta: &[u8], values: &mut [u8]) -> io::Result<(
 const ZERO_READS: usize = 3;
 
 /// Re-reads the state slot at `offset` of `file` into `slot` (its bytes in
-/// the snapshot, at least 16 bytes long) until it is whole.
+/// the snapshot, at least 8 bytes long: `state 8` has no text) until it
+/// is whole.
 fn stabilise_state(file: &File, offset: u64, slot: &mut [u8]) -> io::Result<()> {
     let (stamp, text) = slot.split_at_mut(8);
     let mut t1 = [0u8; 8];

@@ -137,6 +137,8 @@ enum Labels {
 pub(crate) struct Prepared {
     /// One per slot of the layout; `None` for slots that are not exported.
     templates: Vec<Option<Template>>,
+    /// How many of the layout's slots the reader skips.
+    skipped: usize,
 }
 
 /// Makes `layout`'s slots ready for rendering as metrics of `source`.
@@ -147,6 +149,7 @@ pub(crate) fn prepare(source: &Source, layout: &Layout) -> Prepared {
             .iter()
             .map(|slot| template(source, slot))
             .collect(),
+        skipped: layout.skipped(),
     }
 }
 
@@ -327,10 +330,38 @@ pub(crate) fn render(scraped: &[Scraped<'_>], options: Options, format: Format) 
             let _ = writeln!(out, "cantal_up{{{labels}}} {v}");
         }
     }
+    skipped_slots(&mut out, scraped);
     if format == Format::OpenMetrics {
         out.push_str("# EOF\n");
     }
     out
+}
+
+/// `cantal_exporter_skipped_slots{path=...}`: for each publisher read that
+/// has slots the reader skips (see `Layout::parse`), how many.
+fn skipped_slots(out: &mut String, scraped: &[Scraped<'_>]) {
+    let mut rows: Vec<(String, usize)> = scraped
+        .iter()
+        .filter_map(|s| {
+            let skipped = s.metrics?.0.skipped;
+            let mut labels = vec![("path".into(), s.source.base.to_string_lossy().into_owned())];
+            own_labels(&mut labels, s.source);
+            labels.sort();
+            (skipped > 0).then(|| (render_labels(&labels), skipped))
+        })
+        .collect();
+    rows.sort();
+    rows.dedup_by(|a, b| a.0 == b.0);
+    if !rows.is_empty() {
+        out.push_str(
+            "# HELP cantal_exporter_skipped_slots Slots of the publisher's meta file that the \
+             reader cannot interpret and skips\n\
+             # TYPE cantal_exporter_skipped_slots gauge\n",
+        );
+        for (labels, n) in rows {
+            let _ = writeln!(out, "cantal_exporter_skipped_slots{{{labels}}} {n}");
+        }
+    }
 }
 
 /// Our own labels: pid and appname.
@@ -572,6 +603,53 @@ cantal_up{appname=\"web\",path=\"/run/app\",pid=\"42\"} 1
         assert!(om.contains("\ncantal_requests_total{"), "{om}");
         assert!(!om.contains("state_start"));
         assert!(om.ends_with("# EOF\n"));
+    }
+
+    /// `layout` with `readings`, rendered for [`source`] with states.
+    fn rendered(layout: &Layout, readings: &[Reading]) -> String {
+        let src = source();
+        let prepared = prepare(&src, layout);
+        let metrics = Some((&prepared, readings));
+        let options = Options {
+            states: true,
+            state_text_limit: 6,
+        };
+        let scraped = Scraped {
+            source: &src,
+            up: true,
+            metrics,
+        };
+        render(std::slice::from_ref(&scraped), options, Format::Prometheus)
+    }
+
+    #[test]
+    fn skipped_slots_are_counted_per_publisher() {
+        let meta = b"counter 8: {\"metric\": \"a\"}\ncounter 4: {\"metric\": \"b\"}\npad 0\n\
+                     counter 8: {\"metric\": \"c\"}";
+        let layout = Layout::parse(meta, Path::new("m")).unwrap();
+        let readings = [
+            Reading::Counter(1),
+            Reading::Unknown,
+            Reading::Unknown,
+            Reading::Counter(3),
+        ];
+        let text = rendered(&layout, &readings);
+        assert!(
+            text.contains("\ncantal_a_total{appname=\"web\",metric=\"a\",pid=\"42\"} 1\n"),
+            "{text}"
+        );
+        assert!(text.contains("\ncantal_c_total{"), "{text}");
+        assert!(!text.contains("cantal_b"), "{text}");
+        assert!(
+            text.ends_with(
+                "# TYPE cantal_exporter_skipped_slots gauge\n\
+                 cantal_exporter_skipped_slots{appname=\"web\",path=\"/run/app\",pid=\"42\"} 2\n"
+            ),
+            "{text}"
+        );
+        // None skipped: no such family.
+        let layout = Layout::parse(b"counter 8: {}", Path::new("m")).unwrap();
+        assert!(!rendered(&layout, &[Reading::Counter(1)]).contains("skipped"));
     }
 
     #[test]

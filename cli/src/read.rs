@@ -102,7 +102,36 @@ fn json_line(out: &mut String, slot: &Slot, reading: &Reading) {
         }
         _ => out.push_str("null"),
     }
+    skipped_json(out, slot);
     out.push_str("}\n");
+}
+
+/// For a slot the reader skips: `, "skipped": REASON, "line": N` (the
+/// line names a slot that has no name).
+fn skipped_json(out: &mut String, slot: &Slot) {
+    if let Some(why) = &slot.skipped {
+        out.push_str(", \"skipped\": ");
+        json::string(out, why);
+        let _ = write!(out, ", \"line\": {}", slot.line);
+    }
+}
+
+/// A slot's name in a table: `(meta line N)` for a skipped slot without
+/// one.
+fn table_name(slot: &Slot) -> String {
+    if slot.skipped.is_some() && slot.pairs.is_empty() && slot.name.is_empty() {
+        format!("(meta line {})", slot.line)
+    } else {
+        slot.name.clone()
+    }
+}
+
+/// A slot's value in a table: `unsupported (REASON)` for a skipped slot.
+fn table_value(slot: &Slot, reading: &Reading, now_ms: u64) -> String {
+    match &slot.skipped {
+        Some(why) => format!("unsupported ({why})"),
+        None => human_value(reading, now_ms),
+    }
 }
 
 /// The longest state text a table shows, in characters (`--json` gives it
@@ -206,14 +235,16 @@ pub(crate) fn table(
     let columns = if rates.is_some() { 4 } else { 3 };
     let mut table = Table::new(&COLUMNS[..columns]);
     for (i, (slot, reading)) in layout.slots().iter().zip(readings).enumerate() {
-        let value = human_value(reading, now_ms);
-        // Numbers are right-aligned; a state's text is not.
+        let value = table_value(slot, reading, now_ms);
+        // Numbers are right-aligned; a state's text and a skipped slot's
+        // reason are not.
         let value = match reading {
             Reading::State { .. } => Cell::left(value),
+            _ if slot.skipped.is_some() => Cell::left(value),
             _ => Cell::new(value),
         };
         let mut row = vec![
-            Cell::new(slot.name.as_str()),
+            Cell::new(table_name(slot)),
             Cell::new(slot.kind.as_str()),
             value,
         ];
@@ -233,6 +264,55 @@ pub(crate) fn table(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A layout with a good counter, a skipped named slot and a skipped
+    /// nameless one, and its readings.
+    fn with_skipped() -> (Layout, Vec<Reading>) {
+        let meta = b"counter 8: {\"a\": \"1\"}\ncounter 4: {\"a\": \"2\"}\nblob 3\n\
+                     level 8 signed: {\"a\": \"3\"}";
+        let layout = Layout::parse(meta, "t.meta").unwrap();
+        let mut values = 7u64.to_ne_bytes().to_vec();
+        values.extend([0xAA; 7]);
+        values.extend((-9i64).to_ne_bytes());
+        let readings = layout.read(&values, "t.values".as_ref()).unwrap();
+        (layout, readings)
+    }
+
+    #[test]
+    fn a_skipped_slot_is_a_row_marked_unsupported() {
+        let (layout, readings) = with_skipped();
+        let mut out = String::new();
+        table(&mut out, &layout, &readings, None, 0, None);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 5, "{out}");
+        assert!(lines[1].starts_with("{\"a\": \"1\"}"), "{out}");
+        assert!(lines[1].ends_with(" 7"), "{out}");
+        assert!(lines[2].starts_with("{\"a\": \"2\"}"), "{out}");
+        assert!(
+            lines[2].ends_with(" unsupported (size must be 8, found 4)"),
+            "{out}"
+        );
+        assert!(lines[3].starts_with("(meta line 3)"), "{out}");
+        assert!(lines[3].ends_with("unsupported (unknown type)"), "{out}");
+        assert!(lines[4].ends_with(" -9"), "{out}");
+    }
+
+    #[test]
+    fn a_skipped_slot_is_null_with_its_reason_in_json() {
+        let (layout, readings) = with_skipped();
+        let mut out = String::new();
+        json_lines(&mut out, &layout, &readings);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                r#"{"name": {"a": "1"}, "type": "counter", "value": 7}"#,
+                r#"{"name": {"a": "2"}, "type": "counter", "value": null, "skipped": "size must be 8, found 4", "line": 2}"#,
+                r#"{"name": {}, "type": "blob", "value": null, "skipped": "unknown type", "line": 3}"#,
+                r#"{"name": {"a": "3"}, "type": "level signed", "value": -9}"#,
+            ]
+        );
+    }
 
     #[test]
     fn rates_fit_their_column() {

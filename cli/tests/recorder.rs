@@ -19,8 +19,12 @@ fn child() {
     let Some(base) = std::env::var_os(CHILD) else {
         return;
     };
-    // The two lines of `main`.
-    cantal::recorder::install().unwrap();
+    // The two lines of `main`, with a short interval (the default is 30 s)
+    // for the keys first used after `start()`.
+    cantal::recorder::Builder::new()
+        .interval(Duration::from_millis(500))
+        .install()
+        .unwrap();
     let publication = cantal::Builder::new().path(base).start().unwrap();
 
     metrics::counter!("requests", "path" => "/a").increment(5);
@@ -118,21 +122,25 @@ fn metrics_of_a_child_reach_cantal_read_with_exact_values() {
     let requests_b =
         r#"{"name": {"metric": "requests", "path": "/b"}, "type": "counter", "value": 1}"#;
     let dropped = r#"{"name": {"group": "cantal_recorder", "metric": "dropped"}, "type": "counter", "value": 0}"#;
-    let (lines, _) = wait_for(&base, Duration::from_secs(5), |l| l.len() == 3);
-    assert_eq!(lines, sorted(&[dropped, requests_a, requests_b]));
+    // Published late (after `start()`), and counted so.
+    let late_keys = |n| {
+        format!(
+            r#"{{"name": {{"group": "cantal_recorder", "metric": "late_keys"}}, "type": "counter", "value": {n}}}"#
+        )
+    };
+    let want = sorted(&[dropped, &late_keys(2), requests_a, requests_b]);
+    let (lines, _) = wait_for(&base, Duration::from_secs(5), |l| l == want);
+    assert_eq!(lines, want);
 
     // A key first used now, after start, with a label called `metric`.
     stdin.write_all(b"more\n").unwrap();
     expect_line("late");
     let late =
         r#"{"name": {"_metric": "clash", "metric": "late"}, "type": "counter", "value": 42}"#;
-    let (lines, took) = wait_for(&base, Duration::from_secs(5), |l| l.len() == 4);
-    assert_eq!(
-        lines,
-        sorted(&[late, dropped, requests_a, requests_b]),
-        "after {took:?}"
-    );
-    // The recorder's interval is 1 s; leave room for a slow machine.
+    let want = sorted(&[late, dropped, &late_keys(3), requests_a, requests_b]);
+    let (lines, took) = wait_for(&base, Duration::from_secs(5), |l| l == want);
+    assert_eq!(lines, want, "after {took:?}");
+    // The recorder's interval is 500 ms; leave room for a slow machine.
     assert!(took < Duration::from_millis(1900), "took {took:?}");
 
     drop(stdin);

@@ -2,7 +2,9 @@
 //! client (`cantal==0.2.5`) wrote.
 //!
 //! `tests/fixtures/python.{meta,values,expected}` are pinned output of
-//! `tests/fixtures/gen_python.py` (little-endian), so this runs without
+//! `tests/fixtures/gen_python.py` (little-endian), and
+//! `tests/fixtures/python_small.*` of `gen_python.py --small-states` (states
+//! of sizes 0 to 7: `state 8` to `state 15`), so this runs without
 //! Python. When `python3 -c 'import cantal'` works, the generator is run
 //! again and its fresh output is checked too, and compared byte for byte
 //! with the pinned files. Set `CANTAL_PYTHON_TESTS=1` to make a missing
@@ -19,7 +21,10 @@ use std::process::Command;
 
 use cantal_core::decode::{Kind, Value, decode, find_duplicate, parse_meta, total_size};
 
-const FILES: [&str; 3] = ["python.meta", "python.values", "python.expected"];
+/// The fixture sets: file prefix, and the generator's extra arguments.
+const SETS: [(&str, &[&str]); 2] = [("python", &[]), ("python_small", &["--small-states"])];
+
+const SUFFIXES: [&str; 3] = ["meta", "values", "expected"];
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -51,11 +56,15 @@ fn expected(text: &str) -> BTreeMap<String, (String, Vec<String>)> {
     map
 }
 
-/// Decodes the three files in `dir`; returns how many named slots matched.
-fn check(dir: &Path) -> usize {
-    let read = |f: &str| std::fs::read(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
-    let (meta, values) = (read("python.meta"), read("python.values"));
-    let mut expected = expected(&String::from_utf8(read("python.expected")).expect("ASCII"));
+/// Decodes the three files `prefix.*` in `dir`; returns how many named
+/// slots matched.
+fn check(dir: &Path, prefix: &str) -> usize {
+    let read = |suffix: &str| {
+        let f = format!("{prefix}.{suffix}");
+        std::fs::read(dir.join(&f)).unwrap_or_else(|e| panic!("{f}: {e}"))
+    };
+    let (meta, values) = (read("meta"), read("values"));
+    let mut expected = expected(&String::from_utf8(read("expected")).expect("ASCII"));
     let total = expected.len();
 
     assert_eq!(total_size(&meta), Ok(values.len() as u64));
@@ -127,8 +136,59 @@ fn pinned_python_files() {
         note("SKIP pinned_python_files: the pinned values are little-endian");
         return;
     }
-    let n = check(&fixtures());
+    let n = check(&fixtures(), "python");
     assert!(n > 1000, "only {n} metrics");
+}
+
+#[test]
+fn pinned_python_states_of_sizes_0_to_7() {
+    if cfg!(target_endian = "big") {
+        note("SKIP pinned_python_states_of_sizes_0_to_7: the pinned values are little-endian");
+        return;
+    }
+    let dir = fixtures();
+    // 5 states of each size 0..=7, a counter and a level.
+    assert_eq!(check(&dir, "python_small"), 42);
+    let meta = std::fs::read(dir.join("python_small.meta")).unwrap();
+    let values = std::fs::read(dir.join("python_small.values")).unwrap();
+    let sizes: Vec<u32> = parse_meta(&meta)
+        .map(|e| e.unwrap())
+        .filter(|e| e.kind() == Kind::State)
+        .map(|e| e.size())
+        .collect();
+    assert_eq!(sizes.first(), Some(&8));
+    assert_eq!(sizes.last(), Some(&15));
+    let state = |name: &str| {
+        decode(&meta, &values)
+            .map(Result::unwrap)
+            .find(|(e, _)| {
+                e.name()
+                    .and_then(|n| n.get("state"))
+                    .is_some_and(|v| v == name)
+            })
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    // `state 8`: a timestamp and no text at all.
+    let (e, v) = state("long0");
+    assert_eq!(e.size(), 8);
+    assert_eq!(
+        v,
+        Value::State {
+            timestamp: 1_700_000_000_133,
+            text: b""
+        }
+    );
+    // `state 15`: 7 bytes of text, truncated without a NUL.
+    assert_eq!(
+        state("long7").1,
+        Value::State {
+            timestamp: 1_700_000_000_140,
+            text: b"0123456"
+        }
+    );
+    // Cut in the middle of "é" (two bytes each): lossy U+FFFD at the end.
+    let (_, v) = state("utf8_5");
+    assert_eq!(v.state_text_lossy().unwrap().to_string(), "éé\u{fffd}");
 }
 
 #[test]
@@ -191,22 +251,27 @@ fn regenerated_by_python() {
     }
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("python-{}", std::process::id()));
     std::fs::create_dir_all(&out).unwrap();
-    let status = Command::new("python3")
-        .arg(fixtures().join("gen_python.py"))
-        .arg(&out)
-        .status()
-        .expect("run gen_python.py");
-    assert!(status.success(), "gen_python.py failed: {status}");
-    check(&out);
-    if cfg!(target_endian = "little") {
-        for f in FILES {
-            let fresh = std::fs::read(out.join(f)).unwrap();
-            let pinned = std::fs::read(fixtures().join(f)).unwrap();
-            assert!(
-                fresh == pinned,
-                "{f} differs from the pinned copy; regenerate with \
-                 `python3 core/tests/fixtures/gen_python.py core/tests/fixtures`"
-            );
+    for (prefix, args) in SETS {
+        let status = Command::new("python3")
+            .arg(fixtures().join("gen_python.py"))
+            .arg(&out)
+            .args(args)
+            .status()
+            .expect("run gen_python.py");
+        assert!(status.success(), "gen_python.py {args:?} failed: {status}");
+        check(&out, prefix);
+        if cfg!(target_endian = "little") {
+            for suffix in SUFFIXES {
+                let f = format!("{prefix}.{suffix}");
+                let fresh = std::fs::read(out.join(&f)).unwrap();
+                let pinned = std::fs::read(fixtures().join(&f)).unwrap();
+                assert!(
+                    fresh == pinned,
+                    "{f} differs from the pinned copy; regenerate with \
+                     `python3 core/tests/fixtures/gen_python.py core/tests/fixtures {}`",
+                    args.join(" ")
+                );
+            }
         }
     }
     std::fs::remove_dir_all(&out).unwrap();

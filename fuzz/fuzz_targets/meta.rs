@@ -1,10 +1,12 @@
 //! Arbitrary bytes as a meta file: walk every entry, every name pair and
 //! every canonical form, and check that the canonical form is stable.
+//! Then parse it leniently: the strict entries are its first ones, offsets
+//! follow each other, and exactly the skipped entries are of unknown kind.
 #![no_main]
 
 use std::fmt::Write;
 
-use cantal_core::decode::{find_duplicate, parse_meta, total_size};
+use cantal_core::decode::{Kind, find_duplicate, parse_meta, parse_meta_lenient, total_size};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -57,5 +59,26 @@ fuzz_target!(|data: &[u8]| {
         named.push(entry);
     }
     let _ = total_size(data);
+    let strict: Vec<_> = parse_meta(data).map_while(Result::ok).collect();
+    let mut lenient = 0;
+    let mut last_end = 0;
+    for entry in parse_meta_lenient(data) {
+        let Ok(entry) = entry else { break };
+        if let Some(s) = strict.get(lenient) {
+            assert_eq!(*s, entry);
+        }
+        assert_eq!(entry.offset(), last_end);
+        last_end = entry.end();
+        assert_eq!(
+            entry.skipped().is_some(),
+            matches!(entry.kind(), Kind::Unknown { .. })
+        );
+        if let Some(skip) = entry.skipped() {
+            text.clear();
+            write!(text, "{skip}").unwrap();
+        }
+        lenient += 1;
+    }
+    assert!(lenient >= strict.len());
     let _ = find_duplicate(&mut named);
 });

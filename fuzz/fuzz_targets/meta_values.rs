@@ -1,10 +1,10 @@
 //! Arbitrary bytes split at the first 0xFF (never in UTF-8 text) into a
-//! meta file and its values: decode everything.
+//! meta file and its values: decode everything, strictly and leniently.
 #![no_main]
 
 use std::fmt::Write;
 
-use cantal_core::decode::{Value, decode, total_size};
+use cantal_core::decode::{Value, decode, parse_meta_lenient, read_value, total_size};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -32,6 +32,20 @@ fuzz_target!(|data: &[u8]| {
                 write!(text, "{e} {}", e.line()).unwrap();
                 break;
             }
+        }
+    }
+    // Lenient: a skipped slot reads as its raw bytes, of its size.
+    for entry in parse_meta_lenient(meta) {
+        let Ok(entry) = entry else { break };
+        let Ok(value) = read_value(&entry, values) else {
+            assert!(entry.end() > values.len() as u64);
+            break;
+        };
+        if entry.skipped().is_some() {
+            assert_eq!(
+                value,
+                Value::Unknown(&values[entry.offset() as usize..entry.end() as usize])
+            );
         }
     }
     // When everything fits, the walk ends exactly at the total size.

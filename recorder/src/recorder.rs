@@ -8,9 +8,9 @@ use cantal_mmap::Extender;
 use metrics::{Key, KeyName, Metadata, SharedString, Unit};
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The default upper bounds of histogram buckets: Prometheus's (seconds,
 /// from 5 ms to 10 s).
@@ -22,15 +22,23 @@ pub const DEFAULT_BUCKETS: &[f64] = &[
 /// of values).
 pub const DEFAULT_MAX_SLOTS: usize = 8192;
 
-/// The default longest time between a metric's creation and its
-/// publication: one second, half the agent's scan interval.
-pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(1);
+/// The default shortest time between two re-publications (replacements of
+/// `P.meta`), which is also the longest time between a metric's first use
+/// and its publication: 30 seconds. The original Cantal agent loses the
+/// one scan (every 2 s) that follows each replacement, so while new keys
+/// keep appearing it loses at most 1 scan in 15 (6.7 %); see "Re-publication"
+/// in the [crate docs](crate).
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
 
 /// The shortest interval accepted (a shorter one is raised to it).
 pub const MIN_INTERVAL: Duration = Duration::from_millis(10);
 
 /// The recorder's own counter of refused registrations.
 const DROPPED: &[(&str, &str)] = &[("group", "cantal_recorder"), ("metric", "dropped")];
+
+/// The recorder's own counter of slots published after its first
+/// publication (each in a replacement of `P.meta`).
+const LATE: &[(&str, &str)] = &[("group", "cantal_recorder"), ("metric", "late_keys")];
 
 /// How the recorder publishes: the histogram buckets, the cap on metrics,
 /// and the re-publication interval.
@@ -96,10 +104,14 @@ impl Builder {
     }
 
     /// How often, at most, new metrics are published once the recorder is
-    /// connected (each re-publication grows the values file and rewrites
-    /// the meta file). A metric becomes visible to readers at most this
-    /// long after its first use; keep it below the agent's 2-second scan.
-    /// At least [`MIN_INTERVAL`].
+    /// connected: the recorder's thread replaces `P.meta` (growing the
+    /// values file) at most once per interval, with every key first used
+    /// in it, and only when there is one. A metric becomes visible to
+    /// readers at most this long after its first use. The original agent
+    /// loses the scan after each replacement: with its 2-second scan, an
+    /// interval of `I` seconds loses at most `2 / I` of its scans while
+    /// keys keep appearing (the default, [`DEFAULT_INTERVAL`], 1 in 15),
+    /// none once they stop. At least [`MIN_INTERVAL`].
     pub fn interval(mut self, interval: Duration) -> Builder {
         self.interval = interval.max(MIN_INTERVAL);
         self
@@ -108,15 +120,15 @@ impl Builder {
     /// The recorder, not installed anywhere: use it with
     /// `metrics::with_local_recorder`, or install it yourself.
     pub fn build(self) -> CantalRecorder {
-        let dropped: &'static Counter = Box::leak(Box::new(Counter::new(DROPPED)));
         let mut names = Names::default();
-        names.taken.insert(name::sorted(
-            DROPPED
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        ));
-        names.pending.push(dropped);
+        let mut own = |pairs: &'static [(&'static str, &'static str)]| {
+            let counter: &'static Counter = Box::leak(Box::new(Counter::new(pairs)));
+            let owned = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+            names.taken.insert(name::sorted(owned.collect()));
+            names.pending.push(counter);
+            counter
+        };
+        let (dropped, late) = (own(DROPPED), own(LATE));
         CantalRecorder {
             inner: Arc::new(Inner {
                 buckets: self.buckets,
@@ -127,6 +139,10 @@ impl Builder {
                 histograms: RwLock::default(),
                 names: Mutex::new(names),
                 dropped,
+                late,
+                published_once: AtomicBool::new(false),
+                replaced: Mutex::new(None),
+                replacements: AtomicU64::new(0),
                 warned_cap: AtomicBool::new(false),
                 warned_kind: AtomicBool::new(false),
                 warned_static: AtomicBool::new(false),
@@ -207,6 +223,14 @@ struct Inner {
     histograms: Map<HistogramHandle>,
     names: Mutex<Names>,
     dropped: &'static Counter,
+    /// Slots published after the first publication.
+    late: &'static Counter,
+    /// Whether the first publication is done.
+    published_once: AtomicBool,
+    /// When the last re-publication replaced `P.meta`.
+    replaced: Mutex<Option<Instant>>,
+    /// How many re-publications replaced `P.meta`.
+    replacements: AtomicU64,
     warned_cap: AtomicBool,
     warned_kind: AtomicBool,
     warned_static: AtomicBool,
@@ -376,6 +400,7 @@ impl Inner {
                 let published = batch.len() - left_out.len();
                 if published > 0 {
                     log::debug!("Cantal metrics recorder: published {published} new slots");
+                    self.published(published);
                 }
                 Ok(published)
             }
@@ -389,6 +414,24 @@ impl Inner {
                 Err(e)
             }
         }
+    }
+}
+
+impl Inner {
+    /// Counts a publication of `slots` new slots: after the first, they
+    /// are late and their publication replaced `P.meta`.
+    fn published(&self, slots: usize) {
+        if self.published_once.swap(true, Ordering::Relaxed) {
+            self.late.incr(slots as u64);
+            self.replacements.fetch_add(1, Ordering::Relaxed);
+            *lock(&self.replaced) = Some(Instant::now());
+        }
+    }
+
+    /// When the thread may replace `P.meta` again: an interval after the
+    /// last replacement (`None`: any time).
+    fn next_replacement(&self) -> Option<Instant> {
+        lock(&self.replaced).map(|at| at + self.interval)
     }
 }
 
@@ -436,7 +479,9 @@ impl CantalRecorder {
 
     /// Publishes the metrics made since the last publication now, instead
     /// of at the next interval; returns how many slots were added (0 when
-    /// not connected).
+    /// not connected). This replaces `P.meta` whatever the interval (it is
+    /// the program's explicit choice); the thread's next replacement then
+    /// waits a whole interval after it.
     ///
     /// # Errors
     ///
@@ -460,13 +505,38 @@ impl CantalRecorder {
     pub fn dropped(&self) -> u64 {
         self.inner.dropped.get()
     }
+
+    /// How many slots were published late: after the recorder's first
+    /// publication, each batch in a replacement of `P.meta`. Also published
+    /// as the counter `{"group": "cantal_recorder", "metric": "late_keys"}`.
+    pub fn late_keys(&self) -> u64 {
+        self.inner.late.get()
+    }
+
+    /// How many times a re-publication replaced `P.meta` (the first
+    /// publication, at [`connect`](Self::connect), not counted).
+    pub fn replacements(&self) -> u64 {
+        self.inner.replacements.load(Ordering::Relaxed)
+    }
 }
 
-/// The re-publication thread: every interval, until the publication is
-/// dropped.
+/// The re-publication thread: every interval (and never sooner than an
+/// interval after the last replacement), until the publication is dropped.
 fn run(inner: &Inner, extender: &Extender) {
     let mut failing = false;
-    while !extender.wait_closed(inner.interval) {
+    let mut next = Instant::now() + inner.interval;
+    loop {
+        if extender.wait_closed(next.saturating_duration_since(Instant::now())) {
+            return;
+        }
+        // An explicit flush meanwhile pushes this one back.
+        if let Some(due) = inner.next_replacement()
+            && due > Instant::now()
+        {
+            next = due;
+            continue;
+        }
+        next = Instant::now() + inner.interval;
         match inner.flush(extender) {
             Ok(_) => failing = false,
             Err(_) if extender.is_closed() => return,

@@ -47,6 +47,7 @@ fn wait_for(base: &Path, name: &str, timeout: Duration) -> (HashMap<String, Owne
 }
 
 const DROPPED: &str = r#"{"group": "cantal_recorder", "metric": "dropped"}"#;
+const LATE: &str = r#"{"group": "cantal_recorder", "metric": "late_keys"}"#;
 
 #[test]
 fn counters_gauges_and_histograms_have_exact_values() {
@@ -97,6 +98,8 @@ fn counters_gauges_and_histograms_have_exact_values() {
             OwnedValue::Counter(3),
         ),
         (DROPPED, OwnedValue::Counter(0)),
+        // The histogram's 5 slots, first used after the connection.
+        (LATE, OwnedValue::Counter(5)),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -149,8 +152,11 @@ fn metrics_made_after_the_connection_appear_within_the_interval() {
     let items: Vec<_> = decode(&old_meta, &longer)
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(items.len(), 1);
+    assert_eq!(items.len(), 2);
     assert_eq!(items[0].1, Value::Counter(0)); // the recorder's `dropped`
+    // Published late, in one replacement of the meta.
+    assert_eq!((recorder.late_keys(), recorder.replacements()), (1, 1));
+    assert_eq!(values(&dir.path("app"))[LATE], OwnedValue::Counter(1));
     drop(publication);
 }
 
@@ -237,7 +243,7 @@ fn no_update_is_lost_while_threads_make_and_update_metrics() {
         );
     }
     let histogram_slots = THREADS * (2 + cantal_recorder::DEFAULT_BUCKETS.len());
-    assert_eq!(v.len(), KEYS + 2 + histogram_slots + 1);
+    assert_eq!(v.len(), KEYS + 2 + histogram_slots + 2);
     assert_eq!(recorder.slots(), KEYS + 2 + histogram_slots);
     drop(publication);
 }
@@ -262,7 +268,7 @@ fn keys_beyond_the_cap_are_counted_as_dropped() {
     });
     recorder.flush().unwrap();
     let v = values(&dir.path("app"));
-    assert_eq!(v.len(), 5 + 1, "{v:?}");
+    assert_eq!(v.len(), 5 + 2, "{v:?}");
     assert_eq!(v[r#"{"i": "0", "metric": "c"}"#], OwnedValue::Counter(11));
     assert_eq!(v[r#"{"i": "4", "metric": "c"}"#], OwnedValue::Counter(5));
     assert!(!v.contains_key(r#"{"i": "5", "metric": "c"}"#));
@@ -311,9 +317,50 @@ fn a_name_of_the_publication_itself_stays_with_its_static() {
     assert_eq!(recorder.flush().unwrap(), 1);
     // The file stays readable (no name twice), the static keeps its slot.
     let v = values(&dir.path("app"));
-    assert_eq!(v.len(), 3, "{v:?}");
+    assert_eq!(v.len(), 4, "{v:?}");
     assert_eq!(v[r#"{"metric": "requests"}"#], OwnedValue::Counter(1));
     assert_eq!(v[r#"{"metric": "other"}"#], OwnedValue::Counter(2));
     assert_eq!(v[DROPPED], OwnedValue::Counter(1));
+    drop(publication);
+}
+
+#[test]
+fn replacements_are_an_interval_apart_and_coalesce_a_burst() {
+    let dir = TempDir::new("rate");
+    let interval = Duration::from_millis(300);
+    let recorder = Builder::new().interval(interval).build();
+    // Keys made before the connection are in the first publication.
+    with_local_recorder(&recorder, || metrics::counter!("early").increment(1));
+    let publication = connect(&dir.path("app"), &recorder);
+    assert_eq!(
+        values(&dir.path("app"))[r#"{"metric": "early"}"#],
+        OwnedValue::Counter(1)
+    );
+    assert_eq!((recorder.late_keys(), recorder.replacements()), (0, 0));
+    // Half an interval after the connection (not a synchronisation: the
+    // thread's own tick, due an interval after the connection, must then
+    // come before an interval after the flush, and be put off)...
+    std::thread::sleep(interval / 2);
+    // ...an explicit flush replaces the meta at once...
+    with_local_recorder(&recorder, || metrics::counter!("a").increment(1));
+    assert_eq!(recorder.flush().unwrap(), 1);
+    let flushed = Instant::now();
+    // ...and a burst of keys right after waits a whole interval after it,
+    // then comes in one replacement.
+    with_local_recorder(&recorder, || {
+        for i in 0..20 {
+            metrics::counter!("burst", "i" => i.to_string()).increment(1);
+        }
+    });
+    let last = r#"{"i": "19", "metric": "burst"}"#;
+    let (v, _) = wait_for(&dir.path("app"), last, Duration::from_secs(10));
+    assert!(v.contains_key(last), "never published");
+    assert!(
+        flushed.elapsed() >= interval,
+        "after {:?}",
+        flushed.elapsed()
+    );
+    assert_eq!(v.len(), 3 + 1 + 20, "{v:?}");
+    assert_eq!((recorder.late_keys(), recorder.replacements()), (21, 2));
     drop(publication);
 }

@@ -391,6 +391,42 @@ impl Cursor<'_> {
 /// A parse error: the kind and the byte position in the line.
 pub(crate) type JsonError = (JsonErrorKind, usize);
 
+/// Checks the `len`th key of a name, `key` at `key_pos`, against the
+/// earlier ones (of the object at `obj_start`): `Ok(Some(key_pos))` when it
+/// repeats one. `prev` is the previous key while the keys ascend, `sorted`
+/// whether they do.
+fn check_key<'a>(
+    line: &'a str,
+    obj_start: usize,
+    key: JsonStr<'a>,
+    key_pos: usize,
+    len: usize,
+    prev: &mut Option<JsonStr<'a>>,
+    sorted: &mut bool,
+) -> Result<Option<usize>, JsonError> {
+    if *sorted {
+        match prev.map(|p| key.cmp(&p)) {
+            None | Some(Ordering::Greater) => {}
+            Some(Ordering::Equal) => return Ok(Some(key_pos)),
+            Some(Ordering::Less) => *sorted = false,
+        }
+    }
+    if !*sorted && len >= MAX_UNSORTED_PAIRS {
+        return Err((JsonErrorKind::TooManyUnsortedKeys, key_pos));
+    }
+    if *sorted {
+        *prev = Some(key);
+    } else {
+        // Out of order: compare with every earlier key.
+        let earlier = line.get(obj_start..key_pos).unwrap_or("");
+        let mut pairs = Pairs { s: earlier, pos: 1 };
+        if pairs.any(|(k, _)| k == key) {
+            return Ok(Some(key_pos));
+        }
+    }
+    Ok(None)
+}
+
 /// Parses the metric name that fills `line` from byte `start` to the end
 /// (whitespace allowed around the object).
 pub(crate) fn parse_name(line: &str, start: usize) -> Result<Name<'_>, JsonError> {
@@ -413,6 +449,7 @@ pub(crate) fn parse_name(line: &str, start: usize) -> Result<Name<'_>, JsonError
     // not (or before the first key).
     let mut prev: Option<JsonStr<'_>> = None;
     let mut sorted = true;
+    let mut duplicate = None;
     if c.peek() == Some(b'}') {
         c.bump();
     } else {
@@ -432,25 +469,10 @@ pub(crate) fn parse_name(line: &str, start: usize) -> Result<Name<'_>, JsonError
             let ws = c.skip_ws();
             canonical &= value_canonical && c.pos == ws;
 
-            if sorted {
-                match prev.map(|p| key.cmp(&p)) {
-                    None | Some(Ordering::Greater) => {}
-                    Some(Ordering::Equal) => return Err((K::DuplicateKey, key_pos)),
-                    Some(Ordering::Less) => sorted = false,
-                }
-            }
-            if !sorted && len >= MAX_UNSORTED_PAIRS {
-                return Err((K::TooManyUnsortedKeys, key_pos));
-            }
-            if sorted {
-                prev = Some(key);
-            } else {
-                // Out of order: compare with every earlier key.
-                let earlier = line.get(obj_start..key_pos).unwrap_or("");
-                let mut pairs = Pairs { s: earlier, pos: 1 };
-                if pairs.any(|(k, _)| k == key) {
-                    return Err((K::DuplicateKey, key_pos));
-                }
+            // After a duplicate key, only the syntax is checked (so that
+            // a lenient reader knows the line is otherwise well formed).
+            if duplicate.is_none() {
+                duplicate = check_key(line, obj_start, key, key_pos, len, &mut prev, &mut sorted)?;
             }
             len = len.saturating_add(1);
 
@@ -473,6 +495,9 @@ pub(crate) fn parse_name(line: &str, start: usize) -> Result<Name<'_>, JsonError
     c.skip_ws();
     if c.peek().is_some() {
         return Err((K::TrailingCharacters, c.pos));
+    }
+    if let Some(at) = duplicate {
+        return Err((K::DuplicateKey, at));
     }
     Ok(Name {
         raw,

@@ -8,21 +8,23 @@
 //! ```
 //!
 //! Words are separated by spaces or tabs and are made of ASCII letters,
-//! digits, `_`, `-` and `.`. A `\r` at the end of a line is ignored. The JSON name may be surrounded by JSON whitespace.
+//! digits, `_`, `-` and `.`. A `\r` at the end of a line is ignored. The
+//! JSON name may be surrounded by JSON whitespace.
 //!
 //! Known types are `counter 8`, `level 8 signed|float|unsigned`,
-//! `state 16..=65535` and `pad 1..=65535`. Everything else is kept as
+//! `state 8..=65535` and `pad 1..=65535`. Everything else is kept as
 //! [`Kind::Unknown`] so that a reader can skip it by its size
 //! (1..=65535): another word, but also a known word with a parameter we do
 //! not know (`level 8 complex`, `counter 8 fast`) or without the one it needs
 //! (`level 8`), since new parameters are how the protocol grows. An unknown
 //! line may have a name or not; if it has `:`, what follows must be a valid
-//! name.
+//! name. [`Entry::skipped`] says why such a slot cannot be read. Strict
+//! and lenient parsing: see the `decode` module documentation.
 
 use core::fmt;
 use core::iter::FusedIterator;
 
-use super::error::{MetaError, MetaErrorKind};
+use super::error::{JsonErrorKind, MetaError, MetaErrorKind};
 use super::json::{Name, parse_name};
 
 /// The largest slot a `state`, `pad` or unknown line may have.
@@ -63,7 +65,8 @@ pub enum Kind<'a> {
     State,
     /// `pad N`: filler without a name.
     Pad,
-    /// A type this decoder does not know: skip it by its size.
+    /// A type this decoder does not know, or a slot it cannot read (see
+    /// [`Entry::skipped`]): skip it by its size.
     Unknown {
         /// The type word.
         word: &'a str,
@@ -89,6 +92,56 @@ impl fmt::Display for Kind<'_> {
     }
 }
 
+/// Why a reader skips a slot instead of reading it: see
+/// [`Entry::skipped`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Skip {
+    /// A type word the protocol does not define (`histogram 24: {...}`).
+    UnknownType,
+    /// A known type with a parameter it does not have (`level 8 complex`,
+    /// `counter 8 fast`).
+    UnknownParameter,
+    /// `level` without its parameter (`level 8: {...}`).
+    MissingParameter,
+    /// A known type with a size it does not allow (`counter 4`,
+    /// `pad 0`); lenient parsing only.
+    BadSize {
+        /// The size on the line.
+        size: u32,
+        /// The smallest size the type allows.
+        min: u32,
+        /// The largest size the type allows.
+        max: u32,
+    },
+    /// A `pad` line with a metric name; lenient parsing only.
+    NamedPad,
+    /// A metric name with the same key twice (otherwise valid JSON);
+    /// lenient parsing only. The entry has no name.
+    DuplicateKey,
+}
+
+/// Says why, in words: `size must be 8, found 4`.
+impl fmt::Display for Skip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Skip::UnknownType => f.write_str("unknown type"),
+            Skip::UnknownParameter => f.write_str("unknown parameter"),
+            Skip::MissingParameter => {
+                f.write_str("missing parameter (level needs signed, float or unsigned)")
+            }
+            Skip::BadSize { size, min, max } if min == max => {
+                write!(f, "size must be {min}, found {size}")
+            }
+            Skip::BadSize { size, min, max } => {
+                write!(f, "size must be {min}..={max}, found {size}")
+            }
+            Skip::NamedPad => f.write_str("a pad with a metric name"),
+            Skip::DuplicateKey => f.write_str("the same key twice in the metric name"),
+        }
+    }
+}
+
 /// One line of the meta file: a slot of the values file.
 ///
 /// Made only by the parser, so its size always suits its kind and its end
@@ -100,6 +153,7 @@ pub struct Entry<'a> {
     pub(crate) size: u32,
     pub(crate) offset: u64,
     pub(crate) name: Option<Name<'a>>,
+    pub(crate) skip: Option<Skip>,
 }
 
 impl<'a> Entry<'a> {
@@ -131,9 +185,16 @@ impl<'a> Entry<'a> {
     }
 
     /// The metric name; `None` for `pad` (and for unknown types written
-    /// without one).
+    /// without one, and for [`Skip::DuplicateKey`]).
     pub fn name(&self) -> Option<Name<'a>> {
         self.name
+    }
+
+    /// Why a reader cannot read this slot, or `None` when it can. `Some`
+    /// exactly when the kind is [`Kind::Unknown`]: readers skip the slot
+    /// (by its size) and should report the reason.
+    pub fn skipped(&self) -> Option<Skip> {
+        self.skip
     }
 }
 
@@ -144,6 +205,7 @@ pub struct MetaEntries<'a> {
     line: usize,
     offset: u64,
     failed: bool,
+    lenient: bool,
 }
 
 /// Parses a meta file, line by line, without allocating.
@@ -179,6 +241,36 @@ pub fn parse_meta(meta: &[u8]) -> MetaEntries<'_> {
         line: 0,
         offset: 0,
         failed: false,
+        lenient: false,
+    }
+}
+
+/// Parses a meta file like [`parse_meta`], but leniently: a well-formed
+/// line whose slot this decoder cannot interpret is an entry that
+/// [`Entry::skipped`] explains, blank lines are ignored, and whitespace
+/// may come before the type word. See "Strict and lenient" in the
+/// [`decode`](super) module documentation.
+///
+/// # Examples
+///
+/// ```
+/// use cantal_core::decode::{parse_meta, parse_meta_lenient, Skip};
+///
+/// let meta = b"counter 4: {\"a\": \"1\"}\n\ncounter 8: {\"a\": \"2\"}\n";
+/// assert!(parse_meta(meta).next().unwrap().is_err());
+/// let entries: Vec<_> = parse_meta_lenient(meta).collect::<Result<_, _>>()?;
+/// assert_eq!(
+///     entries[0].skipped(),
+///     Some(Skip::BadSize { size: 4, min: 8, max: 8 })
+/// );
+/// assert_eq!((entries[1].line(), entries[1].offset()), (3, 4));
+/// assert_eq!(entries[1].skipped(), None);
+/// # Ok::<(), cantal_core::decode::MetaError>(())
+/// ```
+pub fn parse_meta_lenient(meta: &[u8]) -> MetaEntries<'_> {
+    MetaEntries {
+        lenient: true,
+        ..parse_meta(meta)
     }
 }
 
@@ -208,26 +300,39 @@ impl<'a> Iterator for MetaEntries<'a> {
     type Item = Result<Entry<'a>, MetaError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.failed || self.rest.is_empty() {
-            return None;
-        }
-        let (bytes, rest) = match self.rest.iter().position(|&b| b == b'\n') {
-            Some(nl) => (
-                self.rest.get(..nl).unwrap_or_default(),
-                self.rest.get(nl.saturating_add(1)..).unwrap_or_default(),
-            ),
-            None => (self.rest, &[][..]),
-        };
-        self.rest = rest;
-        self.line = self.line.saturating_add(1);
-        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-        let result = match core::str::from_utf8(bytes) {
-            Ok(text) => parse_line(text, self.line, self.offset),
-            Err(e) => Err(MetaError::new(
-                self.line,
-                Some(e.valid_up_to().saturating_add(1)),
-                MetaErrorKind::InvalidUtf8,
-            )),
+        let result = loop {
+            if self.failed || self.rest.is_empty() {
+                return None;
+            }
+            let (bytes, rest) = match self.rest.iter().position(|&b| b == b'\n') {
+                Some(nl) => (
+                    self.rest.get(..nl).unwrap_or_default(),
+                    self.rest.get(nl.saturating_add(1)..).unwrap_or_default(),
+                ),
+                None => (self.rest, &[][..]),
+            };
+            self.rest = rest;
+            self.line = self.line.saturating_add(1);
+            let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+            let text = match core::str::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(e) => {
+                    break Err(MetaError::new(
+                        self.line,
+                        Some(e.valid_up_to().saturating_add(1)),
+                        MetaErrorKind::InvalidUtf8,
+                    ));
+                }
+            };
+            if !self.lenient {
+                break parse_line(text, 0, self.line, self.offset, false);
+            }
+            let trimmed = text.trim_start_matches([' ', '\t']);
+            if !trimmed.is_empty() {
+                let lead = text.len().saturating_sub(trimmed.len());
+                break parse_line(text, lead, self.line, self.offset, true);
+            }
+            // A blank line, in lenient mode: not a slot.
         };
         match &result {
             Ok(entry) => self.offset = entry.end(),
@@ -275,83 +380,159 @@ fn is_word(w: &str) -> bool {
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
-fn parse_line(text: &str, line: usize, offset: u64) -> Result<Entry<'_>, MetaError> {
-    let err = |column: usize, kind| MetaError::new(line, Some(column.saturating_add(1)), kind);
-    let colon = text.find(':');
-    let header = match colon {
-        Some(c) => text.get(..c).unwrap_or_default(),
-        None => text,
-    };
+/// The words before the `:` of a line.
+struct Header<'a> {
+    word: &'a str,
+    size: u32,
+    /// Where the size starts (0-based byte column).
+    size_at: usize,
+    param: Option<&'a str>,
+}
 
+/// An error's 0-based column and kind, before the line is known.
+type At = (usize, MetaErrorKind);
+
+/// Parses `header` (the line before its `:`), whose type word starts at
+/// byte `lead`.
+fn parse_header(header: &str, lead: usize) -> Result<Header<'_>, At> {
     let word = match next_word(header, 0) {
-        Some((0, word)) if is_word(word) => word,
-        Some((0, _)) => return Err(err(0, MetaErrorKind::InvalidType)),
-        _ => return Err(err(0, MetaErrorKind::EmptyType)),
+        Some((at, word)) if at == lead && is_word(word) => word,
+        Some((at, _)) if at == lead => return Err((lead, MetaErrorKind::InvalidType)),
+        _ => return Err((0, MetaErrorKind::EmptyType)),
     };
-    let Some((size_at, size_word)) = next_word(header, word.len()) else {
-        return Err(err(header.len(), MetaErrorKind::MissingSize));
+    let Some((size_at, size_word)) = next_word(header, lead.saturating_add(word.len())) else {
+        return Err((header.len(), MetaErrorKind::MissingSize));
     };
-    let size = parse_size(size_word).map_err(|kind| err(size_at, kind))?;
+    let size = parse_size(size_word).map_err(|kind| (size_at, kind))?;
     let after_size = size_at.saturating_add(size_word.len());
     let param = next_word(header, after_size);
     if let Some((at, p)) = param {
         if !is_word(p) {
             // Most likely `TYPE SIZE {...}`: the colon is missing.
-            return Err(err(at, MetaErrorKind::MissingName));
+            return Err((at, MetaErrorKind::MissingName));
         }
         if let Some((extra, _)) = next_word(header, at.saturating_add(p.len())) {
-            return Err(err(extra, MetaErrorKind::UnexpectedWord));
+            return Err((extra, MetaErrorKind::UnexpectedWord));
         }
     }
-    let param = param.map(|(_, p)| p);
+    Ok(Header {
+        word,
+        size,
+        size_at,
+        param: param.map(|(_, p)| p),
+    })
+}
 
-    let kind = match (word, param) {
-        ("counter", None) => Kind::Counter,
-        ("level", Some("signed")) => Kind::Level(LevelKind::Signed),
-        ("level", Some("float")) => Kind::Level(LevelKind::Float),
-        ("level", Some("unsigned")) => Kind::Level(LevelKind::Unsigned),
-        ("state", None) => Kind::State,
-        ("pad", None) => Kind::Pad,
-        (word, param) => Kind::Unknown { word, param },
+/// The kind of a line with header `h`, whose `:` is at `colon` (if any)
+/// and whose length is `len`, and why it is skipped, if it is.
+fn classify<'a>(
+    h: &Header<'a>,
+    colon: Option<usize>,
+    len: usize,
+    lenient: bool,
+) -> Result<(Kind<'a>, Option<Skip>), At> {
+    let known = match (h.word, h.param) {
+        ("counter", None) => Some((Kind::Counter, "counter", 8, 8)),
+        ("level", Some("signed")) => Some((Kind::Level(LevelKind::Signed), "level", 8, 8)),
+        ("level", Some("float")) => Some((Kind::Level(LevelKind::Float), "level", 8, 8)),
+        ("level", Some("unsigned")) => Some((Kind::Level(LevelKind::Unsigned), "level", 8, 8)),
+        ("state", None) => Some((Kind::State, "state", 8, MAX_SLOT_SIZE)),
+        ("pad", None) => Some((Kind::Pad, "pad", 1, MAX_SLOT_SIZE)),
+        _ => None,
     };
-    let (what, min, max) = match kind {
-        Kind::Counter => ("counter", 8, 8),
-        Kind::Level(_) => ("level", 8, 8),
-        Kind::State => ("state", 16, MAX_SLOT_SIZE),
-        Kind::Pad => ("pad", 1, MAX_SLOT_SIZE),
-        Kind::Unknown { .. } => ("unknown type", 1, MAX_SLOT_SIZE),
+    let size = h.size;
+    let bad_size = |what, min, max| {
+        let kind = MetaErrorKind::BadSize {
+            what,
+            size,
+            min,
+            max,
+        };
+        (h.size_at, kind)
     };
-    if !(min..=max).contains(&size) {
-        return Err(err(
-            size_at,
-            MetaErrorKind::BadSize {
-                what,
-                size,
-                min,
-                max,
+    let Some((kind, what, min, max)) = known else {
+        let min = u32::from(!lenient);
+        if !(min..=MAX_SLOT_SIZE).contains(&size) {
+            return Err(bad_size("unknown type", min, MAX_SLOT_SIZE));
+        }
+        let skip = match (h.word, h.param) {
+            ("level", None) => Skip::MissingParameter,
+            ("counter" | "level" | "state" | "pad", _) => Skip::UnknownParameter,
+            _ => Skip::UnknownType,
+        };
+        return Ok((
+            Kind::Unknown {
+                word: h.word,
+                param: h.param,
             },
+            Some(skip),
         ));
-    }
-
-    let name = match (kind, colon) {
-        (Kind::Pad, Some(c)) => return Err(err(c, MetaErrorKind::UnexpectedName)),
-        (Kind::Pad | Kind::Unknown { .. }, None) => None,
-        (_, None) => return Err(err(text.len(), MetaErrorKind::MissingName)),
-        (_, Some(c)) => Some(
-            parse_name(text, c.saturating_add(1))
-                .map_err(|(kind, at)| err(at, MetaErrorKind::Json(kind)))?,
-        ),
     };
+    let size_ok = (min..=max).contains(&size);
+    if !size_ok && (!lenient || size > MAX_SLOT_SIZE) {
+        return Err(bad_size(what, min, max));
+    }
+    let skip = match (kind, colon) {
+        (Kind::Pad, Some(c)) if !lenient => return Err((c, MetaErrorKind::UnexpectedName)),
+        (Kind::Pad, Some(_)) => Some(Skip::NamedPad),
+        (Kind::Pad, None) => None,
+        (_, None) => return Err((len, MetaErrorKind::MissingName)),
+        (_, Some(_)) => None,
+    };
+    let skip = if size_ok {
+        skip
+    } else {
+        Some(Skip::BadSize { size, min, max })
+    };
+    Ok((kind, skip))
+}
 
-    if offset.checked_add(u64::from(size)).is_none() {
+/// Parses one line, `text`, whose type word starts at byte `lead`: the
+/// `line`th, whose slot starts at `offset`.
+fn parse_line(
+    text: &str,
+    lead: usize,
+    line: usize,
+    offset: u64,
+    lenient: bool,
+) -> Result<Entry<'_>, MetaError> {
+    let err = |(column, kind): At| MetaError::new(line, Some(column.saturating_add(1)), kind);
+    let colon = text.find(':');
+    let header = match colon {
+        Some(c) => text.get(..c).unwrap_or_default(),
+        None => text,
+    };
+    let h = parse_header(header, lead).map_err(err)?;
+    let (kind, mut skip) = classify(&h, colon, text.len(), lenient).map_err(err)?;
+    let name = match colon {
+        None => None,
+        Some(c) => match parse_name(text, c.saturating_add(1)) {
+            Ok(name) => Some(name),
+            Err((JsonErrorKind::DuplicateKey, _)) if lenient => {
+                skip = Some(Skip::DuplicateKey);
+                None
+            }
+            Err((kind, at)) => return Err(err((at, MetaErrorKind::Json(kind)))),
+        },
+    };
+    // A slot that is skipped is of a kind readers do not read.
+    let kind = match skip {
+        Some(_) => Kind::Unknown {
+            word: h.word,
+            param: h.param,
+        },
+        None => kind,
+    };
+    if offset.checked_add(u64::from(h.size)).is_none() {
         return Err(MetaError::new(line, None, MetaErrorKind::OffsetOverflow));
     }
     Ok(Entry {
         line,
         kind,
-        size,
+        size: h.size,
         offset,
         name,
+        skip,
     })
 }
 
@@ -369,456 +550,5 @@ fn parse_size(word: &str) -> Result<u32, MetaErrorKind> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::decode::error::JsonErrorKind;
-    use std::string::ToString;
-    use std::vec::Vec;
-
-    fn entries(meta: &str) -> Vec<Entry<'_>> {
-        parse_meta(meta.as_bytes())
-            .collect::<Result<Vec<_>, _>>()
-            .unwrap_or_else(|e| panic!("{meta:?}: {e}"))
-    }
-
-    /// The first error: line, column and kind.
-    fn error(meta: &[u8]) -> (usize, Option<usize>, MetaErrorKind) {
-        let mut it = parse_meta(meta);
-        for r in it.by_ref() {
-            if let Err(e) = r {
-                // Fused after the error.
-                assert!(it.next().is_none());
-                return (e.line, e.column, e.kind);
-            }
-        }
-        panic!("{:?}: no error", std::string::String::from_utf8_lossy(meta));
-    }
-
-    const EXAMPLE: &str = "counter 8: {\"name\": \"1\"}
-level 8 signed: {\"name\": \"2\"}
-counter 8: {\"name\": \"3\"}
-pad 40
-state 64: {\"name\": \"100\"}";
-
-    #[test]
-    fn protocol_example() {
-        let e = entries(EXAMPLE);
-        assert_eq!(e.len(), 5);
-        let kinds: Vec<_> = e.iter().map(|e| e.kind).collect();
-        assert_eq!(
-            kinds,
-            [
-                Kind::Counter,
-                Kind::Level(LevelKind::Signed),
-                Kind::Counter,
-                Kind::Pad,
-                Kind::State
-            ]
-        );
-        let offsets: Vec<_> = e.iter().map(|e| e.offset).collect();
-        assert_eq!(offsets, [0, 8, 16, 24, 64]);
-        let lines: Vec<_> = e.iter().map(|e| e.line).collect();
-        assert_eq!(lines, [1, 2, 3, 4, 5]);
-        assert_eq!(e[3].name, None);
-        assert_eq!(e[4].size, 64);
-        assert_eq!(e[4].name.unwrap().get("name").unwrap(), "100");
-        assert_eq!(total_size(EXAMPLE.as_bytes()), Ok(128));
-    }
-
-    #[test]
-    fn trailing_newline_or_not() {
-        let with = std::format!("{EXAMPLE}\n");
-        assert_eq!(entries(&with), entries(EXAMPLE));
-        let crlf = EXAMPLE.replace('\n', "\r\n");
-        assert_eq!(entries(&crlf), entries(EXAMPLE));
-        assert_eq!(entries(""), []);
-        // An empty line is not an entry only at the very end.
-        assert_eq!(error(b"\n"), (1, Some(1), MetaErrorKind::EmptyType));
-        assert_eq!(
-            error(b"pad 8\n\npad 8"),
-            (2, Some(1), MetaErrorKind::EmptyType)
-        );
-        assert_eq!(error(b"pad 8\n\n"), (2, Some(1), MetaErrorKind::EmptyType));
-    }
-
-    #[test]
-    fn every_known_kind() {
-        let e = entries(
-            "counter 8: {}\nlevel 8 signed: {}\nlevel 8 float: {}\nlevel 8 unsigned: {}\n\
-             state 16: {}\nstate 65535: {}\npad 1\npad 65535\n",
-        );
-        let kinds: Vec<_> = e.iter().map(|e| (e.kind, e.size)).collect();
-        assert_eq!(
-            kinds,
-            [
-                (Kind::Counter, 8),
-                (Kind::Level(LevelKind::Signed), 8),
-                (Kind::Level(LevelKind::Float), 8),
-                (Kind::Level(LevelKind::Unsigned), 8),
-                (Kind::State, 16),
-                (Kind::State, 65535),
-                (Kind::Pad, 1),
-                (Kind::Pad, 65535),
-            ]
-        );
-        assert_eq!(e[7].end(), 32 + 16 + 65535 + 1 + 65535);
-        assert_eq!(e[1].kind.to_string(), "level signed");
-    }
-
-    #[test]
-    fn unknown_types_are_skipped_by_size() {
-        let e = entries(
-            "histogram 24 foo: {\"a\": \"b\"}\ncounter 8: {}\nblob 3\n\
-             level 8 complex: {}\nlevel 8: {}\ncounter 8 fast: {}\nstate 16 x\nfoo 1:{}\n",
-        );
-        assert_eq!(
-            e[0].kind,
-            Kind::Unknown {
-                word: "histogram",
-                param: Some("foo")
-            }
-        );
-        assert_eq!(e[0].size, 24);
-        assert_eq!(e[0].name.unwrap().get("a").unwrap(), "b");
-        assert_eq!(e[1].kind, Kind::Counter);
-        assert_eq!(e[1].offset, 24);
-        assert_eq!(
-            e[2].kind,
-            Kind::Unknown {
-                word: "blob",
-                param: None
-            }
-        );
-        assert_eq!(e[2].name, None);
-        assert_eq!(e[3].offset, 35);
-        assert_eq!(
-            e[3].kind,
-            Kind::Unknown {
-                word: "level",
-                param: Some("complex")
-            }
-        );
-        assert_eq!(
-            e[4].kind,
-            Kind::Unknown {
-                word: "level",
-                param: None
-            }
-        );
-        assert_eq!(
-            e[5].kind,
-            Kind::Unknown {
-                word: "counter",
-                param: Some("fast")
-            }
-        );
-        assert_eq!(e[6].name, None);
-        assert_eq!(e[7].kind.to_string(), "foo");
-        assert_eq!(e[7].size, 1);
-        // Unknown sizes are limited too.
-        assert_eq!(
-            error(b"blob 65536"),
-            (
-                1,
-                Some(6),
-                MetaErrorKind::BadSize {
-                    what: "unknown type",
-                    size: 65536,
-                    min: 1,
-                    max: 65535
-                }
-            )
-        );
-        assert!(matches!(
-            error(b"blob 0: {}"),
-            (1, Some(6), MetaErrorKind::BadSize { size: 0, .. })
-        ));
-        // A name after `:` must be valid, even for unknown types.
-        assert_eq!(
-            error(b"blob 8: nope"),
-            (
-                1,
-                Some(9),
-                MetaErrorKind::Json(JsonErrorKind::ExpectedObject)
-            )
-        );
-    }
-
-    #[test]
-    fn header_spacing() {
-        let e = entries("counter\t8 :{\"a\":\"b\"}\nlevel  8   float  : {}\npad 8 \n");
-        assert_eq!(e[0].kind, Kind::Counter);
-        assert_eq!(e[1].kind, Kind::Level(LevelKind::Float));
-        assert_eq!(e[2].kind, Kind::Pad);
-    }
-
-    #[test]
-    fn size_errors() {
-        use MetaErrorKind as K;
-        assert_eq!(error(b"counter"), (1, Some(8), K::MissingSize));
-        assert_eq!(error(b"counter: {}"), (1, Some(8), K::MissingSize));
-        assert_eq!(error(b"pad"), (1, Some(4), K::MissingSize));
-        assert_eq!(error(b"counter x8: {}"), (1, Some(9), K::InvalidSize));
-        assert_eq!(error(b"counter -8: {}"), (1, Some(9), K::InvalidSize));
-        assert_eq!(error(b"counter +8: {}"), (1, Some(9), K::InvalidSize));
-        assert_eq!(error(b"counter 8.0: {}"), (1, Some(9), K::InvalidSize));
-        assert_eq!(
-            error(b"counter 4294967296: {}"),
-            (1, Some(9), K::SizeOverflow)
-        );
-        assert_eq!(
-            error(b"counter 99999999999999999999: {}"),
-            (1, Some(9), K::SizeOverflow)
-        );
-        assert!(matches!(
-            error(b"counter 4294967295: {}"),
-            (
-                1,
-                Some(9),
-                K::BadSize {
-                    size: 4294967295,
-                    ..
-                }
-            )
-        ));
-        assert_eq!(
-            error(b"pad 8\ncounter 16: {}"),
-            (
-                2,
-                Some(9),
-                K::BadSize {
-                    what: "counter",
-                    size: 16,
-                    min: 8,
-                    max: 8
-                }
-            )
-        );
-        assert!(matches!(
-            error(b"level 8 signed: {}\nlevel 4 float: {}"),
-            (
-                2,
-                Some(7),
-                K::BadSize {
-                    what: "level",
-                    size: 4,
-                    ..
-                }
-            )
-        ));
-        assert!(matches!(
-            error(b"state 15: {}"),
-            (
-                1,
-                Some(7),
-                K::BadSize {
-                    what: "state",
-                    size: 15,
-                    min: 16,
-                    max: 65535
-                }
-            )
-        ));
-        assert!(matches!(
-            error(b"state 65536: {}"),
-            (1, Some(7), K::BadSize { what: "state", .. })
-        ));
-        assert!(matches!(
-            error(b"pad 0"),
-            (
-                1,
-                Some(5),
-                K::BadSize {
-                    what: "pad",
-                    min: 1,
-                    ..
-                }
-            )
-        ));
-        assert!(matches!(
-            error(b"pad 65536"),
-            (1, Some(5), K::BadSize { what: "pad", .. })
-        ));
-        // The message names all of it.
-        let e = parse_meta(b"counter 16: {}").next().unwrap().unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "meta line 1, column 9: counter size must be 8, found 16"
-        );
-    }
-
-    #[test]
-    fn header_errors() {
-        use MetaErrorKind as K;
-        assert_eq!(error(b" counter 8: {}"), (1, Some(1), K::EmptyType));
-        assert_eq!(error(b": {}"), (1, Some(1), K::EmptyType));
-        assert_eq!(error(b"\tpad 8"), (1, Some(1), K::EmptyType));
-        assert_eq!(error(b"{\"a\": \"b\"}"), (1, Some(1), K::InvalidType));
-        assert_eq!(
-            error("c\u{f6}unter 8: {}".as_bytes()),
-            (1, Some(1), K::InvalidType)
-        );
-        assert_eq!(error(b"counter 8 {}"), (1, Some(11), K::MissingName));
-        assert_eq!(
-            error(b"level 8 signed x: {}"),
-            (1, Some(16), K::UnexpectedWord)
-        );
-        assert_eq!(error(b"pad 8 x y"), (1, Some(9), K::UnexpectedWord));
-        assert_eq!(error(b"counter 8"), (1, Some(10), K::MissingName));
-        assert_eq!(error(b"counter 8 "), (1, Some(11), K::MissingName));
-        assert_eq!(
-            error(b"state 64 {\"a\": \"b\"}"),
-            (1, Some(10), K::MissingName)
-        );
-        assert_eq!(error(b"level 8 float"), (1, Some(14), K::MissingName));
-        assert_eq!(error(b"pad 8: {}"), (1, Some(6), K::UnexpectedName));
-        assert_eq!(error(b"pad 8:"), (1, Some(6), K::UnexpectedName));
-        assert_eq!(
-            error(b"counter 8:"),
-            (1, Some(11), K::Json(JsonErrorKind::UnexpectedEnd))
-        );
-        assert_eq!(
-            error(b"counter 8: "),
-            (1, Some(12), K::Json(JsonErrorKind::UnexpectedEnd))
-        );
-    }
-
-    #[test]
-    fn json_errors_carry_line_and_column() {
-        use JsonErrorKind as J;
-        use MetaErrorKind as K;
-        let meta = b"counter 8: {\"a\": \"b\"}\ncounter 8: {\"a\": \"x\\q\"}";
-        assert_eq!(error(meta), (2, Some(20), K::Json(J::InvalidEscape('q'))));
-        let e = parse_meta(meta).nth(1).unwrap().unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "meta line 2, column 20: invalid escape \\q in metric name"
-        );
-        assert_eq!(e.line(), 2);
-        assert_eq!(e.column(), Some(20));
-        assert_eq!(
-            error(b"counter 8: {\"a\": \"\x01\"}"),
-            (1, Some(19), K::Json(J::ControlCharacter(1)))
-        );
-        assert_eq!(
-            error(b"counter 8: {\"a\": \"\\ud800\"}"),
-            (1, Some(19), K::Json(J::UnpairedSurrogate(0xd800)))
-        );
-        assert_eq!(
-            error(b"counter 8: {\"a\": \"\\udc00\"}"),
-            (1, Some(19), K::Json(J::UnpairedSurrogate(0xdc00)))
-        );
-        assert_eq!(
-            error(b"counter 8: {\"a\": \"b\"} x"),
-            (1, Some(23), K::Json(J::TrailingCharacters))
-        );
-        assert_eq!(
-            error(b"counter 8: {\"a\": \"b\", \"a\": \"c\"}"),
-            (1, Some(23), K::Json(J::DuplicateKey))
-        );
-        assert_eq!(
-            error(b"counter 8: {\"a\": 1}"),
-            (1, Some(18), K::Json(J::ExpectedString))
-        );
-        assert_eq!(
-            error(b"counter 8: [\"a\"]"),
-            (1, Some(12), K::Json(J::ExpectedObject))
-        );
-        assert_eq!(
-            error(b"counter 8: {\"a\": {\"b\": \"c\"}}"),
-            (1, Some(18), K::Json(J::ExpectedString))
-        );
-        // A raw newline can not be inside a name: it ends the line.
-        assert_eq!(
-            error(b"counter 8: {\"a\": \"b\nc\"}"),
-            (1, Some(20), K::Json(J::UnexpectedEnd))
-        );
-    }
-
-    #[test]
-    fn invalid_utf8_reports_the_line() {
-        let meta = b"counter 8: {}\ncounter 8: {\"a\": \"\xc3\x28\"}\n";
-        assert_eq!(error(meta), (2, Some(19), MetaErrorKind::InvalidUtf8));
-        // Valid UTF-8 in one line does not excuse another.
-        assert_eq!(error(b"\xff"), (1, Some(1), MetaErrorKind::InvalidUtf8));
-        let e = parse_meta(b"pad 8\n\xff").nth(1).unwrap().unwrap_err();
-        assert_eq!(e.to_string(), "meta line 2, column 1: invalid UTF-8");
-    }
-
-    #[test]
-    fn offset_overflow() {
-        let mut it = parse_meta(b"pad 8\npad 8").with_offset(u64::MAX - 10);
-        let first = it.next().unwrap().unwrap();
-        assert_eq!(first.end(), u64::MAX - 2);
-        let e = it.next().unwrap().unwrap_err();
-        assert_eq!(
-            (e.line, e.column, e.kind),
-            (2, None, MetaErrorKind::OffsetOverflow)
-        );
-        assert_eq!(e.to_string(), "meta line 2: slot offset overflows 64 bits");
-        assert!(it.next().is_none());
-    }
-
-    #[test]
-    fn error_stops_the_iteration() {
-        let meta = b"counter 8: {}\ncounter 9: {}\ncounter 8: {}";
-        let all: Vec<_> = parse_meta(meta).collect();
-        assert_eq!(all.len(), 2);
-        assert!(all[0].is_ok());
-        assert!(all[1].is_err());
-        let collected: Result<Vec<_>, _> = parse_meta(meta).collect();
-        assert_eq!(collected.unwrap_err().line(), 2);
-        assert_eq!(total_size(meta).unwrap_err().line(), 2);
-    }
-
-    #[test]
-    fn non_ascii_names() {
-        let meta =
-            "counter 8: {\"k\": \"é😀中\"}\ncounter 8: {\"k\": \"\\u00e9\\ud83d\\ude00\\u4e2d\"}";
-        let e = entries(meta);
-        assert_eq!(e[0].name.unwrap().get("k").unwrap(), "é😀中");
-        assert_eq!(e[0].name, e[1].name);
-        assert!(e[1].name.unwrap().is_canonical());
-        assert!(!e[0].name.unwrap().is_canonical());
-    }
-
-    proptest::proptest! {
-        #[test]
-        #[cfg_attr(miri, ignore)]
-        fn never_panics_on_any_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
-            let mut last_end = 0;
-            for r in parse_meta(&bytes) {
-                match r {
-                    Ok(e) => {
-                        proptest::prop_assert_eq!(e.offset, last_end);
-                        last_end = e.end();
-                        if let Some(n) = e.name {
-                            let _ = n.to_string();
-                        }
-                    }
-                    Err(e) => {
-                        let _ = e.to_string();
-                    }
-                }
-            }
-        }
-
-        #[test]
-        #[cfg_attr(miri, ignore)]
-        fn never_panics_on_meta_like_text(
-            parts in proptest::collection::vec(
-                proptest::sample::select(std::vec![
-                    "counter", "level", "state", "pad", "signed", "float", "x", " ", "\t",
-                    "8", "16", "64", "0", "70000", ":", ": ", "{", "}", "\"a\"", "\"b\"", ",",
-                    "\"\\u00e9\"", "\"\\ud800\"", "\n", "\r\n", "\u{e9}", "\\", "\u{0}",
-                ]),
-                0..40,
-            )
-        ) {
-            let s: String = parts.concat();
-            let n = parse_meta(s.as_bytes()).count();
-            proptest::prop_assert!(n <= s.len());
-            let _ = total_size(s.as_bytes());
-        }
-    }
-}
+#[path = "meta_tests.rs"]
+mod tests;

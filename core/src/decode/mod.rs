@@ -8,7 +8,10 @@
 //!
 //! - [`parse_meta`] reads a meta file into [`Entry`]s (type, size, offset,
 //!   [`Name`]), one per line; [`total_size`] gives the values length it
-//!   describes.
+//!   describes. [`parse_meta_lenient`] reads the same files and also those
+//!   with well-formed lines whose slots it cannot interpret (`counter 4`,
+//!   `pad 0`, ...), as entries that [`Entry::skipped`] explains ([`Skip`]):
+//!   what readers use, so that one odd slot never hides a file's others.
 //! - [`read_value`] (or [`Entry::read`]) reads one slot's [`Value`] out of
 //!   the values bytes.
 //! - [`decode`] does both, walking the meta and values together.
@@ -43,6 +46,26 @@
 //! }
 //! # Ok::<(), cantal_core::decode::DecodeError>(())
 //! ```
+//!
+//! # Strict and lenient
+//!
+//! [`parse_meta`] is strict: a known type with a size it does not allow
+//! (`counter 4`, `state 7`, `pad 0`), a `pad` with a name, a name with the
+//! same key twice, a blank line or a line that starts with whitespace end
+//! the parse with an error.
+//!
+//! [`parse_meta_lenient`] reads what readers show an operator: every line
+//! that is well formed (a type word, a decimal size up to
+//! [`MAX_SLOT_SIZE`], an optional parameter word, and a JSON object of
+//! strings after `:` or nothing) is an entry; one whose type, size or
+//! name this decoder cannot interpret is a [`Kind::Unknown`] entry whose
+//! [`Entry::skipped`] gives the reason, still occupying its declared size,
+//! so the offsets of the lines after it stay right. Blank lines are
+//! ignored (they occupy nothing) and whitespace before the type word is
+//! allowed. What is really malformed is an error in both modes: invalid
+//! UTF-8, a size that is not a number or is above [`MAX_SLOT_SIZE`],
+//! broken JSON or JSON that is not an object of strings, a counter, level
+//! or state without a name, words after the parameter.
 //!
 //! # Bounded work
 //!
@@ -87,7 +110,10 @@ use core::iter::FusedIterator;
 pub use canonical::{CanonicalBytes, SortedPairs};
 pub use error::{DecodeError, DuplicateName, MetaError, ValuesError};
 pub use json::{JsonChars, JsonStr, MAX_UNSORTED_PAIRS, Name, Pairs};
-pub use meta::{Entry, Kind, LevelKind, MAX_SLOT_SIZE, MetaEntries, parse_meta, total_size};
+pub use meta::{
+    Entry, Kind, LevelKind, MAX_SLOT_SIZE, MetaEntries, Skip, parse_meta, parse_meta_lenient,
+    total_size,
+};
 pub use values::{LossyText, Value, read_value};
 
 /// Decodes a meta file and its values together: see [`decode`].
