@@ -136,8 +136,12 @@ fn metrics_made_after_the_connection_appear_within_the_interval() {
     let name = r#"{"_metric": "x", "metric": "late"}"#;
     let (v, took) = wait_for(&dir.path("app"), name, Duration::from_secs(5));
     late.increment(1);
+    // Published by the background thread at the configured interval, not
+    // at the default one (30 s). The bound leaves room for a loaded machine:
+    // a timed assertion tighter than that fails under load without saying
+    // anything about the code.
     assert!(
-        took < interval + Duration::from_millis(300),
+        took < interval + Duration::from_secs(4),
         "took {took:?}"
     );
     assert!(
