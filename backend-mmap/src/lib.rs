@@ -91,8 +91,10 @@
 #[cfg(not(unix))]
 compile_error!("cantal-mmap publishes through Unix files and flock; it supports Linux");
 
+mod dir;
 mod error;
 pub mod extend;
+mod files;
 mod layout;
 mod os;
 mod path;
@@ -104,4 +106,4 @@ pub mod shards;
 pub use crate::error::Error;
 pub use crate::extend::Extender;
 pub use crate::path::{CANTAL_PATH, resolve as resolve_path};
-pub use crate::publish::{DEFAULT_MODE, Publication, Publisher};
+pub use crate::publish::{CANTAL_QUIET, DEFAULT_MODE, Publication, Publisher};
