@@ -57,6 +57,7 @@ pub fn start() -> Result<Publication<'static>, Error> {
 #[derive(Debug, Clone, Default)]
 pub struct Builder {
     publisher: Publisher,
+    quiet: bool,
 }
 
 impl Builder {
@@ -70,6 +71,7 @@ impl Builder {
     pub fn path(self, base: impl Into<PathBuf>) -> Builder {
         Builder {
             publisher: self.publisher.path(base),
+            ..self
         }
     }
 
@@ -78,6 +80,7 @@ impl Builder {
     pub fn mode(self, mode: u32) -> Builder {
         Builder {
             publisher: self.publisher.mode(mode),
+            ..self
         }
     }
 
@@ -89,6 +92,19 @@ impl Builder {
     pub fn resume(self, resume: bool) -> Builder {
         Builder {
             publisher: self.publisher.resume(resume),
+            ..self
+        }
+    }
+
+    /// Prints no warning on stderr: neither about the fallback path (no
+    /// `CANTAL_PATH`; a directory not on tmpfs) nor about a metric updated
+    /// after start that no publication holds. With a `log` logger
+    /// installed the warnings go there instead, quiet or not. The
+    /// environment variable `CANTAL_QUIET=1` does the same.
+    pub fn quiet(self, quiet: bool) -> Builder {
+        Builder {
+            publisher: self.publisher.quiet(quiet),
+            quiet,
         }
     }
 
@@ -115,8 +131,9 @@ impl Builder {
             .publisher
             .publish(collection)
             .and_then(connect_recorder);
-        if result.is_err() {
-            STARTED.store(false, Ordering::Release);
+        match &result {
+            Ok(_) => watch_unpublished(self.quiet),
+            Err(_) => STARTED.store(false, Ordering::Release),
         }
         result
     }
@@ -137,6 +154,39 @@ impl Builder {
     ) -> Result<Publication<'a, S>, Error> {
         self.publisher.publish(collection)
     }
+}
+
+/// Whether the stderr warnings are silenced, for the hook.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// After a successful start: warn once when a metric that no publication
+/// holds is updated (a `static` declared without `metrics!`). The check is
+/// on the cold path an unpublished handle takes anyway. Not with the
+/// `metrics` feature, whose recorder publishes new metrics an interval
+/// after their first update.
+fn watch_unpublished(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+    if cfg!(not(feature = "metrics")) {
+        cantal_core::set_unpublished_hook(Some(warn_unpublished));
+    }
+}
+
+/// The hook of [`watch_unpublished`].
+fn warn_unpublished() {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if WARNED.load(Ordering::Relaxed) {
+        return;
+    }
+    cantal_mmap::warn_visibly(
+        &WARNED,
+        QUIET.load(Ordering::Relaxed),
+        "a metric was updated after cantal::start() but no publication holds it: it counts \
+         in memory only. Declare each static metric inside `cantal::metrics! { ... }` (or \
+         publish it with Builder::publish or an Extender)",
+    );
+    WARNED.store(true, Ordering::Relaxed);
+    // Once is enough: the cold path goes back to costing one load.
+    cantal_core::set_unpublished_hook(None);
 }
 
 /// With the `metrics` feature: hands the publication to the recorder of

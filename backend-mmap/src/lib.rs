@@ -106,4 +106,4 @@ pub mod shards;
 pub use crate::error::Error;
 pub use crate::extend::Extender;
 pub use crate::path::{CANTAL_PATH, resolve as resolve_path};
-pub use crate::publish::{CANTAL_QUIET, DEFAULT_MODE, Publication, Publisher};
+pub use crate::publish::{CANTAL_QUIET, DEFAULT_MODE, Publication, Publisher, warn_visibly};

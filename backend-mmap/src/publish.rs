@@ -132,7 +132,7 @@ impl Publisher {
         &self,
         mut collection: Collection<'a, S>,
     ) -> Result<Publication<'a, S>, Error> {
-        let quiet = self.quiet || std::env::var_os(CANTAL_QUIET).is_some_and(|v| v == "1");
+        let quiet = self.quiet;
         let base = self.absolute_base(quiet)?;
         let mode = self.mode.unwrap_or(DEFAULT_MODE) & 0o644;
         let (dir, name) = check_base(&base)?;
@@ -234,9 +234,19 @@ impl Publisher {
     }
 }
 
+/// Whether the stderr warnings are silenced: `quiet`, or the environment's
+/// `CANTAL_QUIET=1`.
+fn is_quiet(quiet: bool) -> bool {
+    quiet || std::env::var_os(CANTAL_QUIET).is_some_and(|v| v == "1")
+}
+
 /// Logs `msg` as a warning through the `log` crate when a logger takes it;
-/// else prints it on stderr, once per `warned` flag, unless `quiet`.
-fn warn_visibly(warned: &AtomicBool, quiet: bool, msg: &str) {
+/// else prints it on stderr, once per `warned` flag, unless `quiet` (or
+/// `CANTAL_QUIET=1`). For the `cantal` facade's warnings too; not public
+/// API.
+#[doc(hidden)]
+pub fn warn_visibly(warned: &AtomicBool, quiet: bool, msg: &str) {
+    let quiet = is_quiet(quiet);
     let metadata = log::Metadata::builder()
         .level(log::Level::Warn)
         .target(module_path!())

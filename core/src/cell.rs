@@ -82,6 +82,7 @@ impl AddCell {
     #[cold]
     #[inline(never)]
     fn add_inline(&self, n: u64) {
+        crate::unpublished::updated();
         self.inline.fetch_add(n, Ordering::AcqRel);
         // Re-check with a read-modify-write (null -> null). If it finds the
         // slot, we drain. If it finds null, it comes before the publishing
@@ -198,6 +199,7 @@ impl SetCell {
     #[cold]
     #[inline(never)]
     fn with_inline<R>(&self, op: impl FnOnce(&AtomicU64) -> R) -> R {
+        crate::unpublished::updated();
         let mut state = self.state.load(Ordering::Acquire);
         loop {
             if state.addr() & UNPUBLISHED == 0 {
