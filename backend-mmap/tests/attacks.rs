@@ -6,7 +6,7 @@
 
 use cantal_core::{Collection, Counter, Metric};
 use cantal_mmap::{Error, Publisher};
-use cantal_testkit::{TempDir, is_root};
+use cantal_testkit::{TempDir, file_names, is_root};
 use std::fs;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt, lchown, symlink};
 use std::path::Path;
@@ -41,15 +41,6 @@ fn dir_with_mode(path: &Path, mode: u32) {
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
 }
 
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 fn leaked(metric: &'static str) -> &'static Counter {
     let pairs = Box::leak(Box::new([("metric", metric)]));
     Box::leak(Box::new(Counter::new(pairs)))
@@ -74,7 +65,7 @@ fn a_directory_owned_by_another_user_is_refused() {
         "{err}"
     );
     assert!(err.to_string().contains(&format!("uid {uid}")), "{err}");
-    assert!(names(&hers).is_empty());
+    assert!(file_names(&hers).is_empty());
     assert!(!m.is_published());
 }
 
@@ -106,7 +97,7 @@ fn a_world_writable_grandparent_swapped_for_a_symlink_is_refused() {
         matches!(&err, Error::UnsafeDirectory { path, mode: 0o777 } if path == &open),
         "{err}"
     );
-    assert_eq!(names(&secret), ["app.meta", "app.tmp"]);
+    assert_eq!(file_names(&secret), ["app.meta", "app.tmp"]);
     assert_eq!(
         fs::read_to_string(secret.join("app.tmp")).unwrap(),
         "root's"
@@ -135,7 +126,7 @@ fn a_symlink_owned_by_another_user_is_not_followed() {
         matches!(&err, Error::ForeignDirectory { path, .. } if path == &link),
         "{err}"
     );
-    assert!(names(&target).is_empty());
+    assert!(file_names(&target).is_empty());
 }
 
 /// A stale pair at `base` with the meta text of counters named `names`,
@@ -204,9 +195,9 @@ fn a_failed_start_leaves_the_metrics_values_as_they_were() {
     assert_eq!(taken.get(), 0);
     assert!(!kept.is_published());
     assert!(
-        !names(&dir.0).iter().any(|n| n.ends_with(".tmp")),
+        !file_names(&dir.0).iter().any(|n| n.ends_with(".tmp")),
         "{:?}",
-        names(&dir.0)
+        file_names(&dir.0)
     );
 }
 
