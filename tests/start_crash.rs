@@ -8,7 +8,6 @@
 
 use cantal::{Collection, Counter, Error, State};
 use cantal_testkit::{TempDir, file_names, wait_for};
-use std::fs;
 use std::io::BufReader;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
