@@ -13,8 +13,15 @@ static STARTED: AtomicBool = AtomicBool::new(false);
 /// with the `metrics` feature, those of the `metrics` crate recorder set
 /// by `cantal::recorder::install()`) to the
 /// base path in `CANTAL_PATH` (else `$XDG_RUNTIME_DIR/cantal.<pid>`, else
-/// `/tmp/cantal.<uid>.<pid>`, with a warning logged that the agent will not
-/// find it), files readable by our user only.
+/// `/tmp/cantal.<uid>.<pid>`, with a warning that the agent will not find
+/// it: to the `log` logger when one is installed, else once on stderr;
+/// see [`Builder::quiet`]), files readable by our user only. A relative
+/// `CANTAL_PATH` is refused ([`Error::BadBasePath`]): the agent cannot know
+/// our working directory.
+///
+/// Only metrics declared inside [`metrics!`](crate::metrics) are
+/// published: after a successful start, the first update of a metric that
+/// no publication holds prints a warning (once).
 ///
 /// Keep the returned [`Publication`] for as long as the metrics should be
 /// visible (usually: bind it in `main`); dropping it deletes the files. The
@@ -23,7 +30,12 @@ static STARTED: AtomicBool = AtomicBool::new(false);
 /// # Errors
 ///
 /// A second call in the same process after a success
-/// ([`Error::AlreadyStarted`]), and those of [`Builder::start`].
+/// ([`Error::AlreadyStarted`]), and those of [`Builder::start`]: an
+/// untrusted directory ([`Error::ForeignDirectory`],
+/// [`Error::UnsafeDirectory`]), another live publisher on the path
+/// ([`Error::Locked`]), a full file system or a file size limit. The
+/// error's `Debug` form is its message, so `main` returning it prints a
+/// sentence.
 ///
 /// # Examples
 ///

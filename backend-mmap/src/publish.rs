@@ -84,13 +84,17 @@ impl Publisher {
     }
 
     /// Starts from the values a previous publication left at the base path
-    /// when its publisher is gone (the lock is free) and its meta text is
-    /// identical to ours: counters add the old values, gauges and states
-    /// take them (see [`Collection::restore`]). What the original Rust
+    /// when its publisher is gone (the lock is free), its meta text is
+    /// identical to ours, and both files are ours: regular files of our
+    /// effective uid, with one link and no write bit for group or others
+    /// (a pair another user planted in a shared directory is never
+    /// adopted). Counters add the old values, gauges and states take them
+    /// (see [`Collection::restore`]), once the files are in place: a start
+    /// that fails leaves the metrics' values as they were. What the original Rust
     /// client calls start-with-reading: a process that re-executes itself,
     /// or restarts faster than the agent's two-second scan, does not reset
     /// its counters. Off by default; anything that does not match is
-    /// logged and ignored.
+    /// logged (with the reason) and ignored: a fresh start.
     pub fn resume(mut self, resume: bool) -> Publisher {
         self.resume = resume;
         self
