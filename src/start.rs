@@ -184,18 +184,17 @@ fn watch_unpublished(quiet: bool) {
 }
 
 /// The hook of [`watch_unpublished`].
-fn warn_unpublished() {
+fn warn_unpublished(name: &dyn std::fmt::Display) {
     static WARNED: AtomicBool = AtomicBool::new(false);
     if WARNED.load(Ordering::Relaxed) {
         return;
     }
-    cantal_mmap::warn_visibly(
-        &WARNED,
-        QUIET.load(Ordering::Relaxed),
-        "a metric was updated after cantal::start() but no publication holds it: it counts \
-         in memory only. Declare each static metric inside `cantal::metrics! { ... }` (or \
-         publish it with Builder::publish or an Extender)",
+    let msg = format!(
+        "metric {name} was updated after cantal::start() but no publication holds it: it \
+         counts in memory only. Declare each static metric inside `cantal::metrics! {{ ... }}` \
+         (or publish it with Builder::publish or an Extender)"
     );
+    cantal_mmap::warn_visibly(&WARNED, QUIET.load(Ordering::Relaxed), &msg);
     WARNED.store(true, Ordering::Relaxed);
     // Once is enough: the cold path goes back to costing one load.
     cantal_core::set_unpublished_hook(None);

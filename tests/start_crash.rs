@@ -208,6 +208,10 @@ fn warnings_go_to_stderr_once_and_quiet_silences_them() {
         "{stderr}"
     );
     assert!(stderr.contains("cantal::metrics!"), "{stderr}");
+    assert!(
+        stderr.contains(r#"metric {"metric": "forgotten"} was updated"#),
+        "{stderr}"
+    );
 
     let (out, stdout, stderr) = run(child("child_main", "start")
         .env("XDG_RUNTIME_DIR", &dir.0)
