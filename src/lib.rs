@@ -88,7 +88,7 @@ mod start;
 pub use crate::start::{Builder, start};
 #[cfg(feature = "mmap")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mmap")))]
-pub use cantal_mmap::{CANTAL_PATH, Error, Publication, read, resolve_path};
+pub use cantal_mmap::{CANTAL_PATH, CANTAL_QUIET, Error, Publication, read, resolve_path};
 /// A `metrics` crate recorder publishing into the files of [`start()`]: the
 /// `cantal-recorder` crate.
 #[cfg(feature = "metrics")]

@@ -45,6 +45,13 @@ pub(crate) fn open_trusted(dir: &Path, uid: u32) -> Result<TrustedDir, Error> {
         path: dir.to_path_buf(),
         source,
     };
+    if !dir.is_absolute() {
+        // The walk starts at `/`: a relative path would name another place.
+        return Err(not_found(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not an absolute path",
+        )));
+    }
     let mut left: VecDeque<OsString> = VecDeque::new();
     push_front(&mut left, dir.as_os_str());
     let mut at = PathBuf::from("/");
@@ -166,6 +173,15 @@ mod tests {
         assert_eq!(dir.path, Path::new("/"));
         let dir = open_trusted(&std::env::temp_dir(), os::uid()).unwrap();
         assert!(dir.fd.metadata().unwrap().is_dir());
+    }
+
+    #[test]
+    fn a_relative_directory_is_refused() {
+        let err = open_trusted(Path::new("tmp"), os::uid()).unwrap_err();
+        assert!(
+            matches!(&err, Error::Directory { path, .. } if path == Path::new("tmp")),
+            "{err}"
+        );
     }
 
     #[test]
