@@ -340,30 +340,37 @@ impl Files {
     /// ours to adopt: both regular files of our user, one link each, not
     /// writable by group or others, the meta text `meta`, the values
     /// `size` bytes, the lock free. `Err` says why not.
-    pub(crate) fn adoptable(&self, meta: &[u8], size: usize) -> Result<Vec<u8>, String> {
+    pub(crate) fn adoptable(&self, meta: &[u8], size: usize) -> Result<Vec<u8>, NotAdopted> {
         let values = self.open_ours(&self.values_name, &self.values)?;
         match os::try_lock(&values) {
             Ok(true) => {}
-            Ok(false) => return Err("its publisher is alive".into()),
-            Err(e) => return Err(e.to_string()),
+            Ok(false) => return Err(NotAdopted::Nothing("its publisher is alive".into())),
+            Err(e) => return Err(NotAdopted::Refused(e.to_string())),
         }
         let old_meta = read_exact(&self.open_ours(&self.meta_name, &self.meta)?, meta.len())
-            .map_err(|e| format!("{}: {e}", self.meta.display()))?;
+            .map_err(|e| NotAdopted::Refused(format!("{}: {e}", self.meta.display())))?;
         if old_meta != meta {
-            return Err("its metrics differ from ours".into());
+            return Err(NotAdopted::Nothing("its metrics differ from ours".into()));
         }
-        read_exact(&values, size).map_err(|e| format!("{}: {e}", self.values.display()))
+        read_exact(&values, size)
+            .map_err(|e| NotAdopted::Refused(format!("{}: {e}", self.values.display())))
     }
 
     /// Opens `name` for reading when it is a regular file of our user with
     /// one link and no write bit for group or others.
-    fn open_ours(&self, name: &CStr, path: &Path) -> Result<File, String> {
+    fn open_ours(&self, name: &CStr, path: &Path) -> Result<File, NotAdopted> {
         let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK;
-        let file = os::open_at(Some(&self.dir.fd), name, flags, 0)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let file = os::open_at(Some(&self.dir.fd), name, flags, 0).map_err(|e| {
+            let why = format!("{}: {e}", path.display());
+            if e.kind() == io::ErrorKind::NotFound {
+                NotAdopted::Nothing(why)
+            } else {
+                NotAdopted::Refused(why)
+            }
+        })?;
         let m = file
             .metadata()
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+            .map_err(|e| NotAdopted::Refused(format!("{}: {e}", path.display())))?;
         let why = if !m.is_file() {
             "is not a regular file".to_string()
         } else if m.uid() != os::uid() {
@@ -375,8 +382,17 @@ impl Files {
         } else {
             return Ok(file);
         };
-        Err(format!("{} {why}", path.display()))
+        Err(NotAdopted::Refused(format!("{} {why}", path.display())))
     }
+}
+
+/// Why a stale pair is not resumed from.
+#[derive(Debug)]
+pub(crate) enum NotAdopted {
+    /// Nothing to resume: no pair, a live one, or other metrics.
+    Nothing(String),
+    /// A pair that is not ours (or not readable): worth a warning.
+    Refused(String),
 }
 
 /// Refuses to write `size` bytes into `path` beyond `RLIMIT_FSIZE`, which

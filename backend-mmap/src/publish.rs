@@ -6,7 +6,7 @@
 use crate::dir;
 use crate::error::Error;
 use crate::extend::{Extender, Shared, State};
-use crate::files::{self, Files};
+use crate::files::{self, Files, NotAdopted};
 use crate::os::{self, Identity};
 use crate::path;
 use crate::region::MappedRegion;
@@ -269,13 +269,15 @@ pub fn warn_visibly(warned: &AtomicBool, quiet: bool, msg: &str) {
 /// to adopt (see [`Files::adoptable`]); `None`, with the reason logged,
 /// otherwise.
 fn resume_values(files: &Files, meta_text: &str, size: usize) -> Option<Vec<u8>> {
+    let base = files.base.display();
     match files.adoptable(meta_text.as_bytes(), size) {
-        Ok(values) => Some(values),
-        Err(why) => {
-            log::info!("not resuming from {}: {why}", files.base.display());
-            None
+        Ok(values) => return Some(values),
+        Err(NotAdopted::Nothing(why)) => log::info!("not resuming from {base}: {why}"),
+        Err(NotAdopted::Refused(why)) => {
+            log::warn!("not resuming from {base}, starting afresh: {why}")
         }
     }
+    None
 }
 
 /// Takes over `values` into the metrics of `active`, now in their slots
