@@ -54,7 +54,9 @@
 //!
 //! Without `CANTAL_PATH` (the agent cannot find the files), on a directory
 //! that is not tmpfs, and for a metric updated after `start()` that no
-//! publication holds, a warning goes to the `log` crate's logger when one
+//! publication holds (unless the `metrics` feature's recorder is
+//! installed: its metrics are published an interval after their first
+//! update), a warning goes to the `log` crate's logger when one
 //! is installed, else once to stderr. [`Builder::quiet`] or the
 //! environment variable `CANTAL_QUIET=1` silence the stderr copy.
 //!

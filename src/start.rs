@@ -173,20 +173,34 @@ static QUIET: AtomicBool = AtomicBool::new(false);
 
 /// After a successful start: warn once when a metric that no publication
 /// holds is updated (a `static` declared without `metrics!`). The check is
-/// on the cold path an unpublished handle takes anyway. Not with the
-/// `metrics` feature, whose recorder publishes new metrics an interval
-/// after their first update.
+/// on the cold path an unpublished handle takes anyway.
 fn watch_unpublished(quiet: bool) {
     QUIET.store(quiet, Ordering::Relaxed);
-    if cfg!(not(feature = "metrics")) {
-        cantal_core::set_unpublished_hook(Some(warn_unpublished));
-    }
+    cantal_core::set_unpublished_hook(Some(warn_unpublished));
+}
+
+/// With the `metrics` feature: whether the recorder is installed, whose
+/// metrics are published an interval after their first update (so an
+/// unpublished update is expected, and the hook stands down).
+#[cfg(feature = "metrics")]
+fn recorder_installed() -> bool {
+    cantal_recorder::installed().is_some()
+}
+
+/// Without the `metrics` feature there is no recorder.
+#[cfg(not(feature = "metrics"))]
+fn recorder_installed() -> bool {
+    false
 }
 
 /// The hook of [`watch_unpublished`].
 fn warn_unpublished(name: &dyn std::fmt::Display) {
     static WARNED: AtomicBool = AtomicBool::new(false);
     if WARNED.load(Ordering::Relaxed) {
+        return;
+    }
+    if recorder_installed() {
+        cantal_core::set_unpublished_hook(None);
         return;
     }
     let msg = format!(
