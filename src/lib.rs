@@ -10,16 +10,10 @@
 //!
 //! # Example
 //!
-//! ```
-//! use cantal::Counter;
-//!
-//! static TICKS: Counter = Counter::new(&[("group", "main_loop"), ("metric", "ticks")]);
-//!
-//! TICKS.incr(1); // works before anything is published
-//! assert_eq!(TICKS.get(), 1);
-//! ```
-//!
-//! With the `mmap` feature:
+//! **Declare every metric inside `cantal::metrics!`**: that is how
+//! `start()` finds it. A plain `static TICKS: Counter = ...;` outside the
+//! macro counts in memory but is never published (after `start()`, its
+//! first update prints a warning saying so).
 //!
 //! ```no_run
 //! # #[cfg(feature = "mmap")] {
@@ -39,6 +33,32 @@
 //! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! Metrics work before anything is published (and in tests, or without
+//! the `mmap` feature); `start()` moves their values into the files:
+//!
+//! ```
+//! use cantal::Counter;
+//!
+//! static TICKS: Counter = Counter::new(&[("group", "main_loop"), ("metric", "ticks")]);
+//!
+//! TICKS.incr(1); // counts in memory; not published: it is not in `metrics!`
+//! assert_eq!(TICKS.get(), 1);
+//! ```
+//!
+//! `fn main() -> Result<(), cantal::Error>` prints the error's message
+//! (its `Debug` form is its `Display` form), such as
+//! `Error: Cantal file /run/app.values is in use by another process (pid 42)`.
+//!
+//! # Warnings
+//!
+//! Without `CANTAL_PATH` (the agent cannot find the files), on a directory
+//! that is not tmpfs, and for a metric updated after `start()` that no
+//! publication holds (unless the `metrics` feature's recorder is
+//! installed: its metrics are published an interval after their first
+//! update), a warning goes to the `log` crate's logger when one
+//! is installed, else once to stderr. [`Builder::quiet`] or the
+//! environment variable `CANTAL_QUIET=1` silence the stderr copy.
 //!
 //! # Cargo features
 //!
@@ -70,7 +90,7 @@ mod start;
 pub use crate::start::{Builder, start};
 #[cfg(feature = "mmap")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mmap")))]
-pub use cantal_mmap::{CANTAL_PATH, Error, Publication, read, resolve_path};
+pub use cantal_mmap::{CANTAL_PATH, CANTAL_QUIET, Error, Publication, read, resolve_path};
 /// A `metrics` crate recorder publishing into the files of [`start()`]: the
 /// `cantal-recorder` crate.
 #[cfg(feature = "metrics")]

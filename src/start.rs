@@ -13,8 +13,15 @@ static STARTED: AtomicBool = AtomicBool::new(false);
 /// with the `metrics` feature, those of the `metrics` crate recorder set
 /// by `cantal::recorder::install()`) to the
 /// base path in `CANTAL_PATH` (else `$XDG_RUNTIME_DIR/cantal.<pid>`, else
-/// `/tmp/cantal.<uid>.<pid>`, with a warning logged that the agent will not
-/// find it), files readable by our user only.
+/// `/tmp/cantal.<uid>.<pid>`, with a warning that the agent will not find
+/// it: to the `log` logger when one is installed, else once on stderr;
+/// see [`Builder::quiet`]), files readable by our user only. A relative
+/// `CANTAL_PATH` is refused ([`Error::BadBasePath`]): the agent cannot know
+/// our working directory.
+///
+/// Only metrics declared inside [`metrics!`](crate::metrics) are
+/// published: after a successful start, the first update of a metric that
+/// no publication holds prints a warning (once).
 ///
 /// Keep the returned [`Publication`] for as long as the metrics should be
 /// visible (usually: bind it in `main`); dropping it deletes the files. The
@@ -23,7 +30,12 @@ static STARTED: AtomicBool = AtomicBool::new(false);
 /// # Errors
 ///
 /// A second call in the same process after a success
-/// ([`Error::AlreadyStarted`]), and those of [`Builder::start`].
+/// ([`Error::AlreadyStarted`]), and those of [`Builder::start`]: an
+/// untrusted directory ([`Error::ForeignDirectory`],
+/// [`Error::UnsafeDirectory`]), another live publisher on the path
+/// ([`Error::Locked`]), a full file system or a file size limit. The
+/// error's `Debug` form is its message, so `main` returning it prints a
+/// sentence.
 ///
 /// # Examples
 ///
@@ -57,6 +69,7 @@ pub fn start() -> Result<Publication<'static>, Error> {
 #[derive(Debug, Clone, Default)]
 pub struct Builder {
     publisher: Publisher,
+    quiet: bool,
 }
 
 impl Builder {
@@ -70,6 +83,7 @@ impl Builder {
     pub fn path(self, base: impl Into<PathBuf>) -> Builder {
         Builder {
             publisher: self.publisher.path(base),
+            ..self
         }
     }
 
@@ -78,6 +92,7 @@ impl Builder {
     pub fn mode(self, mode: u32) -> Builder {
         Builder {
             publisher: self.publisher.mode(mode),
+            ..self
         }
     }
 
@@ -89,6 +104,19 @@ impl Builder {
     pub fn resume(self, resume: bool) -> Builder {
         Builder {
             publisher: self.publisher.resume(resume),
+            ..self
+        }
+    }
+
+    /// Prints no warning on stderr: neither about the fallback path (no
+    /// `CANTAL_PATH`; a directory not on tmpfs) nor about a metric updated
+    /// after start that no publication holds. With a `log` logger
+    /// installed the warnings go there instead, quiet or not. The
+    /// environment variable `CANTAL_QUIET=1` does the same.
+    pub fn quiet(self, quiet: bool) -> Builder {
+        Builder {
+            publisher: self.publisher.quiet(quiet),
+            quiet,
         }
     }
 
@@ -115,8 +143,9 @@ impl Builder {
             .publisher
             .publish(collection)
             .and_then(connect_recorder);
-        if result.is_err() {
-            STARTED.store(false, Ordering::Release);
+        match &result {
+            Ok(_) => watch_unpublished(self.quiet),
+            Err(_) => STARTED.store(false, Ordering::Release),
         }
         result
     }
@@ -137,6 +166,52 @@ impl Builder {
     ) -> Result<Publication<'a, S>, Error> {
         self.publisher.publish(collection)
     }
+}
+
+/// Whether the stderr warnings are silenced, for the hook.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// After a successful start: warn once when a metric that no publication
+/// holds is updated (a `static` declared without `metrics!`). The check is
+/// on the cold path an unpublished handle takes anyway.
+fn watch_unpublished(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+    cantal_core::set_unpublished_hook(Some(warn_unpublished));
+}
+
+/// With the `metrics` feature: whether the recorder is installed, whose
+/// metrics are published an interval after their first update (so an
+/// unpublished update is expected, and the hook stands down).
+#[cfg(feature = "metrics")]
+fn recorder_installed() -> bool {
+    cantal_recorder::installed().is_some()
+}
+
+/// Without the `metrics` feature there is no recorder.
+#[cfg(not(feature = "metrics"))]
+fn recorder_installed() -> bool {
+    false
+}
+
+/// The hook of [`watch_unpublished`].
+fn warn_unpublished(name: &dyn std::fmt::Display) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if WARNED.load(Ordering::Relaxed) {
+        return;
+    }
+    if recorder_installed() {
+        cantal_core::set_unpublished_hook(None);
+        return;
+    }
+    let msg = format!(
+        "metric {name} was updated after cantal::start() but no publication holds it: it \
+         counts in memory only. Declare each static metric inside `cantal::metrics! {{ ... }}` \
+         (or publish it with Builder::publish or an Extender)"
+    );
+    cantal_mmap::warn_visibly(&WARNED, QUIET.load(Ordering::Relaxed), &msg);
+    WARNED.store(true, Ordering::Relaxed);
+    // Once is enough: the cold path goes back to costing one load.
+    cantal_core::set_unpublished_hook(None);
 }
 
 /// With the `metrics` feature: hands the publication to the recorder of

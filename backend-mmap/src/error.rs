@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 
 /// Why a publication could not start, or a publication could not be read.
 ///
-/// Every variant names the file or directory concerned.
-#[derive(Debug)]
+/// Every variant names the file or directory concerned. `Debug` shows the
+/// same message as `Display`, so that `fn main() -> Result<(), Error>`
+/// prints a sentence rather than a struct.
 #[non_exhaustive]
 pub enum Error {
     /// The directory of the base path is missing or not writable (or
@@ -47,6 +48,27 @@ pub enum Error {
         path: PathBuf,
         /// Its permission bits.
         mode: u32,
+    },
+    /// A directory on the way to the base path (or a symlink there)
+    /// belongs to another user than root or the publisher, who could swap
+    /// the files or the directory under it.
+    ForeignDirectory {
+        /// The directory or symlink.
+        path: PathBuf,
+        /// The uid owning it.
+        owner: u32,
+        /// The publisher's effective uid.
+        expected: u32,
+    },
+    /// A file to be written would exceed the process's file size limit
+    /// (`RLIMIT_FSIZE`, `ulimit -f`), which would kill it with `SIGXFSZ`.
+    FileSizeLimit {
+        /// The file.
+        path: PathBuf,
+        /// The bytes it needs.
+        size: u64,
+        /// The limit.
+        limit: u64,
     },
     /// Another process publishes on this base path (it holds the lock on
     /// the values file).
@@ -162,6 +184,8 @@ impl Error {
             | Error::PathTooLong { path }
             | Error::BadBasePath { path, .. }
             | Error::UnsafeDirectory { path, .. }
+            | Error::ForeignDirectory { path, .. }
+            | Error::FileSizeLimit { path, .. }
             | Error::Locked { path, .. }
             | Error::AlreadyStarted { path }
             | Error::Map { path, .. }
@@ -220,6 +244,22 @@ impl fmt::Display for Error {
                 f,
                 "refusing to publish in {} (mode {mode:o}): other users can write to it and it \
                  has no sticky bit",
+                path.display()
+            ),
+            Error::ForeignDirectory {
+                path,
+                owner,
+                expected,
+            } => write!(
+                f,
+                "refusing to publish under {}: it belongs to uid {owner}, neither root nor the \
+                 publisher's uid {expected}, so that user could replace the files",
+                path.display()
+            ),
+            Error::FileSizeLimit { path, size, limit } => write!(
+                f,
+                "Cantal file {} needs {size} bytes, more than the file size limit \
+                 (RLIMIT_FSIZE, ulimit -f) of {limit} bytes",
                 path.display()
             ),
             Error::Locked {
@@ -289,6 +329,13 @@ impl fmt::Display for Error {
             ),
             Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
         }
+    }
+}
+
+impl fmt::Debug for Error {
+    /// The `Display` message: what `main` prints for an `Err`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 

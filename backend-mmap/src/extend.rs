@@ -46,13 +46,13 @@
 //! hot path of every published metric at one atomic operation.
 
 use crate::error::Error;
+use crate::files::{self, Files};
 use crate::os::Identity;
-use crate::publish::Files;
 use cantal_core::{ActiveCollection, Collection, Growable, Metric, REGION_ALIGN, Region};
 use memmap2::{MmapOptions, MmapRaw};
 use std::collections::HashSet;
 use std::fmt::Write as _;
-use std::fs::{self, File};
+use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::ptr::NonNull;
@@ -122,8 +122,8 @@ impl Shared {
         let workers = {
             let mut st = self.lock();
             st.closed = true;
-            st.files.remove_if_same(&st.files.meta, &st.meta_id);
-            st.files.remove_if_same(&st.files.values, &st.values_id);
+            st.files.remove_meta_if_same(&st.meta_id);
+            st.files.remove_values_if_same(&st.values_id);
             st.values = None;
             st.meta = None;
             std::mem::take(&mut st.workers)
@@ -254,6 +254,7 @@ impl Extender {
             path: values_path.clone(),
             source: io::Error::other("the values file would exceed the address space"),
         })?;
+        files::check_size(&values_path, end)?;
         if let Err(e) = fill_zeros_at(file, st.len, end - st.len) {
             // Give the pages back; nothing points past the old end.
             let _ = file.set_len(st.len as u64);
@@ -354,11 +355,8 @@ impl Extender {
 /// Step 4: the whole meta text to a temporary file, renamed over `P.meta`.
 fn write_meta(st: &mut State) -> Result<(), Error> {
     let text = st.meta_text.as_deref().unwrap_or_default();
-    let (tmp, file, id) = st.files.write_meta_tmp(&text, st.mode)?;
-    if let Err(e) = st.files.install_meta(&tmp) {
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
-    }
+    let (tmp, file, id) = st.files.write_meta_tmp(text.as_bytes(), st.mode)?;
+    st.files.install_meta(tmp)?;
     st.meta = Some(file);
     st.meta_id = id;
     st.dirty = false;

@@ -41,33 +41,50 @@
 //! first, meta last, both moved into place atomically), with a lock that
 //! makes a live publication recognisable:
 //!
-//! 1. Check `P` (not a directory or symlink) and its directory (not
-//!    writable by other users without the sticky bit); warn when the
-//!    directory is not on a memory file system (tmpfs, ramfs).
+//! 1. Make `P` absolute (an explicit relative path is resolved against the
+//!    working directory; a relative `CANTAL_PATH` is refused, since the
+//!    agent cannot know our working directory), then open its directory by
+//!    a walk from `/` (`O_PATH | O_NOFOLLOW`, `fstat` of each descriptor):
+//!    every directory on the way must belong to root or to our effective
+//!    uid and not be writable by group or others unless sticky
+//!    ([`Error::ForeignDirectory`], [`Error::UnsafeDirectory`]); a symlink
+//!    on the way is followed only when root or we own it. Every later file
+//!    operation is relative to that descriptor (`openat`, `linkat`,
+//!    `renameat`, `unlinkat`), so no path lookup can be redirected. Refuse
+//!    a `P` that is a directory or a symlink; check the planned sizes
+//!    against `RLIMIT_FSIZE` ([`Error::FileSizeLimit`] rather than a
+//!    `SIGXFSZ`); warn when the directory is not on a memory file system
+//!    (tmpfs, ramfs). Remove the temporary files `P.<pid>.<n>.tmp` of our
+//!    user whose process is gone and whose lock is free (left by a
+//!    publisher killed during its start).
 //! 2. If `P.values` exists, open it without following symlinks and take its
 //!    `flock`. Held: another process publishes here, stop with
 //!    [`Error::Locked`]. Free: the files are stale (their process is gone),
 //!    so, still holding that lock, delete `P.meta` then `P.values`. A
 //!    symlink at `P.values` is deleted, never followed.
-//! 3. Create `P.<pid>.<n>.tmp` exclusively (`O_EXCL`, `O_NOFOLLOW`), write
-//!    zeros over its full size (every page is allocated now: a full tmpfs
-//!    fails here with [`Error::NoSpace`] instead of a `SIGBUS` later), lock
-//!    it, map it shared, and `link(2)` it to `P.values`. Unlike `rename`,
-//!    `link` fails when `P.values` exists, so two processes starting at the
-//!    same moment cannot replace each other's file: the loser goes back to
-//!    step 2 and finds the winner's lock. The temporary name is unlinked.
-//! 4. Move the metrics into the mapping (`Collection::start`).
-//! 5. `rename(2)` the meta text to `P.meta` (which replaces whatever is
+//! 3. Create `P.<pid>.<n>.tmp` exclusively (`O_EXCL`, `O_NOFOLLOW`) and lock
+//!    it at once, write zeros over its full size (every page is allocated
+//!    now: a full tmpfs fails here with [`Error::NoSpace`] instead of a
+//!    `SIGBUS` later), map it shared, and `linkat(2)` it to `P.values`.
+//!    Unlike `rename`, `link` fails when `P.values` exists, so two
+//!    processes starting at the same moment cannot replace each other's
+//!    file: the loser goes back to step 2 and finds the winner's lock. The
+//!    temporary name is unlinked.
+//! 4. Move the metrics into the mapping (`Collection::start`). With
+//!    [`Publisher::resume`], then add the values of the stale pair read
+//!    before step 2 (only a pair that is ours: see there).
+//! 5. `renameat(2)` the meta text to `P.meta` (which replaces whatever is
 //!    there, a symlink included, without following it). The text was
-//!    written to its own `P.<pid>.<n>.tmp` before step 3, so that a file
-//!    system too full for it fails before any metric depends on a mapping.
-//!    We own `P` now, so a reference client's leftover `P.tmp` is deleted
-//!    too.
+//!    written to its own locked `P.<pid>.<n>.tmp` before step 3, so that a
+//!    file system too full for it fails before any metric depends on a
+//!    mapping. We own `P` now, so a reference client's leftover `P.tmp` is
+//!    deleted too.
 //!
 //! Temporary names carry our pid and a counter, so they never collide with
-//! another live process's. The reference's shared `P.tmp` would only be
-//! safe under the lock, and the lock lives on a file that does not exist
-//! yet while the values are prepared.
+//! another live process's, and every error path removes them. The
+//! reference's shared `P.tmp` would only be safe under the lock, and the
+//! lock lives on a file that does not exist yet while the values are
+//! prepared.
 //!
 //! The values file stays open and locked for the life of the
 //! [`Publication`]; the kernel drops the lock when the process exits, so the
@@ -91,8 +108,10 @@
 #[cfg(not(unix))]
 compile_error!("cantal-mmap publishes through Unix files and flock; it supports Linux");
 
+mod dir;
 mod error;
 pub mod extend;
+mod files;
 mod layout;
 mod os;
 mod path;
@@ -104,4 +123,4 @@ pub mod shards;
 pub use crate::error::Error;
 pub use crate::extend::Extender;
 pub use crate::path::{CANTAL_PATH, resolve as resolve_path};
-pub use crate::publish::{DEFAULT_MODE, Publication, Publisher};
+pub use crate::publish::{CANTAL_QUIET, DEFAULT_MODE, Publication, Publisher, warn_visibly};

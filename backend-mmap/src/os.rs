@@ -1,9 +1,13 @@
-//! Small Linux helpers: opening without following symlinks, file identity,
-//! directory safety, the file system type, and who holds a lock.
+//! Small Linux helpers: opening without following symlinks, the `*at`
+//! calls relative to a directory descriptor, file identity, the file
+//! system type, resource limits, and who holds a lock. Every `unsafe` of
+//! the crate's system calls is here.
 
-use crate::error::Error;
+use std::ffi::{CStr, CString, OsStr, OsString};
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 use std::time::Duration;
@@ -77,53 +81,209 @@ pub(crate) fn try_lock(file: &File) -> io::Result<bool> {
     Ok(false)
 }
 
-/// Refuses a directory where other users could replace or remove our
-/// files: writable by others or by the group, without the sticky bit.
-pub(crate) fn check_directory(dir: &Path) -> Result<(), Error> {
-    let meta = fs::metadata(dir).map_err(|source| Error::Directory {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    if !meta.is_dir() {
-        return Err(Error::Directory {
-            path: dir.to_path_buf(),
-            source: io::Error::new(io::ErrorKind::NotADirectory, "not a directory"),
-        });
-    }
-    let mode = meta.mode() & 0o7777;
-    let sticky = mode & 0o1000 != 0;
-    if mode & 0o022 != 0 && !sticky {
-        return Err(Error::UnsafeDirectory {
-            path: dir.to_path_buf(),
-            mode,
-        });
-    }
-    Ok(())
-}
-
-/// Whether `dir` lies on a memory file system (tmpfs or ramfs); `None`
-/// when it cannot be told.
-pub(crate) fn on_memory_fs(dir: &Path) -> Option<bool> {
-    use std::os::unix::ffi::OsStrExt;
-    let mut bytes = dir.as_os_str().as_bytes().to_vec();
-    if bytes.contains(&0) {
-        return None;
-    }
-    bytes.push(0);
+/// Whether the file system holding the open directory `dir` is a memory
+/// file system (tmpfs or ramfs); `None` when it cannot be told.
+pub(crate) fn on_memory_fs(dir: &File) -> Option<bool> {
     let mut buf = std::mem::MaybeUninit::<libc::statfs>::zeroed();
-    // SAFETY: `statfs(2)` needs a NUL-terminated path (`bytes` has no NUL
-    // inside and one at the end, and outlives the call) and a pointer to a
-    // writable `struct statfs` (`buf`, properly sized and aligned).
-    let rc = unsafe { libc::statfs(bytes.as_ptr().cast(), buf.as_mut_ptr()) };
+    // SAFETY: `fstatfs(2)` needs an open descriptor (`dir` is, and outlives
+    // the call; an `O_PATH` one is accepted since Linux 3.12) and a pointer
+    // to a writable `struct statfs` (`buf`, properly sized and aligned).
+    let rc = unsafe { libc::fstatfs(dir.as_raw_fd(), buf.as_mut_ptr()) };
     if rc != 0 {
         return None;
     }
-    // SAFETY: `statfs` returned 0, so it filled `buf`; it was zeroed before,
-    // so every byte is initialised either way.
+    // SAFETY: `fstatfs` returned 0, so it filled `buf`; it was zeroed
+    // before, so every byte is initialised either way.
     let st = unsafe { buf.assume_init() };
     #[allow(clippy::unnecessary_cast, clippy::useless_conversion)] // f_type's type varies by target
     let magic = i64::from(st.f_type as i64) & 0xffff_ffff;
     Some(magic == TMPFS_MAGIC || magic == RAMFS_MAGIC)
+}
+
+/// A file name as the C string the `*at` calls take.
+pub(crate) fn c_name(name: &OsStr) -> io::Result<CString> {
+    CString::new(name.as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidFilename, "a NUL byte in a file name"))
+}
+
+/// The descriptor for `*at` calls: `dir`, or the working directory.
+fn dir_fd(dir: Option<&File>) -> libc::c_int {
+    dir.map_or(libc::AT_FDCWD, |d| d.as_raw_fd())
+}
+
+/// `openat(2)`: opens `name` relative to `dir` (the working directory when
+/// `None`) with `flags` (`O_CLOEXEC` is always added) and, when it creates
+/// the file, `mode`.
+pub(crate) fn open_at(
+    dir: Option<&File>,
+    name: &CStr,
+    flags: libc::c_int,
+    mode: u32,
+) -> io::Result<File> {
+    // SAFETY: `openat(2)` takes a directory descriptor (open, or
+    // AT_FDCWD), a NUL-terminated path (`name` outlives the call) and the
+    // mode as a variadic `mode_t`; it has no other preconditions.
+    let fd = unsafe {
+        libc::openat(
+            dir_fd(dir),
+            name.as_ptr(),
+            flags | libc::O_CLOEXEC,
+            mode as libc::c_uint,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `openat` returned a new descriptor that nothing else owns.
+    Ok(File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
+}
+
+/// Opens what is at `name` in `dir` itself, without following a symlink
+/// there (`O_PATH | O_NOFOLLOW`): a directory to walk on, or the symlink
+/// to inspect with `fstat` and [`read_link`]. Needs only search permission
+/// on `dir`.
+pub(crate) fn open_path_at(dir: Option<&File>, name: &CStr) -> io::Result<File> {
+    open_at(dir, name, libc::O_PATH | libc::O_NOFOLLOW, 0)
+}
+
+/// The target of the symlink opened with [`open_path_at`].
+pub(crate) fn read_link(link: &File) -> io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; libc::PATH_MAX as usize];
+    // SAFETY: `readlinkat(2)` with an empty path reads the symlink that
+    // the `O_PATH` descriptor `link` refers to (Linux 2.6.39); `buf` is
+    // writable for `buf.len()` bytes and outlives the call.
+    let n = unsafe {
+        libc::readlinkat(
+            link.as_raw_fd(),
+            c"".as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    let n = usize::try_from(n).map_err(|_| io::Error::last_os_error())?;
+    if n >= buf.len() {
+        return Err(io::Error::from_raw_os_error(libc::ENAMETOOLONG));
+    }
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// `linkat(2)`: a new name `new` in `dir` for the file `old` of `dir`;
+/// fails with `AlreadyExists` when `new` exists.
+pub(crate) fn link_at(dir: &File, old: &CStr, new: &CStr) -> io::Result<()> {
+    // SAFETY: `linkat(2)` takes open directory descriptors and
+    // NUL-terminated paths (both outlive the call); flags 0 do not follow
+    // a symlink at `old`.
+    let rc = unsafe {
+        libc::linkat(
+            dir.as_raw_fd(),
+            old.as_ptr(),
+            dir.as_raw_fd(),
+            new.as_ptr(),
+            0,
+        )
+    };
+    check(rc)
+}
+
+/// `renameat(2)`: `old` of `dir` replaces `new` of `dir` atomically (a
+/// symlink at `new` is replaced, not followed).
+pub(crate) fn rename_at(dir: &File, old: &CStr, new: &CStr) -> io::Result<()> {
+    // SAFETY: `renameat(2)` takes open directory descriptors and
+    // NUL-terminated paths, which outlive the call.
+    let rc =
+        unsafe { libc::renameat(dir.as_raw_fd(), old.as_ptr(), dir.as_raw_fd(), new.as_ptr()) };
+    check(rc)
+}
+
+/// `unlinkat(2)`: removes the name `name` of `dir` (never a directory).
+pub(crate) fn unlink_at(dir: &File, name: &CStr) -> io::Result<()> {
+    // SAFETY: `unlinkat(2)` takes an open directory descriptor and a
+    // NUL-terminated path, which outlive the call; flags 0 remove a
+    // non-directory only.
+    let rc = unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) };
+    check(rc)
+}
+
+/// The names in the directory `dir` (`.` and `..` left out), at most
+/// `limit` of them.
+pub(crate) fn list_dir(dir: &File, limit: usize) -> io::Result<Vec<OsString>> {
+    // A descriptor of our own, opened for reading: `closedir` closes it.
+    let listing = open_at(Some(dir), c".", libc::O_RDONLY | libc::O_DIRECTORY, 0)?;
+    let fd = std::os::fd::IntoRawFd::into_raw_fd(listing);
+    // SAFETY: `fdopendir(3)` takes an open directory descriptor opened for
+    // reading, which it owns from now on (closed by `closedir`).
+    let stream = unsafe { libc::fdopendir(fd) };
+    if stream.is_null() {
+        let e = io::Error::last_os_error();
+        // SAFETY: `fdopendir` failed, so `fd` is still ours to close.
+        drop(unsafe { OwnedFd::from_raw_fd(fd) });
+        return Err(e);
+    }
+    let mut names = Vec::new();
+    while names.len() < limit {
+        // SAFETY: `stream` is the open stream from `fdopendir`, used by
+        // this thread only; `readdir` returns null at the end (or on an
+        // error), else a pointer valid until the next call on `stream`.
+        let entry = unsafe { libc::readdir(stream) };
+        if entry.is_null() {
+            break;
+        }
+        // SAFETY: `entry` is non-null, so it points at a `dirent`, valid
+        // until the next `readdir` on `stream`.
+        let d_name = unsafe { &(*entry).d_name };
+        // SAFETY: `d_name` of a `dirent` is NUL-terminated; the bytes are
+        // copied before the next `readdir`.
+        let name = unsafe { CStr::from_ptr(d_name.as_ptr()) };
+        let name = name.to_bytes();
+        if name != b"." && name != b".." {
+            names.push(OsString::from_vec(name.to_vec()));
+        }
+    }
+    // SAFETY: `stream` is open and not used again; this closes `fd` too.
+    unsafe { libc::closedir(stream) };
+    Ok(names)
+}
+
+/// Whether process `pid` may be alive: `kill(pid, 0)` does not say it is
+/// gone (`ESRCH`).
+pub(crate) fn pid_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    if pid <= 0 {
+        return true; // never a process of ours: keep its files
+    }
+    // SAFETY: `kill(2)` with signal 0 sends nothing; it only checks that
+    // the process exists (and whether we may signal it).
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+/// The largest file this process may write (`RLIMIT_FSIZE`, soft limit);
+/// `None` when unlimited. Writing past it raises `SIGXFSZ`.
+pub(crate) fn file_size_limit() -> Option<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `getrlimit(2)` writes a `struct rlimit` through a valid
+    // pointer to one; `RLIMIT_FSIZE` is a valid resource.
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_FSIZE, &mut limit) };
+    if rc != 0 || limit.rlim_cur == libc::RLIM_INFINITY {
+        return None;
+    }
+    #[allow(clippy::useless_conversion)] // rlim_t's type varies by target
+    Some(u64::from(limit.rlim_cur))
+}
+
+/// `Ok(())` for a system call's 0, else the error of `errno`.
+fn check(rc: libc::c_int) -> io::Result<()> {
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// The process holding a `flock` on the file with `identity`, from

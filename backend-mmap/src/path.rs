@@ -12,7 +12,10 @@ pub const CANTAL_PATH: &str = "CANTAL_PATH";
 /// `/tmp/cantal.<uid>.<pid>`.
 ///
 /// The second value tells whether the path came from `CANTAL_PATH` (the
-/// agent finds only such publishers).
+/// agent finds only such publishers). A relative `CANTAL_PATH` is returned
+/// as it is (and refused by [`Publisher::publish`](crate::Publisher::publish):
+/// the agent, reading it from `/proc/<pid>/environ`, cannot resolve it); a
+/// relative `XDG_RUNTIME_DIR` is ignored, as the XDG specification says.
 pub fn resolve() -> (PathBuf, bool) {
     resolve_from(
         std::env::var_os(CANTAL_PATH),
@@ -31,7 +34,7 @@ fn resolve_from(
     if let Some(p) = cantal.filter(|p| !p.is_empty()) {
         return (PathBuf::from(p), true);
     }
-    let path = match xdg.filter(|d| !d.is_empty()) {
+    let path = match xdg.filter(|d| std::path::Path::new(d).is_absolute()) {
         Some(dir) => PathBuf::from(dir).join(format!("cantal.{pid}")),
         None => PathBuf::from(format!("/tmp/cantal.{uid}.{pid}")),
     };
@@ -60,6 +63,8 @@ mod tests {
         assert_eq!(p, PathBuf::from("/run/u/cantal.7"));
         assert!(!env);
         let (p, _) = resolve_from(Some("".into()), None, 7, 9);
+        assert_eq!(p, PathBuf::from("/tmp/cantal.9.7"));
+        let (p, _) = resolve_from(None, Some("run/u".into()), 7, 9);
         assert_eq!(p, PathBuf::from("/tmp/cantal.9.7"));
     }
 

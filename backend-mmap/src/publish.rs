@@ -3,19 +3,20 @@
 //!
 //! The steps are described in the [crate docs](crate#how-the-files-are-made).
 
+use crate::dir;
 use crate::error::Error;
 use crate::extend::{Extender, Shared, State};
+use crate::files::{self, Files, NotAdopted};
 use crate::os::{self, Identity};
-use crate::path::{self, with_suffix};
+use crate::path;
 use crate::region::MappedRegion;
 use cantal_core::{ActiveCollection, Collection, Growable, Layout, Meta, MetricRef, Storage};
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The default permissions of the files: read and write for our user only.
 pub const DEFAULT_MODE: u32 = 0o600;
@@ -26,8 +27,9 @@ const ACQUIRE_ATTEMPTS: usize = 8;
 /// The longest file name component Linux accepts (`NAME_MAX`).
 const NAME_MAX: usize = 255;
 
-/// Distinguishes the temporary files of one process.
-static NEXT_TMP: AtomicU64 = AtomicU64::new(0);
+/// The environment variable that silences the warnings printed on stderr
+/// (when set to `1`).
+pub const CANTAL_QUIET: &str = "CANTAL_QUIET";
 
 /// Where and how to publish a collection.
 ///
@@ -54,6 +56,7 @@ pub struct Publisher {
     path: Option<PathBuf>,
     mode: Option<u32>,
     resume: bool,
+    quiet: bool,
 }
 
 impl Publisher {
@@ -81,15 +84,28 @@ impl Publisher {
     }
 
     /// Starts from the values a previous publication left at the base path
-    /// when its publisher is gone (the lock is free) and its meta text is
-    /// identical to ours: counters add the old values, gauges and states
-    /// take them (see [`Collection::restore`]). What the original Rust
+    /// when its publisher is gone (the lock is free), its meta text is
+    /// identical to ours, and both files are ours: regular files of our
+    /// effective uid, with one link and no write bit for group or others
+    /// (a pair another user planted in a shared directory is never
+    /// adopted). Counters add the old values, gauges and states take them
+    /// (see [`Collection::restore`]), once the files are in place: a start
+    /// that fails leaves the metrics' values as they were. What the original Rust
     /// client calls start-with-reading: a process that re-executes itself,
     /// or restarts faster than the agent's two-second scan, does not reset
     /// its counters. Off by default; anything that does not match is
-    /// logged and ignored.
+    /// logged (with the reason) and ignored: a fresh start.
     pub fn resume(mut self, resume: bool) -> Publisher {
         self.resume = resume;
+        self
+    }
+
+    /// Does not print the warnings about the fallback path (no
+    /// `CANTAL_PATH`, or a directory that is not on tmpfs) on stderr; they
+    /// still go to the `log` crate's logger when one is installed. The
+    /// environment variable `CANTAL_QUIET=1` does the same.
+    pub fn quiet(mut self, quiet: bool) -> Publisher {
+        self.quiet = quiet;
         self
     }
 
@@ -106,71 +122,65 @@ impl Publisher {
     ///
     /// # Errors
     ///
-    /// A bad base path or directory, another process publishing on the same
-    /// path ([`Error::Locked`]), a full file system, and the collection's
-    /// own [`StartError`](cantal_core::StartError)s (duplicate names). When
-    /// the error comes before the metrics are moved (every case but a metric
-    /// already published by another collection, or a failure to write the
-    /// meta file), the metrics are untouched and may be published again.
+    /// A bad base path (a relative `CANTAL_PATH` among them) or directory
+    /// (an untrusted one: [`Error::ForeignDirectory`],
+    /// [`Error::UnsafeDirectory`]), another process publishing on the same
+    /// path ([`Error::Locked`]), a full file system or a file size limit
+    /// ([`Error::FileSizeLimit`]), and the collection's own
+    /// [`StartError`](cantal_core::StartError)s (duplicate names). When the
+    /// error comes before the metrics are moved (every case but a metric
+    /// already published by another collection, or a failure to rename the
+    /// meta file), the metrics are untouched, their values included, and
+    /// may be published again. No temporary file is left behind.
     pub fn publish<'a, S: Storage<'a>>(
         &self,
         mut collection: Collection<'a, S>,
     ) -> Result<Publication<'a, S>, Error> {
-        let (base, from_env) = match &self.path {
-            Some(p) => (p.clone(), true),
-            None => path::resolve(),
-        };
-        if !from_env {
-            log::warn!(
-                "CANTAL_PATH is not set: publishing metrics to {}; the Cantal agent cannot \
-                 discover it",
-                base.display()
-            );
-        }
+        let quiet = self.quiet;
+        let base = self.absolute_base(quiet)?;
         let mode = self.mode.unwrap_or(DEFAULT_MODE) & 0o644;
-        let dir = check_base(&base)?;
-        os::check_directory(&dir)?;
-        if os::on_memory_fs(&dir) == Some(false) {
-            log::warn!(
+        let (dir, name) = check_base(&base)?;
+        let trusted = dir::open_trusted(&dir, os::uid())?;
+        if os::on_memory_fs(&trusted.fd) == Some(false) {
+            static WARNED: AtomicBool = AtomicBool::new(false);
+            let msg = format!(
                 "{} is not on a memory file system (tmpfs): publishing metrics there writes to \
                  disk",
                 dir.display()
             );
+            warn_visibly(&WARNED, quiet, &msg);
         }
-        let layout = collection.layout().map_err(|source| Error::Start {
+        let files = Files::new(&base, &name, trusted)?;
+        files.check_base()?;
+        let start_error = |source| Error::Start {
             path: base.clone(),
             source,
-        })?;
-        if self.resume {
-            resume_from(&base, &mut collection);
-        }
-        let files = Files::new(&base, &dir);
+        };
+        let layout = collection.layout().map_err(start_error)?;
+        let meta_text = collection.meta().map_err(start_error)?.to_string();
+        files::check_size(&files.values, layout.size())?;
+        let resumed = self
+            .resume
+            .then(|| resume_values(&files, &meta_text, layout.size()))
+            .flatten();
+        files.remove_leftovers();
 
         // The meta text goes to its temporary file first: a file system too
         // full for it fails here, before any metric depends on a mapping.
-        let meta_text = collection.meta().map_err(|source| Error::Start {
-            path: base.clone(),
-            source,
-        })?;
-        let (meta_tmp, meta, meta_id) = files.write_meta_tmp(&meta_text, mode)?;
-        let (values, values_id, region) = match files.create_values(layout.size(), mode) {
-            Ok(created) => created,
-            Err(e) => {
-                let _ = fs::remove_file(&meta_tmp);
-                return Err(e);
-            }
-        };
+        let (meta_tmp, meta, meta_id) = files.write_meta_tmp(meta_text.as_bytes(), mode)?;
+        let (values, values_id, region) = create_values(&files, layout.size(), mode)?;
         let active = match collection.start(region) {
             Ok(active) => active,
             Err(source) => {
-                let _ = fs::remove_file(&meta_tmp);
-                files.remove_if_same(&files.values, &values_id);
+                files.remove_values_if_same(&values_id);
                 return Err(Error::Start { path: base, source });
             }
         };
-        if let Err(e) = files.install_meta(&meta_tmp) {
-            let _ = fs::remove_file(&meta_tmp);
-            files.remove_if_same(&files.values, &values_id);
+        if let Some(values) = resumed {
+            restore(&active, &values, &meta_text, &base);
+        }
+        if let Err(e) = files.install_meta(meta_tmp) {
+            files.remove_values_if_same(&values_id);
             return Err(e);
         }
         let shared = Shared::new(State {
@@ -194,40 +204,108 @@ impl Publisher {
             shared,
         })
     }
+
+    /// The base path, absolute: an explicit relative one is resolved
+    /// against the working directory; a relative `CANTAL_PATH` is refused
+    /// (the agent, reading it from `/proc/<pid>/environ`, cannot know our
+    /// working directory). Warns about the fallback path.
+    fn absolute_base(&self, quiet: bool) -> Result<PathBuf, Error> {
+        if let Some(p) = &self.path {
+            if p.is_absolute() || p.as_os_str().is_empty() {
+                return Ok(p.clone());
+            }
+            let cwd = std::env::current_dir().map_err(|e| Error::io(p, e))?;
+            return Ok(cwd.join(p));
+        }
+        let (base, from_env) = path::resolve();
+        if from_env && !base.is_absolute() {
+            return Err(Error::BadBasePath {
+                path: base,
+                reason: "is relative: the Cantal agent reads CANTAL_PATH from /proc/<pid>/environ \
+                         and cannot know our working directory; use an absolute path",
+            });
+        }
+        if !from_env {
+            static WARNED: AtomicBool = AtomicBool::new(false);
+            let msg = format!(
+                "CANTAL_PATH is not set: publishing metrics to {}; the Cantal agent cannot \
+                 discover it",
+                base.display()
+            );
+            warn_visibly(&WARNED, quiet, &msg);
+        }
+        Ok(base)
+    }
 }
 
-/// Restores into `collection` the values of the stale publication at
-/// `base`, when its meta text is ours. Best effort: a live, missing or
-/// different publication is left alone (a live one makes `publish` fail
-/// with [`Error::Locked`] next).
-fn resume_from<'a, S: Storage<'a>>(base: &Path, collection: &mut Collection<'a, S>) {
-    let snapshot = match crate::read::read(base) {
-        Ok(snapshot) if !snapshot.alive => snapshot,
-        Ok(_) => return,
-        Err(e) => {
-            log::debug!("nothing to resume at {}: {e}", base.display());
-            return;
-        }
-    };
-    let same = match collection.meta() {
-        Ok(meta) => snapshot.meta == meta.to_string().as_bytes(),
-        Err(_) => return, // `publish` reports the layout error
-    };
-    if !same {
-        log::info!(
-            "not resuming from {}: its metrics differ from ours",
-            base.display()
+/// Whether the stderr warnings are silenced: `quiet`, or the environment's
+/// `CANTAL_QUIET=1`.
+fn is_quiet(quiet: bool) -> bool {
+    quiet || std::env::var_os(CANTAL_QUIET).is_some_and(|v| v == "1")
+}
+
+/// Logs `msg` as a warning through the `log` crate when a logger takes it;
+/// else prints it on stderr, once per `warned` flag, unless `quiet` (or
+/// `CANTAL_QUIET=1`). For the `cantal` facade's warnings too; not public
+/// API.
+#[doc(hidden)]
+pub fn warn_visibly(warned: &AtomicBool, quiet: bool, msg: &str) {
+    let quiet = is_quiet(quiet);
+    let metadata = log::Metadata::builder()
+        .level(log::Level::Warn)
+        .target(module_path!())
+        .build();
+    if log::Level::Warn <= log::max_level() && log::logger().enabled(&metadata) {
+        log::warn!("{msg}");
+    } else if !quiet && !warned.swap(true, Ordering::Relaxed) {
+        let _ = writeln!(
+            io::stderr(),
+            "cantal: warning: {msg} (set {CANTAL_QUIET}=1 to silence)"
         );
+    }
+}
+
+/// The values of the stale publication at the base path when it is ours
+/// to adopt (see [`Files::adoptable`]); `None`, with the reason logged,
+/// otherwise.
+fn resume_values(files: &Files, meta_text: &str, size: usize) -> Option<Vec<u8>> {
+    let base = files.base.display();
+    match files.adoptable(meta_text.as_bytes(), size) {
+        Ok(values) => return Some(values),
+        Err(NotAdopted::Nothing(why)) => log::info!("not resuming from {base}: {why}"),
+        Err(NotAdopted::Refused(why)) => {
+            log::warn!("not resuming from {base}, starting afresh: {why}")
+        }
+    }
+    None
+}
+
+/// Takes over `values` into the metrics of `active`, now in their slots
+/// (counters add, gauges and states take them): the same metrics laid out
+/// again give the same slots, which the meta text confirms.
+fn restore<'a, S: Storage<'a>>(
+    active: &ActiveCollection<'a, S, MappedRegion>,
+    values: &[u8],
+    meta_text: &str,
+    base: &Path,
+) {
+    let mut again = Collection::growable();
+    for metric in active.metrics() {
+        // Cannot fail: a growable collection has no capacity limit.
+        let _ = again.register(metric);
+    }
+    if !again.meta().is_ok_and(|m| m.to_string() == meta_text) {
+        log::warn!("not resuming from {}: the layout changed", base.display());
         return;
     }
-    match collection.restore(&snapshot.values) {
+    match again.restore(values) {
         Ok(()) => log::info!("resumed metrics from {}", base.display()),
         Err(e) => log::warn!("not resuming from {}: {e}", base.display()),
     }
 }
 
-/// Checks the base path and returns its directory.
-fn check_base(base: &Path) -> Result<PathBuf, Error> {
+/// Checks the base path's form and returns its directory and file name.
+fn check_base(base: &Path) -> Result<(PathBuf, std::ffi::OsString), Error> {
     let bad = |reason| Error::BadBasePath {
         path: base.to_path_buf(),
         reason,
@@ -249,238 +327,42 @@ fn check_base(base: &Path) -> Result<PathBuf, Error> {
             path: base.to_path_buf(),
         });
     }
-    match fs::symlink_metadata(base) {
-        Ok(m) if m.is_dir() => return Err(bad("is a directory")),
-        Ok(m) if m.file_type().is_symlink() => return Err(bad("is a symlink")),
-        _ => {}
-    }
     let dir = match base.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
+        _ => PathBuf::from("/"),
     };
-    Ok(dir)
+    Ok((dir, name.to_os_string()))
 }
 
-/// The file names of one publication.
-#[derive(Debug, Clone)]
-pub(crate) struct Files {
-    pub(crate) base: PathBuf,
-    dir: PathBuf,
-    pub(crate) values: PathBuf,
-    pub(crate) meta: PathBuf,
-}
-
-impl Files {
-    fn new(base: &Path, dir: &Path) -> Files {
-        Files {
-            base: base.to_path_buf(),
-            dir: dir.to_path_buf(),
-            values: with_suffix(base, ".values"),
-            meta: with_suffix(base, ".meta"),
-        }
-    }
-
-    /// A temporary name no other live process uses.
-    fn tmp_name(&self) -> PathBuf {
-        let n = NEXT_TMP.fetch_add(1, Ordering::Relaxed);
-        with_suffix(&self.base, &format!(".{}.{n}.tmp", std::process::id()))
-    }
-
-    /// Classifies an error creating or writing a file in our directory.
-    fn create_error(&self, path: &Path, source: io::Error) -> Error {
-        match source.kind() {
-            io::ErrorKind::NotFound
-            | io::ErrorKind::PermissionDenied
-            | io::ErrorKind::ReadOnlyFilesystem
-            | io::ErrorKind::NotADirectory => Error::Directory {
-                path: self.dir.clone(),
+/// Steps 2 and 3: a zero-filled, locked, mapped values file, linked at
+/// `P.values`.
+fn create_values(
+    files: &Files,
+    size: usize,
+    mode: u32,
+) -> Result<(File, Identity, MappedRegion), Error> {
+    let (tmp, file) = files.create_tmp(mode)?;
+    let prepared = fill_zeros(&file, size)
+        .map_err(|e| Error::io(&tmp.path, e))
+        .and_then(|()| {
+            let region = MappedRegion::map(&file, size).map_err(|source| Error::Map {
+                path: tmp.path.clone(),
                 source,
-            },
-            io::ErrorKind::InvalidFilename => Error::PathTooLong {
-                path: self.base.clone(),
-            },
-            _ => Error::io(path, source),
-        }
-    }
-
-    /// Creates a new temporary file with `mode`, exclusively.
-    fn create_tmp(&self, mode: u32) -> Result<(PathBuf, File), Error> {
-        let tmp = self.tmp_name();
-        let open = || {
-            OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create_new(true)
-                .mode(mode)
-                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-                .open(&tmp)
-        };
-        let file = match open() {
-            Ok(f) => f,
-            // Our pid is ours alone while we live: this is a leftover of a
-            // dead process that had the same pid. Anything else fails again.
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                let _ = fs::remove_file(&tmp);
-                open().map_err(|e| self.create_error(&tmp, e))?
-            }
-            Err(e) => return Err(self.create_error(&tmp, e)),
-        };
-        // The umask may have removed bits the caller asked for.
-        if let Err(e) = file.set_permissions(fs::Permissions::from_mode(mode)) {
-            let _ = fs::remove_file(&tmp);
-            return Err(Error::io(&tmp, e));
-        }
-        Ok((tmp, file))
-    }
-
-    /// Steps 2 and 3: a zero-filled, locked, mapped values file, linked at
-    /// `P.values`.
-    fn create_values(
-        &self,
-        size: usize,
-        mode: u32,
-    ) -> Result<(File, Identity, MappedRegion), Error> {
-        let (tmp, file) = self.create_tmp(mode)?;
-        let result = self.prepare_values(&tmp, &file, size);
-        if result.is_err() {
-            // Give the pages back now: a child forked meanwhile by another
-            // thread may hold the descriptor for a moment, and the file
-            // system may be full.
-            let _ = file.set_len(0);
-        }
-        let _ = fs::remove_file(&tmp);
-        let (id, region) = result?;
-        Ok((file, id, region))
-    }
-
-    fn prepare_values(
-        &self,
-        tmp: &Path,
-        file: &File,
-        size: usize,
-    ) -> Result<(Identity, MappedRegion), Error> {
-        fill_zeros(file, size).map_err(|e| Error::io(tmp, e))?;
-        if !os::try_lock(file).map_err(|e| Error::io(tmp, e))? {
-            return Err(Error::Io {
-                path: tmp.to_path_buf(),
-                source: io::Error::other("a fresh temporary file is locked"),
-            });
-        }
-        let region = MappedRegion::map(file, size).map_err(|source| Error::Map {
-            path: tmp.to_path_buf(),
-            source,
-        })?;
-        let id = Identity::of(&file.metadata().map_err(|e| Error::io(tmp, e))?);
-        for _ in 0..ACQUIRE_ATTEMPTS {
-            self.clear_stale()?;
-            match fs::hard_link(tmp, &self.values) {
-                Ok(()) => {
-                    // We own the base path: the reference client's temporary
-                    // name can go too.
-                    let _ = fs::remove_file(with_suffix(&self.base, ".tmp"));
-                    return Ok((id, region));
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(self.create_error(&self.values, e)),
-            }
-        }
-        // Someone keeps creating and deleting the file: say who, if we can.
-        Err(Error::Locked {
-            path: self.values.clone(),
-            pid: None,
-        })
-    }
-
-    /// Step 2: makes `P.values` absent, unless a live process owns it.
-    fn clear_stale(&self) -> Result<(), Error> {
-        let old = match os::open_nofollow(&self.values) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-            Err(e) if os::is_symlink_error(&e) => {
-                // Never ours (we make regular files): remove the link only.
-                return match fs::remove_file(&self.values) {
-                    Ok(()) => Ok(()),
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-                    Err(e) => Err(self.create_error(&self.values, e)),
-                };
-            }
-            Err(e) => return Err(self.create_error(&self.values, e)),
-        };
-        let meta = old.metadata().map_err(|e| Error::io(&self.values, e))?;
-        if !meta.is_file() {
-            return Err(Error::NotRegularFile {
-                path: self.values.clone(),
-            });
-        }
-        let old_id = Identity::of(&meta);
-        if !os::try_lock(&old).map_err(|e| Error::io(&self.values, e))? {
-            return Err(Error::Locked {
-                path: self.values.clone(),
-                pid: os::lock_holder(&old_id),
-            });
-        }
-        // Stale. Holding its lock, check it is still the file at the path
-        // (another starter may have replaced it meanwhile), then delete the
-        // meta before the values, as a reader expects.
-        if !self.is_same(&self.values, &old_id) {
-            return Ok(()); // the caller's link decides
-        }
-        log::info!("replacing stale Cantal files at {}", self.base.display());
-        for stale in [&self.meta, &self.values] {
-            match fs::remove_file(stale) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(self.create_error(stale, e)),
-            }
-        }
-        Ok(())
-    }
-
-    /// Step 5, first half: the meta text, in a temporary file.
-    pub(crate) fn write_meta_tmp(
-        &self,
-        meta: &impl std::fmt::Display,
-        mode: u32,
-    ) -> Result<(PathBuf, File, Identity), Error> {
-        let (tmp, mut file) = self.create_tmp(mode)?;
-        let result = (|| {
-            // Buffered: the meta text is written in many small pieces.
-            let mut out = io::BufWriter::with_capacity(1 << 16, &mut file);
-            write!(out, "{meta}")
-                .and_then(|()| out.flush())
-                .map_err(|e| Error::io(&tmp, e))?;
-            drop(out);
-            Ok(Identity::of(
-                &file.metadata().map_err(|e| Error::io(&tmp, e))?,
-            ))
-        })();
-        match result {
-            Ok(id) => Ok((tmp, file, id)),
+            })?;
+            let id = Identity::of(&file.metadata().map_err(|e| Error::io(&tmp.path, e))?);
+            Ok((id, region))
+        });
+    let (id, region) =
+        match prepared.and_then(|p| files.link_values(tmp, ACQUIRE_ATTEMPTS).map(|()| p)) {
+            Ok(p) => p,
             Err(e) => {
+                // Give the pages back now: a child forked meanwhile by another
+                // thread may hold the descriptor for a moment.
                 let _ = file.set_len(0);
-                let _ = fs::remove_file(&tmp);
-                Err(e)
+                return Err(e);
             }
-        }
-    }
-
-    /// Step 5, second half: the meta file moves into place, after the
-    /// values file (the protocol's order).
-    pub(crate) fn install_meta(&self, tmp: &Path) -> Result<(), Error> {
-        fs::rename(tmp, &self.meta).map_err(|e| self.create_error(&self.meta, e))
-    }
-
-    /// Whether `path` is (still) the file `id`, not following symlinks.
-    fn is_same(&self, path: &Path, id: &Identity) -> bool {
-        fs::symlink_metadata(path).is_ok_and(|m| Identity::of(&m).same_file(id))
-    }
-
-    /// Deletes `path` if it is still the file `id`.
-    pub(crate) fn remove_if_same(&self, path: &Path, id: &Identity) {
-        if self.is_same(path, id) {
-            let _ = fs::remove_file(path);
-        }
-    }
+        };
+    Ok((file, id, region))
 }
 
 /// Writes `size` zero bytes from the start of `file`.

@@ -23,9 +23,11 @@ const _: () = assert!(
 ///
 /// As `memmap2::MmapRaw::as_ptr` documents, the memory is backed by a
 /// file: if anyone truncated the file, touching the pages beyond its new
-/// end would raise `SIGBUS`. The file is created with mode 0600 in a
-/// directory other users cannot write (checked), and `O_EXCL`, so only our
-/// own user could do that.
+/// end would raise `SIGBUS`. The file is created with mode 0600 (never
+/// writable by group or others) and `O_EXCL`, relative to the descriptor of
+/// a directory that, like every directory above it, belongs to root or our
+/// user and that others cannot write without the sticky bit (see
+/// `dir.rs`), so only root or our own user could do that.
 pub(crate) struct MappedRegion {
     /// `None` for an empty layout (nothing to map).
     map: Option<&'static MmapRaw>,

@@ -32,6 +32,7 @@
 //! (`RUSTFLAGS="--cfg loom" cargo test -p cantal-core --release --lib cell`).
 
 use crate::sync::{AtomicPtr, AtomicU64, Ordering, spin_loop, u64_at};
+use core::fmt::Display;
 use core::ptr;
 
 /// The metric was already published (by this or another collection).
@@ -64,9 +65,10 @@ impl AddCell {
         }
     }
 
-    /// Adds `n`, wrapping on overflow.
+    /// Adds `n`, wrapping on overflow; `name` is the metric's, for the
+    /// unpublished hook (used on the cold path only).
     #[inline(always)]
-    pub(crate) fn add(&self, n: u64) {
+    pub(crate) fn add(&self, n: u64, name: &dyn Display) {
         let slot = self.slot.load(Ordering::Acquire);
         if !slot.is_null() {
             // SAFETY: a non-null `slot` was stored by `publish`, whose
@@ -76,12 +78,13 @@ impl AddCell {
             unsafe { u64_at(slot) }.fetch_add(n, Ordering::Relaxed);
             return;
         }
-        self.add_inline(n);
+        self.add_inline(n, name);
     }
 
     #[cold]
     #[inline(never)]
-    fn add_inline(&self, n: u64) {
+    fn add_inline(&self, n: u64, name: &dyn Display) {
+        crate::unpublished::updated(name);
         self.inline.fetch_add(n, Ordering::AcqRel);
         // Re-check with a read-modify-write (null -> null). If it finds the
         // slot, we drain. If it finds null, it comes before the publishing
@@ -180,9 +183,10 @@ impl SetCell {
         }
     }
 
-    /// Runs `op` on the atomic that holds the value now.
+    /// Runs `op` on the atomic that holds the value now; `name` is the
+    /// metric's, for the unpublished hook (used on the cold path only).
     #[inline(always)]
-    pub(crate) fn with<R>(&self, op: impl FnOnce(&AtomicU64) -> R) -> R {
+    pub(crate) fn with<R>(&self, name: &dyn Display, op: impl FnOnce(&AtomicU64) -> R) -> R {
         let state = self.state.load(Ordering::Acquire);
         if state.addr() & UNPUBLISHED == 0 {
             // SAFETY: an even state is the slot stored by `publish`, whose
@@ -192,12 +196,14 @@ impl SetCell {
             // copy.
             return op(unsafe { u64_at(state) });
         }
-        self.with_inline(op)
+        self.with_inline(op, name)
     }
 
     #[cold]
     #[inline(never)]
-    fn with_inline<R>(&self, op: impl FnOnce(&AtomicU64) -> R) -> R {
+    // `name` last: the operation's value keeps its register on the hot path.
+    fn with_inline<R>(&self, op: impl FnOnce(&AtomicU64) -> R, name: &dyn Display) -> R {
+        crate::unpublished::updated(name);
         let mut state = self.state.load(Ordering::Acquire);
         loop {
             if state.addr() & UNPUBLISHED == 0 {
@@ -311,13 +317,13 @@ mod loom_tests {
     fn counter_adds_are_never_lost_across_publish() {
         model(Some(3), || {
             let cell = Arc::new(AddCell::new());
-            cell.add(1);
+            cell.add(1, &"loom");
             let writers: Vec<_> = (0..2)
                 .map(|_| {
                     let cell = cell.clone();
                     thread::spawn(move || {
-                        cell.add(10);
-                        cell.add(100);
+                        cell.add(10, &"loom");
+                        cell.add(100, &"loom");
                     })
                 })
                 .collect();
@@ -349,7 +355,7 @@ mod loom_tests {
                 .map(|_| {
                     let cell = cell.clone();
                     thread::spawn(move || {
-                        cell.with(|a| a.fetch_add(1, Ordering::Relaxed));
+                        cell.with(&"loom", |a| a.fetch_add(1, Ordering::Relaxed));
                     })
                 })
                 .collect();
@@ -371,7 +377,7 @@ mod loom_tests {
             let cell = Arc::new(SetCell::new(5));
             let setter = {
                 let cell = cell.clone();
-                thread::spawn(move || cell.with(|a| a.store(40, Ordering::Relaxed)))
+                thread::spawn(move || cell.with(&"loom", |a| a.store(40, Ordering::Relaxed)))
             };
             let reader = {
                 let cell = cell.clone();

@@ -55,7 +55,7 @@ impl Counter {
     /// Adds `n` (wrapping on overflow).
     #[inline(always)]
     pub fn incr(&self, n: u64) {
-        self.cell.add(n)
+        self.cell.add(n, &self.name)
     }
 
     /// The current value.

@@ -59,22 +59,25 @@ impl Integer {
     /// Sets the value.
     #[inline(always)]
     pub fn set(&self, value: i64) {
-        self.cell
-            .with(move |a| a.store(value as u64, Ordering::Relaxed))
+        self.cell.with(&self.name, move |a| {
+            a.store(value as u64, Ordering::Relaxed)
+        })
     }
 
     /// Adds `delta` (wrapping on overflow).
     #[inline(always)]
     pub fn incr(&self, delta: i64) {
-        self.cell
-            .with(move |a| a.fetch_add(delta as u64, Ordering::Relaxed));
+        self.cell.with(&self.name, move |a| {
+            a.fetch_add(delta as u64, Ordering::Relaxed)
+        });
     }
 
     /// Subtracts `delta` (wrapping on overflow); the same as `incr(-delta)`.
     #[inline(always)]
     pub fn decr(&self, delta: i64) {
-        self.cell
-            .with(move |a| a.fetch_sub(delta as u64, Ordering::Relaxed));
+        self.cell.with(&self.name, move |a| {
+            a.fetch_sub(delta as u64, Ordering::Relaxed)
+        });
     }
 
     /// The value last written (or adjusted).
@@ -197,8 +200,9 @@ impl Float {
     /// Sets the value.
     #[inline(always)]
     pub fn set(&self, value: f64) {
-        self.cell
-            .with(move |a| a.store(value.to_bits(), Ordering::Relaxed))
+        self.cell.with(&self.name, move |a| {
+            a.store(value.to_bits(), Ordering::Relaxed)
+        })
     }
 
     /// Adds `delta` atomically (a compare-and-swap loop: no concurrent
@@ -207,7 +211,7 @@ impl Float {
     /// Unlike the reference Python client, whose `Float.incr` overwrites the
     /// value, this really adds.
     pub fn incr(&self, delta: f64) {
-        self.cell.with(move |a| {
+        self.cell.with(&self.name, move |a| {
             let mut current = a.load(Ordering::Relaxed);
             loop {
                 let next = (f64::from_bits(current) + delta).to_bits();
@@ -255,7 +259,8 @@ macro_rules! level_impls {
             }
             fn restore(&self, slot: &[u8]) {
                 let bits = crate::metric::word(slot, 0);
-                self.cell.with(move |a| a.store(bits, Ordering::Relaxed));
+                self.cell
+                    .with(&self.name, move |a| a.store(bits, Ordering::Relaxed));
             }
             unsafe fn publish(&self, slot: *mut u64) -> bool {
                 // SAFETY: the trait's contract is `SetCell::publish`'s.

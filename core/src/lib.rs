@@ -127,7 +127,10 @@ mod request;
 mod sharded;
 #[cfg(not(loom))]
 mod state;
+mod unpublished;
 
+#[doc(hidden)]
+pub use crate::unpublished::set_unpublished_hook;
 #[cfg(not(loom))]
 pub use crate::{
     collection::{ActiveCollection, Collection, Fixed, Layout, Meta, MetricRef, Storage},

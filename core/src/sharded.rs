@@ -128,8 +128,8 @@ impl<const N: usize> ShardedCounter<N> {
     pub fn incr(&self, n: u64) {
         let index = thread_number() & (N - 1);
         match self.shards.get(index) {
-            Some(shard) => shard.cell.add(n),
-            None => self.shards[0].cell.add(n),
+            Some(shard) => shard.cell.add(n, &shard.name),
+            None => self.shards[0].cell.add(n, &self.shards[0].name),
         }
     }
 
@@ -219,7 +219,7 @@ impl Metric for Shard {
         self.cell.is_published()
     }
     fn restore(&self, slot: &[u8]) {
-        self.cell.add(crate::metric::word(slot, 0));
+        self.cell.add(crate::metric::word(slot, 0), &self.name);
     }
     unsafe fn publish(&self, slot: *mut u64) -> bool {
         // SAFETY: the trait's contract is `AddCell::publish`'s (the slot's

@@ -199,6 +199,7 @@ impl<const TEXT: usize> State<TEXT> {
     }
 
     fn write_inline(&self, text: &[u8], ts: u64) {
+        crate::unpublished::updated(&self.name);
         self.inline_ts.store(0, Ordering::Relaxed);
         fence(Ordering::Release);
         for (cell, byte) in self.inline_text.iter().zip(text.iter().chain(&[0])) {

@@ -73,6 +73,20 @@ impl Drop for Mount {
     }
 }
 
+/// The names in `dir`, sorted (a test checks what a publisher left).
+///
+/// # Panics
+///
+/// When `dir` cannot be read.
+pub fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 /// Whether this process runs as root (some tests need another owner, or a
 /// mount).
 pub fn is_root() -> bool {
