@@ -175,11 +175,6 @@ impl Status {
             Status::Broken(_) => "broken",
         }
     }
-
-    /// Whether the publication counts as up.
-    pub(crate) fn is_up(&self) -> bool {
-        matches!(self, Status::Alive | Status::Running)
-    }
 }
 
 /// The status of `source`, given whether its lock is held.

@@ -1,21 +1,24 @@
 //! The exporter's scrape: every publisher found, read with `cantal_mmap`'s
-//! reader and rendered for Prometheus.
+//! reader ([`cantal_mmap::read::open_with`]) and rendered for Prometheus.
 //!
-//! Meta files are immutable, so each publisher's parsed [`Layout`] is kept
-//! between scrapes, keyed by the meta file's identity (device, inode, size,
-//! modification time): a scrape then reads only the values file (and
-//! checks the meta file's identity again afterwards, reading everything
-//! anew when it changed).
+//! Meta files are immutable, so each parsed [`Layout`] is kept between
+//! scrapes, keyed by the identity (device, inode, size, modification time)
+//! that `fstat` gives for the meta file the reader opened: a scrape then
+//! opens the meta file (to learn that identity), and reads only the values
+//! file, with the reader's checks and its torn-free state re-reads. The
+//! reader also checks that the meta file's path still names the file it
+//! opened once the values are read; when not, the publication is opened
+//! once more.
 
-use crate::fail::{Failure, Result};
+use crate::fail::Failure;
 use crate::load::{Layout, Reading};
 use crate::prom::{self, Format, Options, Prepared, Scraped};
 use crate::scan::{self, Discovery, Status};
-use crate::target::{Source, with_suffix};
-use std::collections::HashMap;
-use std::fs::{self, File};
-use std::io::Read;
-use std::os::unix::fs::MetadataExt;
+use crate::target::Source;
+use cantal_mmap::Error;
+use cantal_mmap::read::{self, FileId};
+use std::collections::{HashMap, HashSet};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,31 +32,26 @@ pub(crate) struct Config {
     pub(crate) discovery: Discovery,
 }
 
-/// What identifies a version of a meta file.
-type Identity = (u64, u64, u64, i64, i64);
-
-fn identity(path: &Path) -> std::io::Result<Identity> {
-    let m = fs::symlink_metadata(path)?;
-    Ok((m.dev(), m.ino(), m.size(), m.mtime(), m.mtime_nsec()))
-}
-
-/// A meta file parsed, and made ready to render for its source.
+/// A meta file parsed, and made ready to render for a source.
 struct Parsed {
-    /// The meta file's identity when it was read.
-    identity: Identity,
     layout: Arc<Layout>,
     prepared: Arc<Prepared>,
     /// The source it was prepared for.
     source: Source,
+    /// The scrape that last used it.
+    used: u64,
 }
 
-/// The parsed layouts, by base path.
+/// The exporter's state between scrapes: parsed layouts by meta file
+/// identity, and what was logged.
 pub(crate) struct Cache {
     config: Config,
-    layouts: HashMap<PathBuf, Parsed>,
+    parsed: HashMap<FileId, Parsed>,
     /// The last error logged per base path, so a broken publisher is
     /// logged once per change, not once per scrape.
     logged: HashMap<PathBuf, String>,
+    /// Scrapes so far.
+    scrapes: u64,
 }
 
 /// A publisher as read for one scrape.
@@ -63,59 +61,125 @@ struct Scrape {
     alive: bool,
 }
 
+/// Why a publisher is down: the `reason` label of its `cantal_up`, and
+/// the message logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Down {
+    /// One word (`foreign_owner`, `stale`, ...).
+    pub(crate) reason: &'static str,
+    /// What was wrong, naming the file.
+    pub(crate) message: String,
+}
+
+impl Down {
+    fn new(reason: &'static str, message: impl Into<String>) -> Down {
+        Down {
+            reason,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Error> for Down {
+    fn from(e: Error) -> Down {
+        let reason = match &e {
+            Error::Io { source, .. } if source.kind() == io::ErrorKind::NotFound => "missing",
+            Error::NotRegularFile { .. } => "not_regular_file",
+            Error::ForeignOwner { .. } => "foreign_owner",
+            Error::TooLarge { .. } => "too_large",
+            Error::Unstable { .. } => "unstable",
+            Error::Decode { .. } | Error::Duplicate { .. } | Error::ValuesTooShort { .. } => {
+                "malformed"
+            }
+            _ => "io",
+        };
+        Down::new(reason, Failure::from(e).0)
+    }
+}
+
+/// One publisher's result in a scrape.
+type Outcome = Result<Scrape, Down>;
+
 impl Cache {
     /// A cache that has read nothing yet.
     pub(crate) fn new(config: Config) -> Cache {
         Cache {
             config,
-            layouts: HashMap::new(),
+            parsed: HashMap::new(),
             logged: HashMap::new(),
+            scrapes: 0,
         }
     }
 
-    /// Reads one publisher, reusing its layout when its meta is unchanged.
-    fn read(&mut self, source: &Source) -> Result<Scrape> {
-        let base = source.base.as_path();
-        let meta_path = with_suffix(base, ".meta");
-        let values_path = with_suffix(base, ".values");
-        if let (Ok(before), Some(parsed)) = (identity(&meta_path), self.layouts.get(base))
-            && before == parsed.identity
-            && parsed.source == *source
-        {
-            let (layout, prepared) = (Arc::clone(&parsed.layout), Arc::clone(&parsed.prepared));
-            let values = read_values(&values_path)?;
-            let alive = cantal_mmap::read::is_alive(base)?;
-            if identity(&meta_path).is_ok_and(|after| after == before) {
-                let readings = layout.read(&values, &values_path)?;
-                return Ok(Scrape {
-                    prepared,
-                    readings,
-                    alive,
-                });
+    /// Reads one publisher, reusing the layout parsed for its meta file
+    /// when that file is unchanged. `seen` holds the meta files already
+    /// read in this scrape: a second publisher naming the same file is a
+    /// duplicate, not read again.
+    fn read(&mut self, source: &Source, seen: &mut HashSet<(u64, u64)>) -> Outcome {
+        let options = read::Options::new();
+        for attempt in 0..2 {
+            let opened = read::open_with(&source.base, &options)?;
+            let id = opened.meta_id();
+            if attempt == 0 && !seen.insert(id.file()) {
+                return Err(Down::new(
+                    "duplicate",
+                    format!(
+                        "{} is the meta file of another publisher",
+                        opened.meta_path().display()
+                    ),
+                ));
+            }
+            let (layout, prepared) = self.layout(&opened, source)?;
+            match opened.read_values(&layout) {
+                Ok((readings, alive)) => {
+                    return Ok(Scrape {
+                        prepared,
+                        readings,
+                        alive,
+                    });
+                }
+                // Replaced meanwhile: once more, with the new meta file.
+                Err(Error::Unstable { .. }) if attempt == 0 => {
+                    self.parsed.remove(&id);
+                }
+                Err(e) => return Err(e.into()),
             }
         }
-        let before = identity(&meta_path).ok();
-        let snapshot = cantal_mmap::read::read(base)?;
-        let after = identity(&meta_path).ok();
-        let layout = Arc::new(Layout::parse(&snapshot.meta, &meta_path)?);
-        let prepared = Arc::new(prom::prepare(source, &layout));
-        let readings = layout.read(&snapshot.values, &values_path)?;
-        if let Some(identity) = before.filter(|b| Some(*b) == after) {
-            self.layouts.insert(
-                base.to_path_buf(),
-                Parsed {
-                    identity,
-                    layout,
-                    prepared: Arc::clone(&prepared),
-                    source: source.clone(),
-                },
-            );
+        Err(Down::new(
+            "unstable",
+            format!("{}: kept changing while read", source.base.display()),
+        ))
+    }
+
+    /// The layout of the meta file `opened`, prepared for `source`: from
+    /// the cache, else read and parsed.
+    fn layout(
+        &mut self,
+        opened: &read::Opened,
+        source: &Source,
+    ) -> Result<(Arc<Layout>, Arc<Prepared>), Down> {
+        let id = opened.meta_id();
+        if let Some(parsed) = self.parsed.get_mut(&id) {
+            if parsed.source != *source {
+                parsed.prepared = Arc::new(prom::prepare(source, &parsed.layout));
+                parsed.source = source.clone();
+            }
+            parsed.used = self.scrapes;
+            return Ok((Arc::clone(&parsed.layout), Arc::clone(&parsed.prepared)));
         }
-        Ok(Scrape {
-            prepared,
-            readings,
-            alive: snapshot.alive,
-        })
+        let meta = opened.read_meta()?;
+        let layout = Arc::new(Layout::parse(&meta, opened.meta_path())?);
+        let prepared = Arc::new(prom::prepare(source, &layout));
+        self.parsed.insert(
+            id,
+            Parsed {
+                layout: Arc::clone(&layout),
+                prepared: Arc::clone(&prepared),
+                source: source.clone(),
+                used: self.scrapes,
+            },
+        );
+        Ok((layout, prepared))
     }
 
     /// Logs `error` for `base` unless it is what was logged last time.
@@ -144,64 +208,40 @@ impl Cache {
 
     /// One scrape of `sources`, rendered.
     pub(crate) fn scrape_sources(&mut self, sources: Vec<Source>, format: Format) -> String {
-        let mut results: Vec<(Source, Option<Scrape>, bool)> = Vec::new();
+        self.scrapes += 1;
+        let mut seen = HashSet::new();
+        let mut results: Vec<(Source, Outcome)> = Vec::with_capacity(sources.len());
         for source in sources {
-            match self.read(&source) {
-                Ok(read) => {
-                    let status = scan::status(&source, read.alive);
-                    let up = status.is_up();
-                    if status == Status::Stale {
-                        self.log(&source.base, Some("stale: no process holds it"));
-                    } else {
-                        self.log(&source.base, None);
-                    }
-                    results.push((source, Some(read).filter(|_| up), up));
+            let outcome = self.read(&source, &mut seen).and_then(|read| {
+                if scan::status(&source, read.alive) == Status::Stale {
+                    Err(Down::new("stale", "stale: no process holds it"))
+                } else {
+                    Ok(read)
                 }
-                Err(e) => {
-                    self.log(&source.base, Some(&e.0));
-                    results.push((source, None, false));
-                }
-            }
+            });
+            self.log(
+                &source.base,
+                outcome.as_ref().err().map(|d| d.message.as_str()),
+            );
+            results.push((source, outcome));
         }
-        // Forget publishers that are gone.
-        self.layouts
-            .retain(|base, _| results.iter().any(|(s, _, _)| &s.base == base));
+        // Forget layouts and publishers that are gone.
+        let now = self.scrapes;
+        self.parsed.retain(|_, parsed| parsed.used == now);
         self.logged
-            .retain(|base, _| results.iter().any(|(s, _, _)| &s.base == base));
+            .retain(|base, _| results.iter().any(|(s, _)| &s.base == base));
         let scraped: Vec<Scraped<'_>> = results
             .iter()
-            .map(|(source, read, up)| Scraped {
+            .map(|(source, outcome)| Scraped {
                 source,
-                up: *up,
-                metrics: read
+                up: outcome.is_ok(),
+                reason: outcome.as_ref().err().map(|d| d.reason),
+                metrics: outcome
                     .as_ref()
+                    .ok()
                     .map(|r| (r.prepared.as_ref(), r.readings.as_slice())),
             })
             .collect();
         prom::render(&scraped, self.config.options, format)
     }
-}
-
-/// Reads a values file: a regular file (not a symlink), at most
-/// `VALUES_LIMIT` bytes.
-fn read_values(path: &Path) -> Result<Vec<u8>> {
-    let fail = |e: &dyn std::fmt::Display| Failure(format!("{}: {e}", path.display()));
-    let before = fs::symlink_metadata(path).map_err(|e| fail(&e))?;
-    if !before.is_file() {
-        return Err(fail(&"not a regular file"));
-    }
-    let file = File::open(path).map_err(|e| fail(&e))?;
-    let opened = file.metadata().map_err(|e| fail(&e))?;
-    if (opened.dev(), opened.ino()) != (before.dev(), before.ino()) {
-        return Err(fail(&"replaced while being opened"));
-    }
-    let limit = cantal_mmap::read::VALUES_LIMIT;
-    let mut bytes = Vec::new();
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| fail(&e))?;
-    if bytes.len() as u64 > limit {
-        return Err(fail(&format_args!("larger than {limit} bytes")));
-    }
-    Ok(bytes)
 }

@@ -514,7 +514,7 @@ fn discovery_flags_are_hermetic() {
         ups,
         [
             format!("cantal_up{{path=\"{}\"}} 1", base.display()),
-            format!("cantal_up{{path=\"{}\"}} 0", own.display()),
+            format!("cantal_up{{path=\"{}\",reason=\"stale\"}} 0", own.display()),
         ],
         "{body}"
     );
@@ -766,7 +766,7 @@ fn export_serves_prometheus_and_openmetrics() {
     assert!(!body.contains("state_text"));
     assert!(
         body.contains(&format!(
-            "cantal_up{{path=\"{}\",pid=\"{}\"}} 0",
+            "cantal_up{{path=\"{}\",pid=\"{}\",reason=\"malformed\"}} 0",
             dir.0.join("broken").display(),
             broken.0.id()
         )),
