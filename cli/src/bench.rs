@@ -1,8 +1,9 @@
 //! What the benchmarks drive: the exporter's scrape of given publishers,
 //! without discovery or HTTP. Not a stable API.
 
+use crate::owner::Origin;
 use crate::prom::{Format, Options};
-use crate::scan::Discovery;
+use crate::scan::{Discovery, Found};
 use crate::scrape::{Cache, Config};
 use crate::target::Source;
 use std::path::PathBuf;
@@ -45,10 +46,13 @@ impl Exporter {
     pub fn scrape(&mut self, bases: &[PathBuf], pid: u32) -> String {
         let sources = bases
             .iter()
-            .map(|base| Source {
-                base: base.clone(),
-                pid: Some(pid),
-                appname: Some("bench".into()),
+            .map(|base| Found {
+                source: Source {
+                    base: base.clone(),
+                    pid: Some(pid),
+                    appname: Some("bench".into()),
+                },
+                origin: Origin::Process,
             })
             .collect();
         self.cache.scrape_sources(sources, Format::Prometheus)

@@ -22,6 +22,7 @@ mod export;
 mod fail;
 mod json;
 mod load;
+mod owner;
 mod procfs;
 mod prom;
 mod read;

@@ -10,12 +10,14 @@
 //! 2. Files at the reference clients' default paths:
 //!    `$XDG_RUNTIME_DIR/cantal.<pid>.meta` and `/tmp/cantal.<uid>.<pid>.meta`.
 
-use crate::fail::Result;
+use crate::fail::{Failure, Result};
 use crate::json;
 use crate::load;
+use crate::owner::{self, Origin, OwnerCheck};
 use crate::procfs;
 use crate::read::write_stdout;
 use crate::target::{self, Source, with_suffix};
+use cantal_mmap::read;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -41,13 +43,51 @@ pub(crate) struct Discovery {
     /// ($XDG_RUNTIME_DIR/cantal.PID, /tmp/cantal.UID.PID).
     #[arg(long)]
     pub(crate) no_default_dirs: bool,
+    /// When to read a publication only if its files belong to the user
+    /// who published it (see SECURITY.md): auto (when running as root),
+    /// always, never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = OwnerCheck::Auto)]
+    pub(crate) check_owner: OwnerCheck,
+}
+
+/// A publication found, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Found {
+    /// Where, and who publishes it.
+    pub(crate) source: Source,
+    /// How it was found: what the ownership rule asks of its files.
+    pub(crate) origin: Origin,
+}
+
+impl Found {
+    /// The reader's options for this publication under `check`: the
+    /// owner its files must have (see `owner.rs`), or why it cannot be
+    /// told.
+    pub(crate) fn read_options(
+        &self,
+        check: OwnerCheck,
+    ) -> std::result::Result<read::Options, String> {
+        let options = read::Options::new();
+        if check.applies() {
+            Ok(options.owner(Some(owner::required(&self.source, self.origin)?)))
+        } else {
+            Ok(options)
+        }
+    }
 }
 
 /// Every publisher found, by base path.
-pub(crate) fn discover(how: &Discovery) -> Vec<Source> {
-    let mut found: BTreeMap<PathBuf, Source> = BTreeMap::new();
+pub(crate) fn discover(how: &Discovery) -> Vec<Found> {
+    let mut found: BTreeMap<PathBuf, Found> = BTreeMap::new();
+    let add = |found: &mut BTreeMap<PathBuf, Found>, source: Source, origin| {
+        found
+            .entry(source.base.clone())
+            .or_insert(Found { source, origin });
+    };
     if !how.no_proc {
-        from_proc(how, &mut found);
+        for source in from_proc(how) {
+            add(&mut found, source, Origin::Process);
+        }
     }
     if !how.no_default_dirs {
         let mut dirs = vec![PathBuf::from("/tmp")];
@@ -56,37 +96,38 @@ pub(crate) fn discover(how: &Discovery) -> Vec<Source> {
         }
         for dir in dirs {
             for stem in meta_stems(&dir) {
-                let Some(pid) = default_path_pid(&stem) else {
+                let Some((_, pid)) = target::default_name(&stem) else {
                     continue;
                 };
                 if !how.pids.is_empty() && !how.pids.contains(&pid) {
                     continue;
                 }
-                let base = dir.join(&stem);
-                found.entry(base.clone()).or_insert(Source {
-                    base,
+                let source = Source {
+                    base: dir.join(&stem),
                     pid: Some(pid),
                     appname: None,
-                });
+                };
+                add(&mut found, source, Origin::DefaultDir);
             }
         }
     }
     for dir in &how.dirs {
         for stem in meta_stems(dir) {
-            let base = dir.join(&stem);
-            found.entry(base.clone()).or_insert(Source {
-                base,
+            let source = Source {
+                base: dir.join(&stem),
                 pid: None,
                 appname: None,
-            });
+            };
+            add(&mut found, source, Origin::Dir);
         }
     }
     found.into_values().collect()
 }
 
-/// The publications that processes name in `/proc`: every process, or
-/// those of `--pid`.
-fn from_proc(how: &Discovery, found: &mut BTreeMap<PathBuf, Source>) {
+/// The publications that processes name in `/proc` (every process, or
+/// those of `--pid`), lowest pid first.
+fn from_proc(how: &Discovery) -> Vec<Source> {
+    let mut found = Vec::new();
     let pids = if how.pids.is_empty() {
         procfs::pids()
     } else {
@@ -118,8 +159,9 @@ fn from_proc(how: &Discovery, found: &mut BTreeMap<PathBuf, Source>) {
             continue;
         }
         // The first (lowest) pid wins; its children inherit the variable.
-        found.entry(source.base.clone()).or_insert(source);
+        found.push(source);
     }
+    found
 }
 
 /// The names without `.meta` of the `*.meta` entries of `dir` (not
@@ -138,17 +180,6 @@ fn meta_stems(dir: &Path) -> Vec<String> {
         .collect();
     stems.sort();
     stems
-}
-
-/// The pid in a default file name: `cantal.<pid>` or `cantal.<uid>.<pid>`.
-fn default_path_pid(stem: &str) -> Option<u32> {
-    let rest = stem.strip_prefix("cantal.")?;
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    match rest.split_once('.') {
-        None if digits(rest) => rest.parse().ok(),
-        Some((uid, pid)) if digits(uid) && digits(pid) => pid.parse().ok(),
-        _ => None,
-    }
 }
 
 /// The state of a publication.
@@ -191,8 +222,13 @@ pub(crate) fn status(source: &Source, alive: bool) -> Status {
 /// Lists the publishers found.
 pub(crate) fn run(how: &Discovery, as_json: bool) -> Result<()> {
     let mut rows = Vec::new();
-    for source in discover(how) {
-        let (metrics, status) = match load::load(&source.base) {
+    for found in discover(how) {
+        let loaded = found
+            .read_options(how.check_owner)
+            .map_err(Failure)
+            .and_then(|options| load::load_with(&found.source.base, &options));
+        let source = found.source;
+        let (metrics, status) = match loaded {
             Ok(loaded) => (
                 Some(loaded.layout.slots().len()),
                 status(&source, loaded.alive),
@@ -279,18 +315,4 @@ pub(crate) fn run(how: &Discovery, as_json: bool) -> Result<()> {
 
 fn display(p: &Path) -> String {
     p.display().to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn default_names() {
-        assert_eq!(default_path_pid("cantal.123"), Some(123));
-        assert_eq!(default_path_pid("cantal.1000.77"), Some(77));
-        assert_eq!(default_path_pid("cantal.x"), None);
-        assert_eq!(default_path_pid("cantal.1.2.3"), None);
-        assert_eq!(default_path_pid("other.1"), None);
-    }
 }

@@ -13,7 +13,7 @@
 use crate::fail::Failure;
 use crate::load::{Layout, Reading};
 use crate::prom::{self, Format, Options, Prepared, Scraped};
-use crate::scan::{self, Discovery, Status};
+use crate::scan::{self, Discovery, Found, Status};
 use crate::target::Source;
 use cantal_mmap::Error;
 use cantal_mmap::read::{self, FileId};
@@ -115,8 +115,11 @@ impl Cache {
     /// when that file is unchanged. `seen` holds the meta files already
     /// read in this scrape: a second publisher naming the same file is a
     /// duplicate, not read again.
-    fn read(&mut self, source: &Source, seen: &mut HashSet<(u64, u64)>) -> Outcome {
-        let options = read::Options::new();
+    fn read(&mut self, found: &Found, seen: &mut HashSet<(u64, u64)>) -> Outcome {
+        let source = &found.source;
+        let options = found
+            .read_options(self.config.discovery.check_owner)
+            .map_err(|e| Down::new("owner_unknown", e))?;
         for attempt in 0..2 {
             let opened = read::open_with(&source.base, &options)?;
             let id = opened.meta_id();
@@ -207,12 +210,14 @@ impl Cache {
     }
 
     /// One scrape of `sources`, rendered.
-    pub(crate) fn scrape_sources(&mut self, sources: Vec<Source>, format: Format) -> String {
+    pub(crate) fn scrape_sources(&mut self, sources: Vec<Found>, format: Format) -> String {
         self.scrapes += 1;
         let mut seen = HashSet::new();
         let mut results: Vec<(Source, Outcome)> = Vec::with_capacity(sources.len());
-        for source in sources {
-            let outcome = self.read(&source, &mut seen).and_then(|read| {
+        for found in sources {
+            let outcome = self.read(&found, &mut seen);
+            let source = found.source;
+            let outcome = outcome.and_then(|read| {
                 if scan::status(&source, read.alive) == Status::Stale {
                     Err(Down::new("stale", "stale: no process holds it"))
                 } else {

@@ -7,6 +7,7 @@ use cantal_cli::bench::Exporter;
 use cantal_core::{Collection, State};
 use cantal_testkit::TempDir;
 use std::fs;
+use std::os::unix::fs::{PermissionsExt, chown, lchown, symlink};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -148,4 +149,121 @@ fn cached_scrapes_never_serve_a_torn_state() {
     drop(publication);
     assert!(torn.is_empty(), "torn states served: {torn:?}");
     assert!(whole > 0, "no state was ever served");
+}
+
+/// The uid of the unprivileged user of the ownership tests.
+const NOBODY: u32 = 65534;
+
+/// A process of user `NOBODY` (`setpriv`), its environment's
+/// `CANTAL_PATH` set to `path`; returned once it runs as that user.
+fn process_of_nobody(path: &Path) -> KillOnDrop {
+    let child = Command::new("setpriv")
+        .args(["--reuid", "65534", "--regid", "65534", "--clear-groups"])
+        .args(["sleep", "60"])
+        .env("CANTAL_PATH", path)
+        .spawn()
+        .unwrap();
+    let child = KillOnDrop(child);
+    let status = format!("/proc/{}/status", child.0.id());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // After setpriv's exec of sleep: the real uid is NOBODY's.
+    while !fs::read_to_string(&status)
+        .is_ok_and(|s| s.contains("\nUid:\t65534\t") && s.starts_with("Name:\tsleep"))
+    {
+        assert!(Instant::now() < deadline, "setpriv never ran sleep");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child
+}
+
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A root-only (0600) publication named by an unprivileged user's
+/// process, directly and through a symlinked directory of hers: the
+/// exporter running as root serves nothing of it, only
+/// `cantal_up{reason="foreign_owner"} 0`; `scan` reads nothing of it
+/// either. With `--check-owner never` the same files are read: the check
+/// is what keeps them out.
+#[test]
+fn root_only_files_named_by_another_user_are_not_served() {
+    if !cantal_testkit::is_root() {
+        return eprintln!("skipped: needs root (chown, setpriv)");
+    }
+    let dir = TempDir::new("owner");
+    let secret_dir = dir.path("secret");
+    fs::create_dir(&secret_dir).unwrap();
+    let secret = secret_dir.join("p");
+    fs::write(
+        secret_dir.join("p.meta"),
+        r#"counter 8: {"metric": "hunter2"}"#,
+    )
+    .unwrap();
+    fs::write(secret_dir.join("p.values"), 0x5ec2e7u64.to_ne_bytes()).unwrap();
+    for f in ["p.meta", "p.values"] {
+        fs::set_permissions(secret_dir.join(f), fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let hers = dir.path("hers");
+    fs::create_dir(&hers).unwrap();
+    chown(&hers, Some(NOBODY), Some(NOBODY)).unwrap();
+    symlink(&secret_dir, hers.join("link")).unwrap();
+    lchown(hers.join("link"), Some(NOBODY), Some(NOBODY)).unwrap();
+    let through_link = hers.join("link").join("p");
+    // TempDir is 0700: let her processes see their working directory.
+    fs::set_permissions(&dir.0, fs::Permissions::from_mode(0o711)).unwrap();
+
+    let direct = process_of_nobody(&secret);
+    let linked = process_of_nobody(&through_link);
+
+    // The exporter's scrape of what her processes name.
+    for (base, process) in [(&secret, &direct), (&through_link, &linked)] {
+        let mut exporter = Exporter::new();
+        let body = exporter.scrape(std::slice::from_ref(base), process.0.id());
+        assert!(!body.contains("hunter2"), "{body}");
+        assert!(!body.contains("6210279"), "{body}");
+        let up = format!(
+            "cantal_up{{appname=\"bench\",path=\"{}\",pid=\"{}\",reason=\"foreign_owner\"}} 0",
+            base.display(),
+            process.0.id()
+        );
+        assert!(body.lines().any(|l| l == up), "{up}\nnot in\n{body}");
+    }
+
+    // `cantal scan`, finding them in /proc.
+    let scan = |check: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_cantal"))
+            .args([
+                "scan",
+                "--json",
+                "--no-default-dirs",
+                "--check-owner",
+                check,
+            ])
+            .args(["--pid", &direct.0.id().to_string()])
+            .args(["--pid", &linked.0.id().to_string()])
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let out = scan("auto");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    for line in lines {
+        assert!(line.contains("\"metrics\": null"), "{line}");
+        assert!(line.contains("\"status\": \"broken\""), "{line}");
+        assert!(
+            line.contains("belongs to uid 0, not to the publisher's uid 65534"),
+            "{line}"
+        );
+    }
+    // Without the check, root reads them: what the check prevents.
+    let out = scan("never");
+    assert_eq!(out.matches("\"metrics\": 1,").count(), 2, "{out}");
 }
