@@ -20,6 +20,7 @@
 pub mod bench;
 mod export;
 mod fail;
+mod health;
 mod json;
 mod load;
 mod owner;
@@ -120,6 +121,8 @@ enum Command {
         state_text_limit: usize,
         #[command(flatten)]
         discovery: scan::Discovery,
+        #[command(flatten)]
+        limits: scrape::Limits,
     },
 }
 
@@ -148,6 +151,7 @@ pub fn main() -> ExitCode {
             no_states,
             state_text_limit,
             discovery,
+            limits,
         } => export::run(
             listen,
             scrape::Config {
@@ -156,6 +160,7 @@ pub fn main() -> ExitCode {
                     state_text_limit,
                 },
                 discovery,
+                limits,
             },
         ),
     };
