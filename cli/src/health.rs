@@ -13,7 +13,8 @@ use std::time::Duration;
 pub(crate) struct Stats {
     /// Time spent reading the publishers of this scrape.
     pub(crate) duration: Duration,
-    /// Publishers found.
+    /// Publishers in this scrape (found, less those stale for longer than
+    /// `--stale-grace`).
     pub(crate) seen: usize,
     /// Publishers read and served.
     pub(crate) read: usize,
@@ -21,8 +22,8 @@ pub(crate) struct Stats {
     pub(crate) refused: BTreeMap<&'static str, usize>,
     /// Meta files parsed since start.
     pub(crate) parses_total: u64,
-    /// Publishers that could not be read (any reason but `stale`,
-    /// `duplicate` and `excluded`), summed over all scrapes since start.
+    /// Publishers that could not be read (any reason but `stale` and
+    /// `duplicate`), summed over all scrapes since start.
     pub(crate) errors_total: u64,
     /// The estimated memory of the kept layouts, in bytes.
     pub(crate) layout_bytes: u64,

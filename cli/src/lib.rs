@@ -29,6 +29,7 @@ mod prom;
 mod read;
 mod scan;
 mod scrape;
+mod select;
 mod target;
 mod watch;
 

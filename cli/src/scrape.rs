@@ -51,6 +51,9 @@ const MAX_REPARSES: usize = 6;
 /// `--scrape-timeout`: below Prometheus's default scrape timeout (10 s).
 const SCRAPE_TIMEOUT: Duration = Duration::from_secs(8);
 
+/// `--stale-grace`: 5 minutes.
+const STALE_GRACE: Duration = Duration::from_secs(300);
+
 /// The bounds of `cantal export` (flags; defaults in cli/README.md).
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub(crate) struct Limits {
@@ -82,6 +85,10 @@ pub(crate) struct Limits {
     /// X-Prometheus-Scrape-Timeout-Seconds lowers it (less half a second).
     #[arg(long, value_name = "SECONDS", default_value = "8", value_parser = parse_seconds)]
     pub(crate) scrape_timeout: Duration,
+    /// Seconds a stale publication (no lock held, no process) is still
+    /// shown as cantal_up{reason="stale"} 0 before it is left out.
+    #[arg(long, value_name = "SECONDS", default_value = "300", value_parser = parse_seconds)]
+    pub(crate) stale_grace: Duration,
 }
 
 impl Default for Limits {
@@ -94,6 +101,7 @@ impl Default for Limits {
             max_publishers: MAX_PUBLISHERS,
             max_reparses_per_minute: MAX_REPARSES,
             scrape_timeout: SCRAPE_TIMEOUT,
+            stale_grace: STALE_GRACE,
         }
     }
 }
@@ -156,6 +164,8 @@ pub(crate) struct Cache {
     hasher: RandomState,
     /// What the last scrape did, with totals.
     stats: Stats,
+    /// When each stale publication was first seen stale.
+    stale_since: HashMap<PathBuf, Instant>,
 }
 
 /// A publisher as read for one scrape.
@@ -216,6 +226,7 @@ impl Cache {
             parses: HashMap::new(),
             hasher: RandomState::new(),
             stats: Stats::default(),
+            stale_since: HashMap::new(),
         }
     }
 
@@ -413,6 +424,10 @@ impl Cache {
         deadline: Instant,
     ) -> String {
         self.scrapes += 1;
+        let discovered: HashSet<PathBuf> = sources.iter().map(|f| f.source.base.clone()).collect();
+        // A stale publication that is gone is forgotten; one left out
+        // because it was stale too long is remembered.
+        self.stale_since.retain(|base, _| discovered.contains(base));
         let mut seen = HashSet::new();
         let mut results: Vec<(Source, Outcome)> = Vec::with_capacity(sources.len());
         for (i, found) in sources.into_iter().enumerate() {
@@ -437,6 +452,9 @@ impl Cache {
                     Ok(read)
                 }
             });
+            if self.expired(&source, &outcome) {
+                continue;
+            }
             self.log(
                 &source.base,
                 outcome.as_ref().err().map(|d| d.message.as_str()),
@@ -462,6 +480,20 @@ impl Cache {
         body
     }
 
+    /// Whether `source` has been stale for longer than `--stale-grace`
+    /// (then it is left out of the scrape).
+    fn expired(&mut self, source: &Source, outcome: &Outcome) -> bool {
+        if !matches!(outcome, Err(down) if down.reason == "stale") {
+            self.stale_since.remove(&source.base);
+            return false;
+        }
+        let since = *self
+            .stale_since
+            .entry(source.base.clone())
+            .or_insert_with(Instant::now);
+        since.elapsed() >= self.config.limits.stale_grace
+    }
+
     /// Forgets the layouts not used by this scrape, and the publishers
     /// that are gone.
     fn forget(&mut self, results: &[(Source, Outcome)]) {
@@ -483,7 +515,7 @@ impl Cache {
         for (_, outcome) in results {
             if let Err(down) = outcome {
                 *stats.refused.entry(down.reason).or_default() += 1;
-                if !matches!(down.reason, "stale" | "duplicate" | "excluded") {
+                if !matches!(down.reason, "stale" | "duplicate") {
                     stats.errors_total += 1;
                 }
             }

@@ -7,7 +7,7 @@ use cantal_cli::bench::Exporter;
 use cantal_core::{Collection, State};
 use cantal_testkit::TempDir;
 use std::fs;
-use std::os::unix::fs::{PermissionsExt, chown, lchown, symlink};
+use std::os::unix::fs::{MetadataExt, PermissionsExt, chown, lchown, symlink};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -496,4 +496,74 @@ fn publishers_past_the_deadline_are_down() {
     assert!(body.contains("cantal_live_total{"), "{body}");
     assert!(Exporter::from_args(&["--scrape-timeout", "-1"]).is_err());
     drop(publication);
+}
+
+/// `--include`/`--exclude` by path and user keep only what they select;
+/// a stale publication is `cantal_up{reason="stale"} 0` during
+/// `--stale-grace`, then left out.
+#[test]
+fn selection_and_stale_grace() {
+    let dir = TempDir::new("select");
+    publication(&dir.path("a"));
+    publication(&dir.path("b"));
+    let dir_arg = dir.0.to_str().unwrap();
+    let ups = |extra: &[&str]| -> Vec<String> {
+        let flags = [
+            &["--no-proc", "--no-default-dirs", "--dir", dir_arg][..],
+            extra,
+        ]
+        .concat();
+        let body = Exporter::from_args(&flags).unwrap().scrape_found(None);
+        body.lines()
+            .filter(|l| l.starts_with("cantal_up{"))
+            .map(|l| {
+                let path = &l[l.find("path=\"").unwrap() + 6..];
+                path[..path.find('"').unwrap()]
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    assert_eq!(ups(&[]), ["a", "b"]);
+    assert_eq!(ups(&["--include", "path=*/a"]), ["a"]);
+    assert_eq!(ups(&["--exclude", "path=*/a"]), ["b"]);
+    assert_eq!(
+        ups(&["--include", "path=*/a", "--include", "path=*/b"]),
+        ["a", "b"]
+    );
+    // Files owned by us (no process): the user is their owner.
+    let me = fs::metadata(dir.path("a.meta")).unwrap().uid().to_string();
+    assert_eq!(ups(&["--include", &format!("user={me}")]), ["a", "b"]);
+    assert!(ups(&["--exclude", &format!("user={me}")]).is_empty());
+    assert!(ups(&["--include", "appname=?*"]).is_empty());
+    assert!(Exporter::from_args(&["--include", "host=x"]).is_err());
+
+    // Hand-written files, no lock, no process: stale.
+    let stale = format!(
+        "cantal_up{{path=\"{}\",reason=\"stale\"}} 0",
+        dir.path("a").display()
+    );
+    let body = Exporter::from_args(&["--no-proc", "--no-default-dirs", "--dir", dir_arg])
+        .unwrap()
+        .scrape_found(None);
+    assert!(body.lines().any(|l| l == stale), "{stale}\nnot in\n{body}");
+    let mut exporter = Exporter::from_args(&[
+        "--no-proc",
+        "--no-default-dirs",
+        "--dir",
+        dir_arg,
+        "--stale-grace",
+        "0",
+    ])
+    .unwrap();
+    for _ in 0..2 {
+        let body = exporter.scrape_found(None);
+        assert!(!body.contains("cantal_up{"), "{body}");
+        assert!(
+            body.contains("\ncantal_exporter_publishers{state=\"seen\"} 0\n"),
+            "{body}"
+        );
+    }
 }
