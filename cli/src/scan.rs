@@ -250,80 +250,96 @@ pub(crate) fn run(how: &Discovery, as_json: bool) -> Result<()> {
         };
         rows.push((source, metrics, status));
     }
-    let mut out = String::new();
-    if as_json {
-        for (source, metrics, status) in &rows {
-            out.push_str("{\"pid\": ");
-            match source.pid {
-                Some(p) => {
-                    let _ = write!(out, "{p}");
-                }
-                None => out.push_str("null"),
-            }
-            out.push_str(", \"appname\": ");
-            match &source.appname {
-                Some(a) => json::string(&mut out, a),
-                None => out.push_str("null"),
-            }
-            out.push_str(", \"path\": ");
-            json::string(&mut out, &source.base.to_string_lossy());
-            out.push_str(", \"metrics\": ");
-            match metrics {
-                Some(n) => {
-                    let _ = write!(out, "{n}");
-                }
-                None => out.push_str("null"),
-            }
-            out.push_str(", \"status\": ");
-            json::string(&mut out, status.word());
-            if let Status::Broken(e) = status {
-                out.push_str(", \"error\": ");
-                json::string(&mut out, e);
-            }
-            out.push_str("}\n");
-        }
+    let out = if as_json {
+        json_rows(&rows)
     } else {
-        let header = ["PID", "APPNAME", "METRICS", "PATH", "STATUS"].map(String::from);
-        let table: Vec<[String; 5]> = std::iter::once(header)
-            .chain(rows.iter().map(|(source, metrics, status)| {
-                [
-                    source.pid.map_or("-".into(), |p| p.to_string()),
-                    source.appname.clone().unwrap_or_else(|| "-".into()),
-                    metrics.map_or("-".into(), |n| n.to_string()),
-                    display(&source.base),
-                    match status {
-                        Status::Broken(e) => format!("broken: {e}"),
-                        s => s.word().into(),
-                    },
-                ]
-            }))
-            .collect();
-        let mut width = [0usize; 5];
-        for row in &table {
-            for (w, cell) in width.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
-            }
-        }
-        for row in &table {
-            let mut line = String::new();
-            for (i, cell) in row.iter().enumerate() {
-                if i > 0 {
-                    line.push_str("  ");
-                }
-                line.push_str(cell);
-                if i + 1 < row.len() {
-                    line.extend(std::iter::repeat_n(
-                        ' ',
-                        width[i].saturating_sub(cell.chars().count()),
-                    ));
-                }
-            }
-            out.push_str(line.trim_end());
-            out.push('\n');
-        }
-    }
+        table_rows(&rows)
+    };
     write_stdout(&out);
     Ok(())
+}
+
+/// One row of `scan`: a publisher, its metric count when read, its status.
+type Row = (Source, Option<usize>, Status);
+
+/// The rows as JSON lines.
+fn json_rows(rows: &[Row]) -> String {
+    let mut out = String::new();
+    for (source, metrics, status) in rows {
+        out.push_str("{\"pid\": ");
+        match source.pid {
+            Some(p) => {
+                let _ = write!(out, "{p}");
+            }
+            None => out.push_str("null"),
+        }
+        out.push_str(", \"appname\": ");
+        match &source.appname {
+            Some(a) => json::string(&mut out, a),
+            None => out.push_str("null"),
+        }
+        out.push_str(", \"path\": ");
+        json::string(&mut out, &source.base.to_string_lossy());
+        out.push_str(", \"metrics\": ");
+        match metrics {
+            Some(n) => {
+                let _ = write!(out, "{n}");
+            }
+            None => out.push_str("null"),
+        }
+        out.push_str(", \"status\": ");
+        json::string(&mut out, status.word());
+        if let Status::Broken(e) = status {
+            out.push_str(", \"error\": ");
+            json::string(&mut out, e);
+        }
+        out.push_str("}\n");
+    }
+    out
+}
+
+/// The rows as an aligned table with a header.
+fn table_rows(rows: &[Row]) -> String {
+    let mut out = String::new();
+    let header = ["PID", "APPNAME", "METRICS", "PATH", "STATUS"].map(String::from);
+    let table: Vec<[String; 5]> = std::iter::once(header)
+        .chain(rows.iter().map(|(source, metrics, status)| {
+            [
+                source.pid.map_or("-".into(), |p| p.to_string()),
+                source.appname.clone().unwrap_or_else(|| "-".into()),
+                metrics.map_or("-".into(), |n| n.to_string()),
+                display(&source.base),
+                match status {
+                    Status::Broken(e) => format!("broken: {e}"),
+                    s => s.word().into(),
+                },
+            ]
+        }))
+        .collect();
+    let mut width = [0usize; 5];
+    for row in &table {
+        for (w, cell) in width.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for row in &table {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            line.push_str(cell);
+            if i + 1 < row.len() {
+                line.extend(std::iter::repeat_n(
+                    ' ',
+                    width[i].saturating_sub(cell.chars().count()),
+                ));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 fn display(p: &Path) -> String {
