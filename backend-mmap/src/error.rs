@@ -135,6 +135,15 @@ pub enum Error {
         /// The two lines.
         source: DuplicateName,
     },
+    /// One file of the pair exists and the other does not: a publication
+    /// half created or half removed (a publisher starting or exiting while
+    /// it was read), or a file removed by hand.
+    HalfPresent {
+        /// The file that is missing.
+        path: PathBuf,
+        /// The file of the pair that exists.
+        present: PathBuf,
+    },
     /// Any other I/O error.
     Io {
         /// The file.
@@ -165,6 +174,7 @@ impl Error {
             | Error::Decode { path, .. }
             | Error::Duplicate { path, .. }
             | Error::ValuesTooShort { path, .. }
+            | Error::HalfPresent { path, .. }
             | Error::Io { path, .. } => path,
         }
     }
@@ -269,6 +279,13 @@ impl fmt::Display for Error {
                 f,
                 "{}: {source} (half-written or replaced publication?)",
                 path.display()
+            ),
+            Error::HalfPresent { path, present } => write!(
+                f,
+                "{}: no such file, but {} exists: a publication half created or half \
+                 removed (its publisher starting or exiting), or a file removed by hand",
+                path.display(),
+                present.display()
             ),
             Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
         }

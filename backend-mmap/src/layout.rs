@@ -99,7 +99,8 @@ impl From<Value<'_>> for OwnedValue {
 /// # Examples
 ///
 /// ```
-/// use cantal_mmap::read::{Layout, OwnedValue};
+/// # use cantal_mmap as cantal;
+/// use cantal::read::{Layout, OwnedValue};
 ///
 /// let meta = b"counter 8: {\"metric\": \"requests\"}\nlevel 8 float: {\"metric\": \"load\"}";
 /// let layout = Layout::parse(meta, "/run/app.meta")?;

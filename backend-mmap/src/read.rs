@@ -15,7 +15,8 @@
 //! # Examples
 //!
 //! ```no_run
-//! let snapshot = cantal_mmap::read::read("/run/user/1000/myapp")?;
+//! # use cantal_mmap as cantal;
+//! let snapshot = cantal::read::read("/run/user/1000/myapp")?;
 //! println!(
 //!     "{} bytes of meta, {} of values, publisher {}",
 //!     snapshot.meta.len(),
@@ -54,7 +55,8 @@ pub const STATE_ATTEMPTS: usize = 16;
 /// # Examples
 ///
 /// ```no_run
-/// use cantal_mmap::read::{Options, owner_of_pid, read_with};
+/// # use cantal_mmap as cantal;
+/// use cantal::read::{Options, owner_of_pid, read_with};
 ///
 /// // An exporter running as root reads the files of process 1234 only
 /// // when they belong to the user running that process.
@@ -232,7 +234,8 @@ pub fn read_metrics_with(
 ///
 /// # Errors
 ///
-/// A missing file ([`Error::Io`] with `NotFound`), a symlink or other
+/// A missing publication ([`Error::Io`] with `NotFound` for the meta file),
+/// one file of the pair without the other ([`Error::HalfPresent`]), a symlink or other
 /// non-regular file ([`Error::NotRegularFile`]), a file larger than
 /// [`META_LIMIT`] or [`VALUES_LIMIT`], a publication that keeps changing
 /// ([`Error::Unstable`]), a values file that shrinks while its states are
@@ -251,10 +254,23 @@ pub fn read(base: impl AsRef<Path>) -> Result<Snapshot, Error> {
 /// limits of `options`.
 pub fn read_with(base: impl AsRef<Path>, options: &Options) -> Result<Snapshot, Error> {
     let base = base.as_ref();
+    let meta_path = with_suffix(base, ".meta");
+    let values_path = with_suffix(base, ".values");
+    // Set when the last attempt found the meta file but no values file.
+    let mut values_missing = false;
     for _ in 0..ATTEMPTS {
         // Kept open until the values are read, so that its inode number
         // cannot be given to a new meta file meanwhile.
-        let opened = open_with(base, options)?;
+        let opened = match open_with(base, options) {
+            Ok(opened) => opened,
+            Err(e) if is_not_found(&e) && fs::symlink_metadata(&values_path).is_ok() => {
+                return Err(Error::HalfPresent {
+                    path: meta_path,
+                    present: values_path,
+                });
+            }
+            Err(e) => return Err(e),
+        };
         let meta = opened.read_meta()?;
         let states = meta_states(&meta);
         match opened.values(&states, None) {
@@ -263,17 +279,28 @@ pub fn read_with(base: impl AsRef<Path>, options: &Options) -> Result<Snapshot, 
                     meta,
                     values,
                     alive,
-                    meta_path: opened.meta_path,
-                    values_path: opened.values_path,
+                    meta_path,
+                    values_path,
                 });
             }
+            // Replaced between the two reads (try again), or missing.
+            Err(Changed::Missing) => {
+                values_missing = true;
+                std::thread::yield_now();
+            }
             // Replaced meanwhile: try again.
-            Err(Changed::Yes) => continue,
+            Err(Changed::Yes) => values_missing = false,
             Err(Changed::No(e)) => return Err(e),
         }
     }
+    if values_missing {
+        return Err(Error::HalfPresent {
+            path: values_path,
+            present: meta_path,
+        });
+    }
     Err(Error::Unstable {
-        path: with_suffix(base, ".meta"),
+        path: meta_path,
         attempts: ATTEMPTS,
     })
 }
@@ -345,9 +372,11 @@ pub fn open_with(base: impl AsRef<Path>, options: &Options) -> Result<Opened, Er
 
 /// Why [`Opened::values`] read nothing.
 enum Changed {
-    /// The meta file was replaced meanwhile (or the values file was
-    /// missing): read again.
+    /// The meta file was replaced meanwhile: read again.
     Yes,
+    /// The values file is missing (replaced between the two opens, or
+    /// only the meta file is there).
+    Missing,
     /// Another error.
     No(Error),
 }
@@ -394,9 +423,9 @@ impl Opened {
     ///
     /// # Errors
     ///
-    /// Those of [`open_with`] for the values file; [`Error::Unstable`]
-    /// when the meta file was replaced meanwhile (open it again);
-    /// [`Error::ValuesTooShort`].
+    /// Those of [`open_with`] for the values file; [`Error::HalfPresent`]
+    /// when it is missing; [`Error::Unstable`] when the meta file was
+    /// replaced meanwhile (open it again); [`Error::ValuesTooShort`].
     pub fn read_values(&self, layout: &Layout) -> Result<(Vec<OwnedValue>, bool), Error> {
         let states: Vec<(u64, usize)> = layout.state_ranges().collect();
         match self.values(&states, Some(layout.size())) {
@@ -404,6 +433,10 @@ impl Opened {
             Err(Changed::Yes) => Err(Error::Unstable {
                 path: self.meta_path.clone(),
                 attempts: 1,
+            }),
+            Err(Changed::Missing) => Err(Error::HalfPresent {
+                path: self.values_path.clone(),
+                present: self.meta_path.clone(),
             }),
             Err(Changed::No(e)) => Err(e),
         }
@@ -420,9 +453,7 @@ impl Opened {
         let path = &self.values_path;
         let (file, _) = match open(path, self.options.owner, self.options.max_values) {
             Ok(opened) => opened,
-            Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
-                return Err(Changed::Yes);
-            }
+            Err(e) if is_not_found(&e) => return Err(Changed::Missing),
             Err(e) => return Err(e.into()),
         };
         let mut values = read_file(&file, path, self.options.max_values, want)?;
@@ -435,6 +466,11 @@ impl Opened {
             Err(Changed::Yes)
         }
     }
+}
+
+/// Whether `e` says a file does not exist.
+fn is_not_found(e: &Error) -> bool {
+    matches!(e, Error::Io { source, .. } if source.kind() == io::ErrorKind::NotFound)
 }
 
 /// Whether a process other than us holds the lock of the values file at

@@ -1,9 +1,12 @@
 //! What a firmware does: declare metrics, start them over a static buffer,
 //! update them, and produce the meta text (sent once) and the values bytes
-//! (sent periodically) that a host decodes.
+//! (sent periodically); then what the host does with those bytes: decode
+//! them with the same decoder (`cantal_core::decode`) and print each metric.
 //!
-//! Run with `cargo run -p cantal-static --example firmware`.
+//! Run with `cargo run -p cantal-static --example firmware`. It checks that
+//! the host reads back exactly what the firmware wrote, and fails if not.
 
+use cantal_core::decode::{self, Kind, Value};
 use cantal_core::{Collection, Counter, Fixed, Float, Integer, State};
 use cantal_static::StaticBuffer;
 use core::fmt::Write;
@@ -49,6 +52,53 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (i, line) in values[..n].chunks(16).enumerate() {
         let hex: Vec<String> = line.iter().map(|b| format!("{b:02x}")).collect();
         println!("{:04x}  {}", i * 16, hex.join(" "));
+    }
+
+    host(meta.as_bytes(), &values[..n])
+}
+
+/// The host side: decodes the two byte strings it received and prints
+/// every metric; checks that they are what the firmware set.
+fn host(meta: &[u8], values: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
+    println!("\nthe host decodes:");
+    let mut seen = Vec::new();
+    for item in decode::decode(meta, values) {
+        let (entry, value) = item?;
+        if entry.kind() == Kind::Pad {
+            continue; // filler between slots
+        }
+        let name = entry.name().ok_or("a metric without a name")?;
+        let shown = match value {
+            Value::Counter(n) => format!("counter {n}"),
+            Value::Signed(n) => format!("integer {n}"),
+            Value::Float(x) => format!("float {x}"),
+            Value::State { timestamp, text } => {
+                format!(
+                    "state {:?} since {timestamp} ms",
+                    String::from_utf8_lossy(text)
+                )
+            }
+            other => format!("{other:?}"),
+        };
+        println!("  {name}  {shown}");
+        seen.push(format!(
+            "{} {shown}",
+            name.get("metric").map_or("?", |m| m.raw())
+        ));
+    }
+    // In the file's order: the reference client's, by slot type and name.
+    let expected = [
+        "temperature float 41.5",
+        "errors counter 2",
+        "packets counter 10",
+        "queue integer 0",
+        // The clock stands still here; a state's timestamp always differs
+        // from its previous one (readers use it to see a whole text), so
+        // "running", entered after "booting", is 1 ms later.
+        "mode state \"running\" since 1700000000001 ms",
+    ];
+    if seen != expected {
+        return Err(format!("the host decoded {seen:?}, not {expected:?}").into());
     }
     Ok(())
 }

@@ -30,6 +30,7 @@ mod read;
 mod scan;
 mod scrape;
 mod select;
+mod table;
 mod target;
 mod watch;
 

@@ -3,6 +3,7 @@
 use crate::fail::Result;
 use crate::json;
 use crate::load::{self, Layout, Reading, Slot};
+use crate::table::{self, Align, Cell, Column, Fit, Table};
 use crate::target;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -38,7 +39,15 @@ pub(crate) fn run(targets: &[String], as_json: bool) -> Result<()> {
                         source.base.display()
                     );
                 }
-                table(&mut out, &loaded.layout, &loaded.readings, None, now_ms());
+                let width = table::terminal_width();
+                self::table(
+                    &mut out,
+                    &loaded.layout,
+                    &loaded.readings,
+                    None,
+                    now_ms(),
+                    width,
+                );
             }
             write_stdout(&out);
             Ok(())
@@ -117,7 +126,12 @@ fn json_line(out: &mut String, slot: &Slot, reading: &Reading) {
     out.push_str("}\n");
 }
 
-/// A value as shown in tables: states with their age at `now_ms`.
+/// The longest state text a table shows, in characters (`--json` gives it
+/// whole).
+pub(crate) const TABLE_STATE_TEXT: usize = 48;
+
+/// A value as shown in tables: states with their age at `now_ms`, their
+/// text cut to [`TABLE_STATE_TEXT`] characters.
 pub(crate) fn human_value(reading: &Reading, now_ms: u64) -> String {
     match reading {
         Reading::Counter(v) | Reading::Unsigned(v) => v.to_string(),
@@ -126,7 +140,11 @@ pub(crate) fn human_value(reading: &Reading, now_ms: u64) -> String {
         Reading::State { timestamp: 0, .. } => "-".into(),
         Reading::State { timestamp, text } => {
             let age = now_ms.saturating_sub(*timestamp);
-            format!("{text} ({})", human_age(age))
+            format!(
+                "{} ({})",
+                table::cut(text, TABLE_STATE_TEXT),
+                human_age(age)
+            )
         }
         _ => "?".into(),
     }
@@ -148,70 +166,127 @@ fn human_age(ms: u64) -> String {
     }
 }
 
+/// The width of the RATE column: every rate [`human_rate`] writes fits,
+/// so the column stays put from one frame to the next.
+const RATE_WIDTH: usize = 9;
+
+/// A per-second rate in at most [`RATE_WIDTH`] characters: `12.5/s`,
+/// `99999.9/s`, then with a decimal prefix, `123.4k/s`, `18.4E/s`.
+pub(crate) fn human_rate(rate: f64) -> String {
+    if !rate.is_finite() || rate < 0.0 {
+        return "?".into();
+    }
+    if rate < 99_999.95 {
+        return format!("{rate:.1}/s");
+    }
+    let mut scaled = rate;
+    for prefix in ["k", "M", "G", "T", "P", "E", "Z"] {
+        scaled /= 1000.0;
+        if scaled < 999.95 {
+            return format!("{scaled:.1}{prefix}/s");
+        }
+    }
+    format!("{:.0e}/s", rate)
+}
+
+/// The columns of [`table`]: name, type, value and rate.
+const COLUMNS: [Column; 4] = [
+    Column {
+        header: "NAME",
+        align: Align::Left,
+        fit: Fit::Shorten { min: 24 },
+    },
+    Column {
+        header: "TYPE",
+        align: Align::Left,
+        fit: Fit::Keep,
+    },
+    Column {
+        header: "VALUE",
+        align: Align::Right,
+        fit: Fit::Cut { min: 20 },
+    },
+    Column {
+        header: "RATE",
+        align: Align::Right,
+        fit: Fit::Keep,
+    },
+];
+
 /// An aligned table of name, type, value (and per-second rate, when
-/// `rates` is given: one optional rate per slot).
+/// `rates` is given: one optional rate per slot), fitted to `width`
+/// characters when one is given (see [`crate::table`]).
 pub(crate) fn table(
     out: &mut String,
     layout: &Layout,
     readings: &[Reading],
     rates: Option<&[Option<f64>]>,
     now_ms: u64,
+    width: Option<usize>,
 ) {
-    let rows: Vec<[String; 4]> = layout
-        .slots()
-        .iter()
-        .zip(readings)
-        .enumerate()
-        .map(|(i, (slot, reading))| {
-            let rate = match rates.and_then(|r| r.get(i).copied()).flatten() {
-                Some(r) => format!("{r:.1}/s"),
-                None => String::new(),
-            };
-            [
-                slot.name.clone(),
-                slot.kind.clone(),
-                human_value(reading, now_ms),
-                rate,
-            ]
-        })
-        .collect();
-    let header = ["NAME", "TYPE", "VALUE", "RATE"];
     let columns = if rates.is_some() { 4 } else { 3 };
-    let mut width = [0usize; 4];
-    for row in rows
-        .iter()
-        .chain(std::iter::once(&header.map(String::from)))
-    {
-        for (w, cell) in width.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+    let mut table = Table::new(&COLUMNS[..columns]);
+    for (i, (slot, reading)) in layout.slots().iter().zip(readings).enumerate() {
+        let value = human_value(reading, now_ms);
+        // Numbers are right-aligned; a state's text is not.
+        let value = match reading {
+            Reading::State { .. } => Cell::left(value),
+            _ => Cell::new(value),
+        };
+        let mut row = vec![
+            Cell::new(slot.name.as_str()),
+            Cell::new(slot.kind.as_str()),
+            value,
+        ];
+        if let Some(rates) = rates {
+            let rate = rates.get(i).copied().flatten().map(human_rate);
+            // Padded to the fixed width, header included.
+            row.push(Cell::new(format!(
+                "{:>RATE_WIDTH$}",
+                rate.unwrap_or_default()
+            )));
         }
+        table.push(row);
     }
-    for row in std::iter::once(header.map(String::from)).chain(rows) {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate().take(columns) {
-            let pad = width[c].saturating_sub(cell.chars().count());
-            if c > 0 {
-                line.push_str("  ");
-            }
-            // Numbers (value and rate columns) are right-aligned, unless
-            // the value is a state's text.
-            let numeric = c == 3 || (c == 2 && !cell.ends_with(')') && cell != "-");
-            if numeric {
-                line.extend(std::iter::repeat_n(' ', pad));
-                line.push_str(cell);
-            } else {
-                line.push_str(cell);
-                line.extend(std::iter::repeat_n(' ', pad));
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
+    out.push_str(&table.render(width));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rates_fit_their_column() {
+        for (rate, shown) in [
+            (0.0, "0.0/s"),
+            (12.46, "12.5/s"),
+            (99_999.9, "99999.9/s"),
+            (99_999.96, "100.0k/s"),
+            (123_456.0, "123.5k/s"),
+            (999_960.0, "1.0M/s"),
+            (u64::MAX as f64, "18.4E/s"),
+        ] {
+            assert_eq!(human_rate(rate), shown);
+            assert!(shown.chars().count() <= RATE_WIDTH, "{shown}");
+        }
+        assert_eq!(human_rate(f64::NAN), "?");
+    }
+
+    #[test]
+    fn state_texts_are_cut_in_tables() {
+        let text = "y".repeat(500);
+        let shown = human_value(
+            &Reading::State {
+                timestamp: 1000,
+                text,
+            },
+            2000,
+        );
+        assert_eq!(
+            shown,
+            format!("{}… (1.0 s)", "y".repeat(TABLE_STATE_TEXT - 1))
+        );
+    }
 
     #[test]
     fn ages() {

@@ -198,6 +198,7 @@ impl From<Error> for Down {
     fn from(e: Error) -> Down {
         let reason = match &e {
             Error::Io { source, .. } if source.kind() == io::ErrorKind::NotFound => "missing",
+            Error::HalfPresent { .. } => "missing",
             Error::NotRegularFile { .. } => "not_regular_file",
             Error::ForeignOwner { .. } => "foreign_owner",
             Error::TooLarge { .. } => "too_large",
@@ -263,7 +264,7 @@ impl Cache {
                     });
                 }
                 // Replaced meanwhile: once more, with the new meta file.
-                Err(Error::Unstable { .. }) if attempt == 0 => {
+                Err(Error::Unstable { .. } | Error::HalfPresent { .. }) if attempt == 0 => {
                     self.parsed.remove(&id);
                 }
                 Err(e) => return Err(e.into()),

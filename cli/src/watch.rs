@@ -35,6 +35,15 @@ pub(crate) fn run(target: &str, interval: f64, count: Option<u64>) -> Result<()>
             .map_err(|e| Failure(format!("cannot handle Ctrl-C: {e}")))?;
     }
     let terminal = std::io::stdout().is_terminal();
+    // Read once: a terminal resized while watching gets the new width on
+    // the next frame.
+    let width_now = || {
+        if terminal {
+            crate::table::terminal_width()
+        } else {
+            None
+        }
+    };
     let interval = Duration::from_secs_f64(interval);
     // Counter values by name, with when they were read.
     let mut previous: HashMap<String, (u64, Instant)> = HashMap::new();
@@ -68,6 +77,7 @@ pub(crate) fn run(target: &str, interval: f64, count: Option<u64>) -> Result<()>
                 _ => None,
             })
             .collect();
+        let width = width_now();
         let mut out = String::new();
         if terminal {
             out.push_str("\x1b[H\x1b[2J");
@@ -87,6 +97,7 @@ pub(crate) fn run(target: &str, interval: f64, count: Option<u64>) -> Result<()>
             &loaded.readings,
             Some(&rates),
             now_ms(),
+            width,
         );
         write_stdout(&out);
         frames += 1;

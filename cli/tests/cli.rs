@@ -6,6 +6,7 @@
 
 use cantal_core::{Collection, Counter, Float, Integer, ShardedCounter, State};
 use cantal_testkit::TempDir;
+use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -288,6 +289,35 @@ fn missing_files() {
         err.starts_with(&format!("cantal: {}.meta: ", base.display())),
         "{err}"
     );
+}
+
+/// One file of a pair without the other is named as such, in one line,
+/// for each half.
+#[test]
+fn half_present_publications_name_the_missing_file() {
+    let dir = TempDir::new("half");
+    let meta_only = dir.0.join("meta-only");
+    fs::write(
+        dir.path("meta-only.meta"),
+        "counter 8: {\"metric\": \"a\"}\n",
+    )
+    .unwrap();
+    let values_only = dir.0.join("values-only");
+    fs::write(dir.path("values-only.values"), [0u8; 8]).unwrap();
+    for (base, missing, present) in [
+        (&meta_only, ".values", ".meta"),
+        (&values_only, ".meta", ".values"),
+    ] {
+        let o = cantal(&["read", base.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1));
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        let (b, m, p) = (base.display(), missing, present);
+        assert!(
+            err.starts_with(&format!("cantal: {b}{m}: no such file, but {b}{p} exists")),
+            "{err}"
+        );
+    }
 }
 
 #[test]

@@ -34,11 +34,12 @@ static SEQUENCE: AtomicU64 = AtomicU64::new(0);
 /// # Examples
 ///
 /// ```
+/// # extern crate cantal_core as cantal;
 /// fn rtc_millis() -> u64 {
 ///     1_700_000_000_000 // read the RTC here
 /// }
-/// cantal_core::clock::set_wall_clock(rtc_millis);
-/// assert_eq!(cantal_core::clock::wall_ms(), 1_700_000_000_000);
+/// cantal::clock::set_wall_clock(rtc_millis);
+/// assert_eq!(cantal::clock::wall_ms(), 1_700_000_000_000);
 /// ```
 pub fn set_wall_clock(clock: fn() -> u64) {
     WALL_CLOCK.store(clock as *mut (), Ordering::Release);
@@ -85,11 +86,12 @@ fn default_wall_ms() -> u64 {
 /// # Examples
 ///
 /// ```
+/// # extern crate cantal_core as cantal;
 /// fn ticks_ns() -> u64 {
 ///     42_000_000 // read a hardware timer here
 /// }
-/// cantal_core::clock::set_monotonic_clock(ticks_ns);
-/// assert_eq!(cantal_core::clock::monotonic_ns(), 42_000_000);
+/// cantal::clock::set_monotonic_clock(ticks_ns);
+/// assert_eq!(cantal::clock::monotonic_ns(), 42_000_000);
 /// ```
 pub fn set_monotonic_clock(clock: fn() -> u64) {
     MONOTONIC_CLOCK.store(clock as *mut (), Ordering::Release);
@@ -139,7 +141,8 @@ fn default_monotonic_ns() -> u64 {
 /// A firmware clock over a millisecond tick counter:
 ///
 /// ```
-/// use cantal_core::clock::Clock;
+/// # extern crate cantal_core as cantal;
+/// use cantal::clock::Clock;
 /// use core::sync::atomic::{AtomicU64, Ordering};
 ///
 /// static TICKS_MS: AtomicU64 = AtomicU64::new(0); // advanced by SysTick
@@ -155,8 +158,8 @@ fn default_monotonic_ns() -> u64 {
 ///     }
 /// }
 ///
-/// static HTTP: cantal_core::RequestTracker<SysTick> =
-///     cantal_core::RequestTracker::with_clock("http", &[], SysTick);
+/// static HTTP: cantal::RequestTracker<SysTick> =
+///     cantal::RequestTracker::with_clock("http", &[], SysTick);
 ///
 /// let request = HTTP.request();
 /// TICKS_MS.fetch_add(3, Ordering::Relaxed);
@@ -215,7 +218,8 @@ impl Clock for DefaultClock {
 /// # Examples
 ///
 /// ```
-/// use cantal_core::{RequestTracker, clock::ManualClock};
+/// # extern crate cantal_core as cantal;
+/// use cantal::{RequestTracker, clock::ManualClock};
 ///
 /// static CLOCK: ManualClock = ManualClock::new(1_700_000_000_000);
 /// static HTTP: RequestTracker<&ManualClock> = RequestTracker::with_clock("http", &[], &CLOCK);

@@ -78,7 +78,8 @@ impl<'a> Storage<'a> for Growable<'a> {
 /// # Examples
 ///
 /// ```
-/// use cantal_core::{Collection, Counter, Fixed, Integer};
+/// # extern crate cantal_core as cantal;
+/// use cantal::{Collection, Counter, Fixed, Integer};
 /// # use core::ptr::NonNull;
 /// # #[repr(C, align(64))] struct Buf([u64; 8]);
 /// # struct R(NonNull<u8>);

@@ -16,7 +16,8 @@ use core::fmt;
 /// # Examples
 ///
 /// ```
-/// use cantal_core::Counter;
+/// # extern crate cantal_core as cantal;
+/// use cantal::Counter;
 ///
 /// static REQUESTS: Counter = Counter::new(&[("group", "http"), ("metric", "requests")]);
 ///

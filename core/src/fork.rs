@@ -87,7 +87,8 @@ struct BranchMetrics {
 /// # Examples
 ///
 /// ```
-/// use cantal_core::{Branch, Fork};
+/// # extern crate cantal_core as cantal;
+/// use cantal::{Branch, Fork};
 ///
 /// const BRANCHES: [&str; 3] = ["app", "redis", "sql"];
 /// static FORK: Fork<3> = Fork::new(&BRANCHES, "myapp.request_processing", &[]);
@@ -112,7 +113,8 @@ struct BranchMetrics {
 /// A branch the fork does not have does not compile:
 ///
 /// ```compile_fail
-/// use cantal_core::{Branch, Fork};
+/// # extern crate cantal_core as cantal;
+/// use cantal::{Branch, Fork};
 ///
 /// const BRANCHES: [&str; 2] = ["app", "sql"];
 /// const REDIS: Branch<2> = Branch::named(&BRANCHES, "redis");

@@ -18,7 +18,8 @@ use core::fmt;
 /// # Examples
 ///
 /// ```
-/// use cantal_core::Integer;
+/// # extern crate cantal_core as cantal;
+/// use cantal::Integer;
 ///
 /// static IN_PROGRESS: Integer = Integer::new(&[("group", "http"), ("metric", "in_progress")]);
 ///
@@ -94,7 +95,8 @@ impl Integer {
     /// # Examples
     ///
     /// ```
-    /// use cantal_core::Integer;
+    /// # extern crate cantal_core as cantal;
+    /// use cantal::Integer;
     ///
     /// static CONNECTIONS: Integer =
     ///     Integer::new(&[("group", "http.server"), ("metric", "connections")]);
@@ -157,7 +159,8 @@ impl fmt::Debug for IntegerGuard<'_> {
 /// # Examples
 ///
 /// ```
-/// use cantal_core::Float;
+/// # extern crate cantal_core as cantal;
+/// use cantal::Float;
 ///
 /// static LOAD: Float = Float::new(&[("metric", "load")]);
 ///

@@ -108,7 +108,8 @@ pub trait Metric: Sync + Sealed {
 /// # Examples
 ///
 /// ```
-/// use cantal_core::{Collection, Counter, Fixed, Integer, Metric, Metrics};
+/// # extern crate cantal_core as cantal;
+/// use cantal::{Collection, Counter, Fixed, Integer, Metric, Metrics};
 ///
 /// struct Pool {
 ///     free: Integer,

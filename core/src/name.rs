@@ -24,7 +24,8 @@ pub type Pair = (&'static str, &'static str);
 /// # Examples
 ///
 /// ```
-/// use cantal_core::NameValue;
+/// # extern crate cantal_core as cantal;
+/// use cantal::NameValue;
 ///
 /// assert_eq!(NameValue::joined("req", "sql"), "req.sql");
 /// assert_eq!(NameValue::joined("req", "sql"), NameValue::new("req.sql"));
@@ -138,7 +139,8 @@ impl fmt::Debug for NameValue {
 /// # Examples
 ///
 /// ```
-/// use cantal_core::Name;
+/// # extern crate cantal_core as cantal;
+/// use cantal::Name;
 ///
 /// const NAME: Name = Name::new(&[("metric", "ticks"), ("group", "main_loop")]);
 /// assert_eq!(NAME.to_string(), r#"{"group": "main_loop", "metric": "ticks"}"#);
@@ -160,7 +162,8 @@ impl fmt::Debug for NameValue {
 /// A key given twice does not compile:
 ///
 /// ```compile_fail
-/// use cantal_core::Name;
+/// # extern crate cantal_core as cantal;
+/// use cantal::Name;
 ///
 /// const NAME: Name = Name::new(&[("metric", "x")]).with("metric", "requests");
 /// assert!(!NAME.is_empty());

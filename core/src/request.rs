@@ -30,7 +30,8 @@ use core::future::Future;
 /// # Examples
 ///
 /// ```
-/// use cantal_core::RequestTracker;
+/// # extern crate cantal_core as cantal;
+/// use cantal::RequestTracker;
 ///
 /// static HTTP: RequestTracker = RequestTracker::new("http", &[("service", "api")]);
 ///
@@ -55,7 +56,8 @@ use core::future::Future;
 /// A key of the four names cannot be given again in `extra`:
 ///
 /// ```compile_fail
-/// use cantal_core::RequestTracker;
+/// # extern crate cantal_core as cantal;
+/// use cantal::RequestTracker;
 ///
 /// static BAD: RequestTracker = RequestTracker::new("http", &[("metric", "x")]);
 /// drop(BAD.request());

@@ -57,7 +57,8 @@ static SHARD_INDEX: [&str; MAX_SHARDS] = [
 /// # Examples
 ///
 /// ```
-/// use cantal_core::ShardedCounter;
+/// # extern crate cantal_core as cantal;
+/// use cantal::ShardedCounter;
 ///
 /// static REQUESTS: ShardedCounter = ShardedCounter::new(&[("group", "http"), ("metric", "requests")]);
 ///

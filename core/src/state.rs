@@ -38,7 +38,8 @@ const READ_RETRIES: usize = 64;
 /// # Examples
 ///
 /// ```
-/// use cantal_core::State;
+/// # extern crate cantal_core as cantal;
+/// use cantal::State;
 ///
 /// static PHASE: State = State::new(&[("metric", "phase")]);
 ///

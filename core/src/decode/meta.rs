@@ -162,7 +162,8 @@ pub struct MetaEntries<'a> {
 /// # Examples
 ///
 /// ```
-/// use cantal_core::decode::{parse_meta, Kind};
+/// # extern crate cantal_core as cantal;
+/// use cantal::decode::{parse_meta, Kind};
 ///
 /// let meta = b"counter 8: {\"name\": \"1\"}\npad 8\nstate 16: {\"name\": \"s\"}\n";
 /// let entries: Vec<_> = parse_meta(meta).collect::<Result<_, _>>()?;

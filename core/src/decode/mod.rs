@@ -17,7 +17,8 @@
 //! # Examples
 //!
 //! ```
-//! use cantal_core::decode::{decode, Value};
+//! # extern crate cantal_core as cantal;
+//! use cantal::decode::{decode, Value};
 //!
 //! let meta = b"counter 8: {\"metric\": \"requests\"}\nstate 16: {\"state\": \"main\"}";
 //! let mut values = Vec::new();
@@ -153,7 +154,8 @@ impl FusedIterator for Decode<'_, '_> {}
 /// # Examples
 ///
 /// ```
-/// use cantal_core::decode::{find_duplicate, parse_meta};
+/// # extern crate cantal_core as cantal;
+/// use cantal::decode::{find_duplicate, parse_meta};
 ///
 /// let meta = b"counter 8: {\"a\": \"1\"}\npad 8\nlevel 8 signed: {\"a\":\"1\"}";
 /// let mut entries: Vec<_> = parse_meta(meta).collect::<Result<_, _>>()?;
