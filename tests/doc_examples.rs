@@ -29,10 +29,12 @@ mod resolved {
         };
     }
     mod decode {
-        use cantal::decode::{Kind, Value, decode, find_duplicate, parse_meta};
+        use cantal::decode::{
+            Kind, Skip, Value, decode, find_duplicate, parse_meta, parse_meta_lenient,
+        };
     }
     mod read {
-        use cantal::read::{Layout, Options, OwnedValue, owner_of_pid, read, read_with};
+        use cantal::read::{Layout, Options, OwnedValue, open_with, owner_of_pid, read, read_with};
     }
 }
 

@@ -20,13 +20,16 @@
 pub mod bench;
 mod export;
 mod fail;
+mod health;
 mod json;
 mod load;
+mod owner;
 mod procfs;
 mod prom;
 mod read;
 mod scan;
 mod scrape;
+mod select;
 mod table;
 mod target;
 mod watch;
@@ -120,6 +123,8 @@ enum Command {
         state_text_limit: usize,
         #[command(flatten)]
         discovery: scan::Discovery,
+        #[command(flatten)]
+        limits: scrape::Limits,
     },
 }
 
@@ -148,6 +153,7 @@ pub fn main() -> ExitCode {
             no_states,
             state_text_limit,
             discovery,
+            limits,
         } => export::run(
             listen,
             scrape::Config {
@@ -156,6 +162,7 @@ pub fn main() -> ExitCode {
                     state_text_limit,
                 },
                 discovery,
+                limits,
             },
         ),
     };

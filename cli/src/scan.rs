@@ -10,12 +10,15 @@
 //! 2. Files at the reference clients' default paths:
 //!    `$XDG_RUNTIME_DIR/cantal.<pid>.meta` and `/tmp/cantal.<uid>.<pid>.meta`.
 
-use crate::fail::Result;
+use crate::fail::{Failure, Result};
 use crate::json;
 use crate::load;
+use crate::owner::{self, Origin, OwnerCheck};
 use crate::procfs;
 use crate::read::write_stdout;
+use crate::select::{self, Rule};
 use crate::target::{self, Source, with_suffix};
+use cantal_mmap::read;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -41,13 +44,60 @@ pub(crate) struct Discovery {
     /// ($XDG_RUNTIME_DIR/cantal.PID, /tmp/cantal.UID.PID).
     #[arg(long)]
     pub(crate) no_default_dirs: bool,
+    /// When to read a publication only if its files belong to the user
+    /// who published it (see SECURITY.md): auto (when running as root),
+    /// always, never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = OwnerCheck::Auto)]
+    pub(crate) check_owner: OwnerCheck,
+    /// Keep only publishers matching one of these rules, KEY=GLOB with
+    /// KEY appname, user (name or uid) or path; `*` is any run of
+    /// characters, `?` one. Repeatable.
+    #[arg(long, value_name = "KEY=GLOB", value_parser = select::parse_rule)]
+    pub(crate) include: Vec<Rule>,
+    /// Leave out publishers matching any of these rules (as --include).
+    /// Repeatable.
+    #[arg(long, value_name = "KEY=GLOB", value_parser = select::parse_rule)]
+    pub(crate) exclude: Vec<Rule>,
+}
+
+/// A publication found, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Found {
+    /// Where, and who publishes it.
+    pub(crate) source: Source,
+    /// How it was found: what the ownership rule asks of its files.
+    pub(crate) origin: Origin,
+}
+
+impl Found {
+    /// The reader's options for this publication under `check`: the
+    /// owner its files must have (see `owner.rs`), or why it cannot be
+    /// told.
+    pub(crate) fn read_options(
+        &self,
+        check: OwnerCheck,
+    ) -> std::result::Result<read::Options, String> {
+        let options = read::Options::new();
+        if check.applies() {
+            Ok(options.owner(Some(owner::required(&self.source, self.origin)?)))
+        } else {
+            Ok(options)
+        }
+    }
 }
 
 /// Every publisher found, by base path.
-pub(crate) fn discover(how: &Discovery) -> Vec<Source> {
-    let mut found: BTreeMap<PathBuf, Source> = BTreeMap::new();
+pub(crate) fn discover(how: &Discovery) -> Vec<Found> {
+    let mut found: BTreeMap<PathBuf, Found> = BTreeMap::new();
+    let add = |found: &mut BTreeMap<PathBuf, Found>, source: Source, origin| {
+        found
+            .entry(source.base.clone())
+            .or_insert(Found { source, origin });
+    };
     if !how.no_proc {
-        from_proc(how, &mut found);
+        for source in from_proc(how) {
+            add(&mut found, source, Origin::Process);
+        }
     }
     if !how.no_default_dirs {
         let mut dirs = vec![PathBuf::from("/tmp")];
@@ -56,37 +106,41 @@ pub(crate) fn discover(how: &Discovery) -> Vec<Source> {
         }
         for dir in dirs {
             for stem in meta_stems(&dir) {
-                let Some(pid) = default_path_pid(&stem) else {
+                let Some((_, pid)) = target::default_name(&stem) else {
                     continue;
                 };
                 if !how.pids.is_empty() && !how.pids.contains(&pid) {
                     continue;
                 }
-                let base = dir.join(&stem);
-                found.entry(base.clone()).or_insert(Source {
-                    base,
+                let source = Source {
+                    base: dir.join(&stem),
                     pid: Some(pid),
                     appname: None,
-                });
+                };
+                add(&mut found, source, Origin::DefaultDir);
             }
         }
     }
     for dir in &how.dirs {
         for stem in meta_stems(dir) {
-            let base = dir.join(&stem);
-            found.entry(base.clone()).or_insert(Source {
-                base,
+            let source = Source {
+                base: dir.join(&stem),
                 pid: None,
                 appname: None,
-            });
+            };
+            add(&mut found, source, Origin::Dir);
         }
     }
-    found.into_values().collect()
+    found
+        .into_values()
+        .filter(|f| select::keeps(&f.source, &how.include, &how.exclude))
+        .collect()
 }
 
-/// The publications that processes name in `/proc`: every process, or
-/// those of `--pid`.
-fn from_proc(how: &Discovery, found: &mut BTreeMap<PathBuf, Source>) {
+/// The publications that processes name in `/proc` (every process, or
+/// those of `--pid`), lowest pid first.
+fn from_proc(how: &Discovery) -> Vec<Source> {
+    let mut found = Vec::new();
     let pids = if how.pids.is_empty() {
         procfs::pids()
     } else {
@@ -118,8 +172,9 @@ fn from_proc(how: &Discovery, found: &mut BTreeMap<PathBuf, Source>) {
             continue;
         }
         // The first (lowest) pid wins; its children inherit the variable.
-        found.entry(source.base.clone()).or_insert(source);
+        found.push(source);
     }
+    found
 }
 
 /// The names without `.meta` of the `*.meta` entries of `dir` (not
@@ -138,17 +193,6 @@ fn meta_stems(dir: &Path) -> Vec<String> {
         .collect();
     stems.sort();
     stems
-}
-
-/// The pid in a default file name: `cantal.<pid>` or `cantal.<uid>.<pid>`.
-fn default_path_pid(stem: &str) -> Option<u32> {
-    let rest = stem.strip_prefix("cantal.")?;
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    match rest.split_once('.') {
-        None if digits(rest) => rest.parse().ok(),
-        Some((uid, pid)) if digits(uid) && digits(pid) => pid.parse().ok(),
-        _ => None,
-    }
 }
 
 /// The state of a publication.
@@ -175,11 +219,6 @@ impl Status {
             Status::Broken(_) => "broken",
         }
     }
-
-    /// Whether the publication counts as up.
-    pub(crate) fn is_up(&self) -> bool {
-        matches!(self, Status::Alive | Status::Running)
-    }
 }
 
 /// The status of `source`, given whether its lock is held.
@@ -196,8 +235,13 @@ pub(crate) fn status(source: &Source, alive: bool) -> Status {
 /// Lists the publishers found.
 pub(crate) fn run(how: &Discovery, as_json: bool) -> Result<()> {
     let mut rows = Vec::new();
-    for source in discover(how) {
-        let (metrics, status) = match load::load(&source.base) {
+    for found in discover(how) {
+        let loaded = found
+            .read_options(how.check_owner)
+            .map_err(Failure)
+            .and_then(|options| load::load_with(&found.source.base, &options));
+        let source = found.source;
+        let (metrics, status) = match loaded {
             Ok(loaded) => (
                 Some(loaded.layout.slots().len()),
                 status(&source, loaded.alive),
@@ -206,96 +250,98 @@ pub(crate) fn run(how: &Discovery, as_json: bool) -> Result<()> {
         };
         rows.push((source, metrics, status));
     }
-    let mut out = String::new();
-    if as_json {
-        for (source, metrics, status) in &rows {
-            out.push_str("{\"pid\": ");
-            match source.pid {
-                Some(p) => {
-                    let _ = write!(out, "{p}");
-                }
-                None => out.push_str("null"),
-            }
-            out.push_str(", \"appname\": ");
-            match &source.appname {
-                Some(a) => json::string(&mut out, a),
-                None => out.push_str("null"),
-            }
-            out.push_str(", \"path\": ");
-            json::string(&mut out, &source.base.to_string_lossy());
-            out.push_str(", \"metrics\": ");
-            match metrics {
-                Some(n) => {
-                    let _ = write!(out, "{n}");
-                }
-                None => out.push_str("null"),
-            }
-            out.push_str(", \"status\": ");
-            json::string(&mut out, status.word());
-            if let Status::Broken(e) = status {
-                out.push_str(", \"error\": ");
-                json::string(&mut out, e);
-            }
-            out.push_str("}\n");
-        }
+    let out = if as_json {
+        json_rows(&rows)
     } else {
-        let header = ["PID", "APPNAME", "METRICS", "PATH", "STATUS"].map(String::from);
-        let table: Vec<[String; 5]> = std::iter::once(header)
-            .chain(rows.iter().map(|(source, metrics, status)| {
-                [
-                    source.pid.map_or("-".into(), |p| p.to_string()),
-                    source.appname.clone().unwrap_or_else(|| "-".into()),
-                    metrics.map_or("-".into(), |n| n.to_string()),
-                    display(&source.base),
-                    match status {
-                        Status::Broken(e) => format!("broken: {e}"),
-                        s => s.word().into(),
-                    },
-                ]
-            }))
-            .collect();
-        let mut width = [0usize; 5];
-        for row in &table {
-            for (w, cell) in width.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
-            }
-        }
-        for row in &table {
-            let mut line = String::new();
-            for (i, cell) in row.iter().enumerate() {
-                if i > 0 {
-                    line.push_str("  ");
-                }
-                line.push_str(cell);
-                if i + 1 < row.len() {
-                    line.extend(std::iter::repeat_n(
-                        ' ',
-                        width[i].saturating_sub(cell.chars().count()),
-                    ));
-                }
-            }
-            out.push_str(line.trim_end());
-            out.push('\n');
-        }
-    }
+        table_rows(&rows)
+    };
     write_stdout(&out);
     Ok(())
 }
 
-fn display(p: &Path) -> String {
-    p.display().to_string()
+/// One row of `scan`: a publisher, its metric count when read, its status.
+type Row = (Source, Option<usize>, Status);
+
+/// The rows as JSON lines.
+fn json_rows(rows: &[Row]) -> String {
+    let mut out = String::new();
+    for (source, metrics, status) in rows {
+        out.push_str("{\"pid\": ");
+        match source.pid {
+            Some(p) => {
+                let _ = write!(out, "{p}");
+            }
+            None => out.push_str("null"),
+        }
+        out.push_str(", \"appname\": ");
+        match &source.appname {
+            Some(a) => json::string(&mut out, a),
+            None => out.push_str("null"),
+        }
+        out.push_str(", \"path\": ");
+        json::string(&mut out, &source.base.to_string_lossy());
+        out.push_str(", \"metrics\": ");
+        match metrics {
+            Some(n) => {
+                let _ = write!(out, "{n}");
+            }
+            None => out.push_str("null"),
+        }
+        out.push_str(", \"status\": ");
+        json::string(&mut out, status.word());
+        if let Status::Broken(e) = status {
+            out.push_str(", \"error\": ");
+            json::string(&mut out, e);
+        }
+        out.push_str("}\n");
+    }
+    out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn default_names() {
-        assert_eq!(default_path_pid("cantal.123"), Some(123));
-        assert_eq!(default_path_pid("cantal.1000.77"), Some(77));
-        assert_eq!(default_path_pid("cantal.x"), None);
-        assert_eq!(default_path_pid("cantal.1.2.3"), None);
-        assert_eq!(default_path_pid("other.1"), None);
+/// The rows as an aligned table with a header.
+fn table_rows(rows: &[Row]) -> String {
+    let mut out = String::new();
+    let header = ["PID", "APPNAME", "METRICS", "PATH", "STATUS"].map(String::from);
+    let table: Vec<[String; 5]> = std::iter::once(header)
+        .chain(rows.iter().map(|(source, metrics, status)| {
+            [
+                source.pid.map_or("-".into(), |p| p.to_string()),
+                source.appname.clone().unwrap_or_else(|| "-".into()),
+                metrics.map_or("-".into(), |n| n.to_string()),
+                display(&source.base),
+                match status {
+                    Status::Broken(e) => format!("broken: {e}"),
+                    s => s.word().into(),
+                },
+            ]
+        }))
+        .collect();
+    let mut width = [0usize; 5];
+    for row in &table {
+        for (w, cell) in width.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
     }
+    for row in &table {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            line.push_str(cell);
+            if i + 1 < row.len() {
+                line.extend(std::iter::repeat_n(
+                    ' ',
+                    width[i].saturating_sub(cell.chars().count()),
+                ));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn display(p: &Path) -> String {
+    p.display().to_string()
 }

@@ -1,24 +1,29 @@
 //! The exporter's scrape: every publisher found, read with `cantal_mmap`'s
-//! reader and rendered for Prometheus.
+//! reader ([`cantal_mmap::read::open_with`]) and rendered for Prometheus.
 //!
-//! Meta files are immutable, so each publisher's parsed [`Layout`] is kept
-//! between scrapes, keyed by the meta file's identity (device, inode, size,
-//! modification time): a scrape then reads only the values file (and
-//! checks the meta file's identity again afterwards, reading everything
-//! anew when it changed).
+//! Meta files are immutable, so each parsed [`Layout`] is kept between
+//! scrapes, keyed by the identity (device, inode, size, modification time)
+//! that `fstat` gives for the meta file the reader opened: a scrape then
+//! opens the meta file (to learn that identity), and reads only the values
+//! file, with the reader's checks and its torn-free state re-reads. The
+//! reader also checks that the meta file's path still names the file it
+//! opened once the values are read; when not, the publication is opened
+//! once more.
 
-use crate::fail::{Failure, Result};
+use crate::fail::Failure;
+use crate::health::{self, Stats};
 use crate::load::{Layout, Reading};
 use crate::prom::{self, Format, Options, Prepared, Scraped};
-use crate::scan::{self, Discovery, Status};
-use crate::target::{Source, with_suffix};
-use std::collections::HashMap;
-use std::fs::{self, File};
-use std::io::Read;
-use std::os::unix::fs::MetadataExt;
+use crate::scan::{self, Discovery, Found, Status};
+use crate::target::Source;
+use cantal_mmap::Error;
+use cantal_mmap::read::{self, FileId};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{BuildHasher, RandomState};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What the exporter serves, and where it finds it.
 #[derive(Debug, Clone)]
@@ -27,33 +32,140 @@ pub(crate) struct Config {
     pub(crate) options: Options,
     /// Where publishers are found.
     pub(crate) discovery: Discovery,
+    /// What one publisher and one scrape may cost.
+    pub(crate) limits: Limits,
 }
 
-/// What identifies a version of a meta file.
-type Identity = (u64, u64, u64, i64, i64);
+/// `--max-meta-bytes`: 16 MiB.
+const MAX_META_BYTES: u64 = 16 << 20;
+/// `--max-meta-lines`.
+const MAX_META_LINES: usize = 100_000;
+/// `--max-values-bytes`: 64 MiB.
+const MAX_VALUES_BYTES: u64 = 64 << 20;
+/// `--max-layout-bytes`: 256 MiB.
+const MAX_LAYOUT_BYTES: u64 = 256 << 20;
+/// `--max-publishers`.
+const MAX_PUBLISHERS: usize = 2_000;
+/// `--max-reparses-per-minute`.
+const MAX_REPARSES: usize = 6;
+/// `--scrape-timeout`: below Prometheus's default scrape timeout (10 s).
+const SCRAPE_TIMEOUT: Duration = Duration::from_secs(8);
 
-fn identity(path: &Path) -> std::io::Result<Identity> {
-    let m = fs::symlink_metadata(path)?;
-    Ok((m.dev(), m.ino(), m.size(), m.mtime(), m.mtime_nsec()))
+/// `--stale-grace`: 5 minutes.
+const STALE_GRACE: Duration = Duration::from_secs(300);
+
+/// The bounds of `cantal export` (flags; defaults in cli/README.md).
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub(crate) struct Limits {
+    /// The largest meta file read per publisher, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = MAX_META_BYTES)]
+    pub(crate) max_meta_bytes: u64,
+    /// The most lines of a meta file read per publisher.
+    #[arg(long, value_name = "N", default_value_t = MAX_META_LINES)]
+    pub(crate) max_meta_lines: usize,
+    /// The largest values file read per publisher, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = MAX_VALUES_BYTES)]
+    pub(crate) max_values_bytes: u64,
+    /// The most memory kept for parsed meta files, all publishers
+    /// together, in bytes (estimated: 4 bytes per byte of meta text and
+    /// 256 per line).
+    #[arg(long, value_name = "BYTES", default_value_t = MAX_LAYOUT_BYTES)]
+    pub(crate) max_layout_bytes: u64,
+    /// The most publishers read in one scrape (the others are
+    /// cantal_up{reason="publisher_limit"} 0).
+    #[arg(long, value_name = "N", default_value_t = MAX_PUBLISHERS)]
+    pub(crate) max_publishers: usize,
+    /// The most times one publisher's changed meta file is parsed in a
+    /// minute; past that it is cantal_up{reason="reparse_limit"} 0. A meta
+    /// file touched but not changed is never parsed again.
+    #[arg(long, value_name = "N", default_value_t = MAX_REPARSES)]
+    pub(crate) max_reparses_per_minute: usize,
+    /// Seconds a scrape may spend reading publishers; those not read in
+    /// time are cantal_up{reason="deadline"} 0. A scraper's
+    /// X-Prometheus-Scrape-Timeout-Seconds lowers it (less half a second).
+    #[arg(long, value_name = "SECONDS", default_value = "8", value_parser = parse_seconds)]
+    pub(crate) scrape_timeout: Duration,
+    /// Seconds a stale publication (no lock held, no process) is still
+    /// shown as cantal_up{reason="stale"} 0 before it is left out.
+    #[arg(long, value_name = "SECONDS", default_value = "300", value_parser = parse_seconds)]
+    pub(crate) stale_grace: Duration,
 }
 
-/// A meta file parsed, and made ready to render for its source.
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_meta_bytes: MAX_META_BYTES,
+            max_meta_lines: MAX_META_LINES,
+            max_values_bytes: MAX_VALUES_BYTES,
+            max_layout_bytes: MAX_LAYOUT_BYTES,
+            max_publishers: MAX_PUBLISHERS,
+            max_reparses_per_minute: MAX_REPARSES,
+            scrape_timeout: SCRAPE_TIMEOUT,
+            stale_grace: STALE_GRACE,
+        }
+    }
+}
+
+/// A finite number of seconds, 0 or more.
+fn parse_seconds(s: &str) -> std::result::Result<Duration, String> {
+    s.parse::<f64>()
+        .ok()
+        .and_then(|v| Duration::try_from_secs_f64(v).ok())
+        .filter(|d| *d <= Duration::from_secs(86_400))
+        .ok_or_else(|| format!("{s:?} is not a number of seconds in [0, 86400]"))
+}
+
+/// The time a scrape may take: `limit`, lowered by the scraper's own
+/// timeout less half a second (but never below half of it).
+fn budget(limit: Duration, scraper: Option<Duration>) -> Duration {
+    scraper.map_or(limit, |t| {
+        limit.min(t.saturating_sub(Duration::from_millis(500)).max(t / 2))
+    })
+}
+
+/// The estimated memory of a layout parsed from `meta` (and its rendering
+/// templates).
+fn estimate(meta: &[u8]) -> u64 {
+    let lines = meta.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    meta.len() as u64 * 4 + lines * 256
+}
+
+/// A meta file parsed, and made ready to render for a source.
 struct Parsed {
-    /// The meta file's identity when it was read.
-    identity: Identity,
     layout: Arc<Layout>,
     prepared: Arc<Prepared>,
     /// The source it was prepared for.
     source: Source,
+    /// The scrape that last used it.
+    used: u64,
+    /// A hash of the meta text, to recognise it under a new identity (a
+    /// meta file touched, or copied unchanged).
+    hash: u64,
+    /// Its estimated memory.
+    bytes: u64,
 }
 
-/// The parsed layouts, by base path.
+/// The exporter's state between scrapes: parsed layouts by meta file
+/// identity, and what was logged.
 pub(crate) struct Cache {
     config: Config,
-    layouts: HashMap<PathBuf, Parsed>,
+    parsed: HashMap<FileId, Parsed>,
     /// The last error logged per base path, so a broken publisher is
     /// logged once per change, not once per scrape.
     logged: HashMap<PathBuf, String>,
+    /// Scrapes so far.
+    scrapes: u64,
+    /// The meta file identity each base path was last read with.
+    last: HashMap<PathBuf, FileId>,
+    /// When each base path's meta files were parsed in the last minute.
+    parses: HashMap<PathBuf, VecDeque<Instant>>,
+    /// Keys the hash of meta texts (a random key: a publisher cannot make
+    /// two texts collide on purpose).
+    hasher: RandomState,
+    /// What the last scrape did, with totals.
+    stats: Stats,
+    /// When each stale publication was first seen stale.
+    stale_since: HashMap<PathBuf, Instant>,
 }
 
 /// A publisher as read for one scrape.
@@ -63,59 +175,212 @@ struct Scrape {
     alive: bool,
 }
 
+/// Why a publisher is down: the `reason` label of its `cantal_up`, and
+/// the message logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Down {
+    /// One word (`foreign_owner`, `stale`, ...).
+    pub(crate) reason: &'static str,
+    /// What was wrong, naming the file.
+    pub(crate) message: String,
+}
+
+impl Down {
+    fn new(reason: &'static str, message: impl Into<String>) -> Down {
+        Down {
+            reason,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Error> for Down {
+    fn from(e: Error) -> Down {
+        let reason = match &e {
+            Error::Io { source, .. } if source.kind() == io::ErrorKind::NotFound => "missing",
+            Error::HalfPresent { .. } => "missing",
+            Error::NotRegularFile { .. } => "not_regular_file",
+            Error::ForeignOwner { .. } => "foreign_owner",
+            Error::TooLarge { .. } => "too_large",
+            Error::Unstable { .. } => "unstable",
+            Error::Decode { .. } | Error::Duplicate { .. } | Error::ValuesTooShort { .. } => {
+                "malformed"
+            }
+            _ => "io",
+        };
+        Down::new(reason, Failure::from(e).0)
+    }
+}
+
+/// One publisher's result in a scrape.
+type Outcome = Result<Scrape, Down>;
+
 impl Cache {
     /// A cache that has read nothing yet.
     pub(crate) fn new(config: Config) -> Cache {
         Cache {
             config,
-            layouts: HashMap::new(),
+            parsed: HashMap::new(),
             logged: HashMap::new(),
+            scrapes: 0,
+            last: HashMap::new(),
+            parses: HashMap::new(),
+            hasher: RandomState::new(),
+            stats: Stats::default(),
+            stale_since: HashMap::new(),
         }
     }
 
-    /// Reads one publisher, reusing its layout when its meta is unchanged.
-    fn read(&mut self, source: &Source) -> Result<Scrape> {
-        let base = source.base.as_path();
-        let meta_path = with_suffix(base, ".meta");
-        let values_path = with_suffix(base, ".values");
-        if let (Ok(before), Some(parsed)) = (identity(&meta_path), self.layouts.get(base))
-            && before == parsed.identity
-            && parsed.source == *source
-        {
-            let (layout, prepared) = (Arc::clone(&parsed.layout), Arc::clone(&parsed.prepared));
-            let values = read_values(&values_path)?;
-            let alive = cantal_mmap::read::is_alive(base)?;
-            if identity(&meta_path).is_ok_and(|after| after == before) {
-                let readings = layout.read(&values, &values_path)?;
-                return Ok(Scrape {
-                    prepared,
-                    readings,
-                    alive,
-                });
+    /// Reads one publisher, reusing the layout parsed for its meta file
+    /// when that file is unchanged. `seen` holds the meta files already
+    /// read in this scrape: a second publisher naming the same file is a
+    /// duplicate, not read again.
+    fn read(&mut self, found: &Found, seen: &mut HashSet<(u64, u64)>) -> Outcome {
+        let source = &found.source;
+        let options = found
+            .read_options(self.config.discovery.check_owner)
+            .map_err(|e| Down::new("owner_unknown", e))?
+            .max_meta(self.config.limits.max_meta_bytes)
+            .max_values(self.config.limits.max_values_bytes);
+        for attempt in 0..2 {
+            let opened = read::open_with(&source.base, &options)?;
+            let id = opened.meta_id();
+            if attempt == 0 && !seen.insert(id.file()) {
+                return Err(Down::new(
+                    "duplicate",
+                    format!(
+                        "{} is the meta file of another publisher",
+                        opened.meta_path().display()
+                    ),
+                ));
+            }
+            let (layout, prepared) = self.layout(&opened, source)?;
+            match opened.read_values(&layout) {
+                Ok((readings, alive)) => {
+                    return Ok(Scrape {
+                        prepared,
+                        readings,
+                        alive,
+                    });
+                }
+                // Replaced meanwhile: once more, with the new meta file.
+                Err(Error::Unstable { .. } | Error::HalfPresent { .. }) if attempt == 0 => {
+                    self.parsed.remove(&id);
+                }
+                Err(e) => return Err(e.into()),
             }
         }
-        let before = identity(&meta_path).ok();
-        let snapshot = cantal_mmap::read::read(base)?;
-        let after = identity(&meta_path).ok();
-        let layout = Arc::new(Layout::parse(&snapshot.meta, &meta_path)?);
-        let prepared = Arc::new(prom::prepare(source, &layout));
-        let readings = layout.read(&snapshot.values, &values_path)?;
-        if let Some(identity) = before.filter(|b| Some(*b) == after) {
-            self.layouts.insert(
-                base.to_path_buf(),
-                Parsed {
-                    identity,
-                    layout,
-                    prepared: Arc::clone(&prepared),
-                    source: source.clone(),
-                },
-            );
+        Err(Down::new(
+            "unstable",
+            format!("{}: kept changing while read", source.base.display()),
+        ))
+    }
+
+    /// The layout of the meta file `opened`, prepared for `source`: from
+    /// the cache (by identity, or by content when the same text is there
+    /// under another identity), else read and parsed within the limits.
+    fn layout(
+        &mut self,
+        opened: &read::Opened,
+        source: &Source,
+    ) -> Result<(Arc<Layout>, Arc<Prepared>), Down> {
+        let id = opened.meta_id();
+        let base = &source.base;
+        if !self.parsed.contains_key(&id) {
+            self.parse(opened, source)?;
         }
-        Ok(Scrape {
-            prepared,
-            readings,
-            alive: snapshot.alive,
-        })
+        self.last.insert(base.clone(), id);
+        let Some(parsed) = self.parsed.get_mut(&id) else {
+            return Err(Down::new("io", "layout lost"));
+        };
+        if parsed.source != *source {
+            parsed.prepared = Arc::new(prom::prepare(source, &parsed.layout));
+            parsed.source = source.clone();
+        }
+        parsed.used = self.scrapes;
+        Ok((Arc::clone(&parsed.layout), Arc::clone(&parsed.prepared)))
+    }
+
+    /// Reads the meta file `opened` of `base` and keeps its layout under
+    /// its identity: moved from the previous identity of `base` when the
+    /// text is the same, else parsed, when the limits allow.
+    fn parse(&mut self, opened: &read::Opened, source: &Source) -> Result<(), Down> {
+        let base = &source.base;
+        let limits = &self.config.limits;
+        let meta = opened.read_meta()?;
+        let path = opened.meta_path();
+        let lines = meta.iter().filter(|&&b| b == b'\n').count() + 1;
+        if lines > limits.max_meta_lines {
+            return Err(Down::new(
+                "too_large",
+                format!(
+                    "{}: {lines} lines, more than the limit of {}",
+                    path.display(),
+                    limits.max_meta_lines
+                ),
+            ));
+        }
+        let hash = self.hasher.hash_one(&meta);
+        // The same text under a new identity: keep the layout.
+        if let Some(old) = self.last.get(base).copied()
+            && let Some(parsed) = self.parsed.remove_entry(&old)
+        {
+            if parsed.1.hash == hash {
+                self.parsed.insert(opened.meta_id(), parsed.1);
+                return Ok(());
+            }
+            self.parsed.insert(parsed.0, parsed.1);
+        }
+        let now = Instant::now();
+        let times = self.parses.entry(base.clone()).or_default();
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
+        {
+            times.pop_front();
+        }
+        // The first parse of a publisher is not a re-parse.
+        let reparse = self.last.contains_key(base);
+        if reparse && times.len() >= limits.max_reparses_per_minute {
+            return Err(Down::new(
+                "reparse_limit",
+                format!(
+                    "{}: changed more than {} times in a minute",
+                    path.display(),
+                    limits.max_reparses_per_minute
+                ),
+            ));
+        }
+        let bytes = estimate(&meta);
+        let kept: u64 = self.parsed.values().map(|p| p.bytes).sum();
+        if kept.saturating_add(bytes) > limits.max_layout_bytes {
+            return Err(Down::new(
+                "memory_limit",
+                format!(
+                    "{}: its layout (about {bytes} bytes) would pass --max-layout-bytes {}",
+                    path.display(),
+                    limits.max_layout_bytes
+                ),
+            ));
+        }
+        if reparse {
+            times.push_back(now);
+        }
+        self.stats.parses_total += 1;
+        let layout = Layout::parse(&meta, path)?;
+        let prepared = prom::prepare(source, &layout);
+        self.parsed.insert(
+            opened.meta_id(),
+            Parsed {
+                layout: Arc::new(layout),
+                prepared: Arc::new(prepared),
+                source: source.clone(),
+                used: self.scrapes,
+                hash,
+                bytes,
+            },
+        );
+        Ok(())
     }
 
     /// Logs `error` for `base` unless it is what was logged last time.
@@ -133,75 +398,159 @@ impl Cache {
         }
     }
 
-    /// One scrape: every publisher found, rendered in `format`. `timeout`
-    /// is the scraper's (`X-Prometheus-Scrape-Timeout-Seconds`), when it
-    /// sent one.
+    /// One scrape: every publisher found, rendered in `format`, then the
+    /// exporter's own series. `timeout` is the scraper's
+    /// (`X-Prometheus-Scrape-Timeout-Seconds`), when it sent one: it lowers
+    /// the deadline (see [`Limits::scrape_timeout`]).
     pub(crate) fn scrape(&mut self, format: Format, timeout: Option<Duration>) -> String {
-        let _ = timeout;
+        let started = Instant::now();
+        let deadline = started + budget(self.config.limits.scrape_timeout, timeout);
         let sources = scan::discover(&self.config.discovery);
-        self.scrape_sources(sources, format)
+        self.scrape_until(sources, format, started, deadline)
     }
 
-    /// One scrape of `sources`, rendered.
-    pub(crate) fn scrape_sources(&mut self, sources: Vec<Source>, format: Format) -> String {
-        let mut results: Vec<(Source, Option<Scrape>, bool)> = Vec::new();
-        for source in sources {
-            match self.read(&source) {
-                Ok(read) => {
-                    let status = scan::status(&source, read.alive);
-                    let up = status.is_up();
-                    if status == Status::Stale {
-                        self.log(&source.base, Some("stale: no process holds it"));
-                    } else {
-                        self.log(&source.base, None);
-                    }
-                    results.push((source, Some(read).filter(|_| up), up));
+    /// One scrape of `sources`, rendered, with the default deadline.
+    pub(crate) fn scrape_sources(&mut self, sources: Vec<Found>, format: Format) -> String {
+        let started = Instant::now();
+        let deadline = started + self.config.limits.scrape_timeout;
+        self.scrape_until(sources, format, started, deadline)
+    }
+
+    /// One scrape of `sources`: those not read by `deadline` are down.
+    fn scrape_until(
+        &mut self,
+        sources: Vec<Found>,
+        format: Format,
+        started: Instant,
+        deadline: Instant,
+    ) -> String {
+        self.scrapes += 1;
+        let discovered: HashSet<PathBuf> = sources.iter().map(|f| f.source.base.clone()).collect();
+        // A stale publication that is gone is forgotten; one left out
+        // because it was stale too long is remembered.
+        self.stale_since.retain(|base, _| discovered.contains(base));
+        let mut seen = HashSet::new();
+        let mut results: Vec<(Source, Outcome)> = Vec::with_capacity(sources.len());
+        for (i, found) in sources.into_iter().enumerate() {
+            let outcome = if i >= self.config.limits.max_publishers {
+                Err(Down::new(
+                    "publisher_limit",
+                    format!("more than {} publishers", self.config.limits.max_publishers),
+                ))
+            } else if Instant::now() >= deadline {
+                Err(Down::new(
+                    "deadline",
+                    "not read before the scrape's deadline",
+                ))
+            } else {
+                self.read(&found, &mut seen)
+            };
+            let source = found.source;
+            let outcome = outcome.and_then(|read| {
+                if scan::status(&source, read.alive) == Status::Stale {
+                    Err(Down::new("stale", "stale: no process holds it"))
+                } else {
+                    Ok(read)
                 }
-                Err(e) => {
-                    self.log(&source.base, Some(&e.0));
-                    results.push((source, None, false));
-                }
+            });
+            if self.expired(&source, &outcome) {
+                continue;
             }
+            self.log(
+                &source.base,
+                outcome.as_ref().err().map(|d| d.message.as_str()),
+            );
+            results.push((source, outcome));
         }
-        // Forget publishers that are gone.
-        self.layouts
-            .retain(|base, _| results.iter().any(|(s, _, _)| &s.base == base));
-        self.logged
-            .retain(|base, _| results.iter().any(|(s, _, _)| &s.base == base));
+        self.forget(&results);
+        self.count(&results, started.elapsed());
         let scraped: Vec<Scraped<'_>> = results
             .iter()
-            .map(|(source, read, up)| Scraped {
+            .map(|(source, outcome)| Scraped {
                 source,
-                up: *up,
-                metrics: read
+                up: outcome.is_ok(),
+                reason: outcome.as_ref().err().map(|d| d.reason),
+                metrics: outcome
                     .as_ref()
+                    .ok()
                     .map(|r| (r.prepared.as_ref(), r.readings.as_slice())),
             })
             .collect();
-        prom::render(&scraped, self.config.options, format)
+        let mut body = prom::render(&scraped, self.config.options, format);
+        health::render(&mut body, &self.stats, format);
+        body
+    }
+
+    /// Whether `source` has been stale for longer than `--stale-grace`
+    /// (then it is left out of the scrape).
+    fn expired(&mut self, source: &Source, outcome: &Outcome) -> bool {
+        if !matches!(outcome, Err(down) if down.reason == "stale") {
+            self.stale_since.remove(&source.base);
+            return false;
+        }
+        let since = *self
+            .stale_since
+            .entry(source.base.clone())
+            .or_insert_with(Instant::now);
+        since.elapsed() >= self.config.limits.stale_grace
+    }
+
+    /// Forgets the layouts not used by this scrape, and the publishers
+    /// that are gone.
+    fn forget(&mut self, results: &[(Source, Outcome)]) {
+        let now = self.scrapes;
+        self.parsed.retain(|_, parsed| parsed.used == now);
+        let bases: HashSet<&PathBuf> = results.iter().map(|(s, _)| &s.base).collect();
+        self.logged.retain(|base, _| bases.contains(base));
+        self.last.retain(|base, _| bases.contains(base));
+        self.parses.retain(|base, _| bases.contains(base));
+    }
+
+    /// Counts this scrape in the exporter's own series.
+    fn count(&mut self, results: &[(Source, Outcome)], duration: Duration) {
+        let stats = &mut self.stats;
+        stats.duration = duration;
+        stats.seen = results.len();
+        stats.read = results.iter().filter(|(_, o)| o.is_ok()).count();
+        stats.refused.clear();
+        for (_, outcome) in results {
+            if let Err(down) = outcome {
+                *stats.refused.entry(down.reason).or_default() += 1;
+                if !matches!(down.reason, "stale" | "duplicate") {
+                    stats.errors_total += 1;
+                }
+            }
+        }
+        stats.layout_bytes = self.parsed.values().map(|p| p.bytes).sum();
     }
 }
 
-/// Reads a values file: a regular file (not a symlink), at most
-/// `VALUES_LIMIT` bytes.
-fn read_values(path: &Path) -> Result<Vec<u8>> {
-    let fail = |e: &dyn std::fmt::Display| Failure(format!("{}: {e}", path.display()));
-    let before = fs::symlink_metadata(path).map_err(|e| fail(&e))?;
-    if !before.is_file() {
-        return Err(fail(&"not a regular file"));
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines() {
+        let s = Duration::from_secs;
+        assert_eq!(budget(s(8), None), s(8));
+        // Prometheus's 10 s: 9.5 s, but not above the limit.
+        assert_eq!(budget(s(8), Some(s(10))), s(8));
+        assert_eq!(budget(s(30), Some(s(10))), Duration::from_millis(9_500));
+        // A short timeout: half of it.
+        assert_eq!(
+            budget(s(8), Some(Duration::from_millis(600))),
+            Duration::from_millis(300)
+        );
+        assert_eq!(parse_seconds("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_seconds("2.5"), Ok(Duration::from_millis(2_500)));
+        for bad in ["-1", "nan", "inf", "x", "100000"] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
     }
-    let file = File::open(path).map_err(|e| fail(&e))?;
-    let opened = file.metadata().map_err(|e| fail(&e))?;
-    if (opened.dev(), opened.ino()) != (before.dev(), before.ino()) {
-        return Err(fail(&"replaced while being opened"));
+
+    #[test]
+    fn estimates() {
+        assert_eq!(estimate(b""), 256);
+        assert_eq!(estimate(b"counter 8: {}\ncounter 8: {}"), 27 * 4 + 2 * 256);
     }
-    let limit = cantal_mmap::read::VALUES_LIMIT;
-    let mut bytes = Vec::new();
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| fail(&e))?;
-    if bytes.len() as u64 > limit {
-        return Err(fail(&format_args!("larger than {limit} bytes")));
-    }
-    Ok(bytes)
 }

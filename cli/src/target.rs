@@ -23,6 +23,35 @@ pub(crate) fn with_suffix(base: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// The uid (when there is one) and pid of a default file name without its
+/// suffix: `cantal.<pid>` or `cantal.<uid>.<pid>`.
+pub(crate) fn default_name(stem: &str) -> Option<(Option<u32>, u32)> {
+    let rest = stem.strip_prefix("cantal.")?;
+    let number = |s: &str| {
+        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+            s.parse().ok()
+        } else {
+            None
+        }
+    };
+    match rest.split_once('.') {
+        None => Some((None, number(rest)?)),
+        Some((uid, pid)) => Some((Some(number(uid)?), number(pid)?)),
+    }
+}
+
+/// Whether the process of a publication whose lock is not held is gone:
+/// its known pid, else the pid of its default-path name. `None` when no
+/// pid is known (a path given by hand: the reference Python client takes
+/// no lock, so a missing lock alone does not make it stale).
+pub(crate) fn process_gone(source: &Source) -> Option<bool> {
+    let pid = source.pid.or_else(|| {
+        let name = source.base.file_name()?.to_str()?;
+        Some(default_name(name)?.1)
+    })?;
+    Some(!procfs::exists(pid))
+}
+
 /// Resolves one TARGET.
 ///
 /// All digits is a process id, unless `TARGET.meta` exists (then it is a
@@ -104,6 +133,15 @@ mod tests {
         for t in ["/run/x.y", "/run/x.y.meta", "/run/x.y.values"] {
             assert_eq!(resolve(t).unwrap().base, PathBuf::from("/run/x.y"));
         }
+    }
+
+    #[test]
+    fn default_names() {
+        assert_eq!(default_name("cantal.123"), Some((None, 123)));
+        assert_eq!(default_name("cantal.1000.77"), Some((Some(1000), 77)));
+        assert_eq!(default_name("cantal.x"), None);
+        assert_eq!(default_name("cantal.1.2.3"), None);
+        assert_eq!(default_name("other.1"), None);
     }
 
     #[test]

@@ -254,7 +254,8 @@ pub fn parse_meta(meta: &[u8]) -> MetaEntries<'_> {
 /// # Examples
 ///
 /// ```
-/// use cantal_core::decode::{parse_meta, parse_meta_lenient, Skip};
+/// # extern crate cantal_core as cantal;
+/// use cantal::decode::{parse_meta, parse_meta_lenient, Skip};
 ///
 /// let meta = b"counter 4: {\"a\": \"1\"}\n\ncounter 8: {\"a\": \"2\"}\n";
 /// assert!(parse_meta(meta).next().unwrap().is_err());
