@@ -8,14 +8,14 @@
 //! anew when it changed).
 
 use crate::fail::{Failure, Result};
+use crate::http;
 use crate::load::{Layout, Reading};
 use crate::prom::{self, Format, Options, Prepared, Scraped};
 use crate::scan::{self, Status};
 use crate::target::{Source, with_suffix};
 use std::collections::HashMap;
 use std::fs::{self, File};
-use std::io::{Read, Write};
-use std::net::SocketAddr;
+use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -189,87 +189,16 @@ fn read_values(path: &Path) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Whether an `Accept` header asks for OpenMetrics.
-fn wants_openmetrics(accept: &str) -> bool {
-    accept
-        .split(',')
-        .any(|part| part.trim().starts_with("application/openmetrics-text"))
-}
-
-/// Serves until killed.
-pub(crate) fn run(listen: SocketAddr, options: Options) -> Result<()> {
-    let server = tiny_http::Server::http(listen)
-        .map_err(|e| Failure(format!("cannot listen on {listen}: {e}")))?;
-    let bound = server
-        .server_addr()
-        .to_ip()
-        .map_or(listen.to_string(), |a| a.to_string());
-    {
-        let mut stdout = std::io::stdout().lock();
-        let _ = writeln!(stdout, "cantal export: listening on http://{bound}/metrics");
-        let _ = stdout.flush();
-    }
+/// Serves every publisher over HTTP until SIGTERM or SIGINT.
+pub(crate) fn run(settings: http::Settings, options: Options) -> Result<()> {
     let mut cache = Cache::default();
-    for request in server.incoming_requests() {
-        let path = request.url().split('?').next().unwrap_or("");
-        let method = request.method().clone();
-        let response = if !matches!(method, tiny_http::Method::Get | tiny_http::Method::Head) {
-            text(
-                405,
-                "text/plain; charset=utf-8",
-                "only GET and HEAD\n".into(),
-            )
-        } else if path == "/metrics" {
-            let accept = request
-                .headers()
-                .iter()
-                .find(|h| h.field.equiv("Accept"))
-                .map(|h| h.value.as_str().to_string())
-                .unwrap_or_default();
-            let format = if wants_openmetrics(&accept) {
-                Format::OpenMetrics
-            } else {
-                Format::Prometheus
-            };
-            let body = cache.scrape(options, format);
-            text(200, format.content_type(), body)
-        } else if path == "/" {
-            text(
-                200,
-                "text/plain; charset=utf-8",
-                "cantal export: metrics at /metrics\n".into(),
-            )
-        } else {
-            text(404, "text/plain; charset=utf-8", "not found\n".into())
-        };
-        if let Err(e) = request.respond(response) {
-            eprintln!("cantal export: cannot answer a request: {e}");
-        }
-    }
-    Ok(())
-}
-
-fn text(
-    status: u16,
-    content_type: &str,
-    body: String,
-) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
-    let mut response = tiny_http::Response::from_string(body).with_status_code(status);
-    if let Ok(h) = tiny_http::Header::from_bytes(&b"Content-Type"[..], content_type.as_bytes()) {
-        response.add_header(h);
-    }
-    response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::wants_openmetrics;
-
-    #[test]
-    fn accept() {
-        assert!(wants_openmetrics(
-            "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
-        ));
-        assert!(!wants_openmetrics("text/plain;version=0.0.4"));
-    }
+    http::serve(
+        settings,
+        Box::new(move |format, deadline| {
+            // The scrape-deadline hook: `X-Prometheus-Scrape-Timeout-Seconds`
+            // less a margin, for `Cache::scrape` to honour once it takes one.
+            let _ = deadline;
+            cache.scrape(options, format)
+        }),
+    )
 }

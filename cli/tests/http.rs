@@ -1,0 +1,540 @@
+//! `cantal export`'s HTTP front, from outside: its routes, negotiation,
+//! gzip, limits (connections, file descriptors, request size, slow
+//! clients), TLS with basic auth, and a clean stop on SIGTERM.
+//!
+//! Every request goes to 127.0.0.1. These tests assert only on what the
+//! front itself answers (status lines, headers, its own
+//! `cantal_exporter_http_*` series), never on which publishers the machine
+//! has.
+#![forbid(unsafe_code)]
+
+mod common;
+
+use cantal_testkit::TempDir;
+use common::{BIN, Exporter, Prometheus, have};
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A response: status line, headers (`name: value` lines, names
+/// lowercased), body bytes.
+struct Answer {
+    status: String,
+    headers: String,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn parse(response: &[u8]) -> Answer {
+        let split = response
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or_else(|| panic!("{:?}", String::from_utf8_lossy(response)));
+        let head = String::from_utf8(response[..split].to_vec()).unwrap();
+        let (status, headers) = head.split_once("\r\n").unwrap_or((&head, ""));
+        let headers = headers
+            .lines()
+            .map(|l| match l.split_once(':') {
+                Some((n, v)) => format!("{}: {}", n.to_ascii_lowercase(), v.trim()),
+                None => l.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        Answer {
+            status: status.to_string(),
+            headers,
+            body: response[split + 4..].to_vec(),
+        }
+    }
+
+    fn code(&self) -> u16 {
+        self.status.split(' ').nth(1).unwrap().parse().unwrap()
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        let prefix = format!("{name}: ");
+        self.headers.lines().find_map(|l| l.strip_prefix(&prefix))
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).unwrap()
+    }
+}
+
+/// One HTTP/1.0 request with extra header lines, over any stream.
+fn exchange(mut s: impl Read + Write, method: &str, path: &str, headers: &[&str]) -> Answer {
+    let mut request = format!("{method} {path} HTTP/1.0\r\nHost: localhost\r\n");
+    for h in headers {
+        request.push_str(h);
+        request.push_str("\r\n");
+    }
+    request.push_str("Connection: close\r\n\r\n");
+    s.write_all(request.as_bytes()).unwrap();
+    let mut response = Vec::new();
+    if let Err(e) = s.read_to_end(&mut response) {
+        // A TLS peer that closes without close_notify gave its answer.
+        assert!(!response.is_empty(), "{e}");
+    }
+    Answer::parse(&response)
+}
+
+fn connect(addr: &str, timeout: Duration) -> TcpStream {
+    let s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(timeout)).unwrap();
+    s.set_write_timeout(Some(timeout)).unwrap();
+    s
+}
+
+fn request(addr: &str, method: &str, path: &str, headers: &[&str]) -> Answer {
+    exchange(
+        connect(addr, Duration::from_secs(20)),
+        method,
+        path,
+        headers,
+    )
+}
+
+/// The front's own series in a body.
+fn own_series(body: &str) -> Vec<&str> {
+    body.lines()
+        .filter(|l| l.starts_with("cantal_exporter_http_"))
+        .collect()
+}
+
+/// The value of one of the front's series.
+fn value(body: &str, series: &str) -> u64 {
+    body.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{series} not in {body}"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn routes_landing_page_and_telemetry_path() {
+    let exporter = Exporter::start(&["--web.telemetry-path", "/custom/metrics"]);
+    let addr = &exporter.addr;
+    let landing = request(addr, "GET", "/", &[]);
+    assert_eq!(landing.code(), 200, "{}", landing.status);
+    assert!(
+        landing
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        landing.text().contains("<a href=\"/custom/metrics\">"),
+        "{}",
+        landing.text()
+    );
+    let metrics = request(addr, "GET", "/custom/metrics", &[]);
+    assert_eq!(metrics.code(), 200);
+    assert!(
+        metrics
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    // The landing page's answer is counted by then.
+    let body = metrics.text();
+    assert_eq!(
+        value(&body, "cantal_exporter_http_requests_total{code=\"200\"}"),
+        1
+    );
+    assert_eq!(request(addr, "GET", "/metrics", &[]).code(), 404);
+    let post = request(addr, "POST", "/custom/metrics", &[]);
+    assert_eq!(post.code(), 405);
+    assert_eq!(post.header("allow"), Some("GET, HEAD"));
+    let head = request(addr, "HEAD", "/custom/metrics", &[]);
+    assert_eq!(head.code(), 200);
+    assert!(head.body.is_empty());
+    let body = request(addr, "GET", "/custom/metrics", &[]).text();
+    assert_eq!(
+        value(&body, "cantal_exporter_http_requests_total{code=\"404\"}"),
+        1
+    );
+    assert_eq!(
+        value(&body, "cantal_exporter_http_requests_total{code=\"405\"}"),
+        1
+    );
+}
+
+#[test]
+fn negotiation_honours_q_values() {
+    let exporter = Exporter::start(&[]);
+    let addr = &exporter.addr;
+    let refused = request(
+        addr,
+        "GET",
+        "/metrics",
+        &["Accept: application/openmetrics-text;q=0"],
+    );
+    assert!(
+        refused
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4"),
+        "{}",
+        refused.headers
+    );
+    assert!(!refused.text().ends_with("# EOF\n"));
+    let preferred = request(
+        addr,
+        "GET",
+        "/metrics",
+        &["Accept: text/plain;q=0.3, application/openmetrics-text;version=1.0.0;q=0.6"],
+    );
+    assert!(
+        preferred
+            .header("content-type")
+            .unwrap()
+            .starts_with("application/openmetrics-text"),
+        "{}",
+        preferred.headers
+    );
+    let om = preferred.text();
+    assert!(om.ends_with("# EOF\n"), "{om}");
+    assert!(om.contains("# TYPE cantal_exporter_http_requests counter\n"));
+    let lower = request(
+        addr,
+        "GET",
+        "/metrics",
+        &["Accept: text/plain;q=0.9, application/openmetrics-text;q=0.8"],
+    );
+    assert!(
+        lower
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/plain")
+    );
+}
+
+#[test]
+fn gzip_decodes_to_the_plain_body() {
+    let exporter = Exporter::start(&[]);
+    let addr = &exporter.addr;
+    let plain = request(addr, "GET", "/metrics", &[]);
+    assert_eq!(plain.header("content-encoding"), None);
+    let zipped = request(addr, "GET", "/metrics", &["Accept-Encoding: gzip"]);
+    assert_eq!(zipped.code(), 200);
+    assert_eq!(zipped.header("content-encoding"), Some("gzip"));
+    let mut unzipped = String::new();
+    flate2::read::GzDecoder::new(&zipped.body[..])
+        .read_to_string(&mut unzipped)
+        .unwrap();
+    // The same front series, the plain answer and its connection counted
+    // once more.
+    let plain = plain.text();
+    let counted = [
+        "cantal_exporter_http_requests_total{code=\"200\"} ",
+        "cantal_exporter_http_connections_total{result=\"accepted\"} ",
+    ];
+    let expected: Vec<String> = own_series(&plain)
+        .iter()
+        .map(
+            |l| match counted.iter().find_map(|c| Some((c, l.strip_prefix(c)?))) {
+                Some((c, n)) => format!("{c}{}", n.parse::<u64>().unwrap() + 1),
+                None => l.to_string(),
+            },
+        )
+        .collect();
+    assert_eq!(own_series(&unzipped), expected, "{unzipped}");
+    let refused = request(addr, "GET", "/metrics", &["Accept-Encoding: gzip;q=0"]);
+    assert_eq!(refused.header("content-encoding"), None);
+}
+
+#[test]
+fn sigterm_exits_0() {
+    let mut exporter = Exporter::start(&[]);
+    // A connection kept open does not hold the stop up past its grace.
+    let _idle = connect(&exporter.addr, Duration::from_secs(5));
+    assert_eq!(request(&exporter.addr, "GET", "/metrics", &[]).code(), 200);
+    let kill = Command::new("kill")
+        .args(["-TERM", &exporter.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = exporter.wait(Duration::from_secs(15));
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{status:?}");
+    let log = exporter.stderr();
+    assert!(log.contains("SIGTERM: stopped"), "{log}");
+}
+
+#[test]
+fn connections_over_the_cap_are_refused() {
+    let exporter = Exporter::start(&["--web.max-connections", "4"]);
+    let idle: Vec<TcpStream> = (0..4)
+        .map(|_| connect(&exporter.addr, Duration::from_secs(10)))
+        .collect();
+    // The fifth is answered 503 at once and closed; the cap holds until
+    // one of the four goes.
+    let mut fifth = connect(&exporter.addr, Duration::from_secs(10));
+    let mut response = Vec::new();
+    fifth.read_to_end(&mut response).unwrap();
+    assert_eq!(Answer::parse(&response).code(), 503);
+    drop(idle);
+    let body = get_within(&exporter.addr, Duration::from_secs(10)).expect("the cap never freed");
+    assert!(
+        value(
+            &body,
+            "cantal_exporter_http_connections_total{result=\"refused\"}"
+        ) >= 1
+    );
+}
+
+/// A GET retried until it is answered 200 or `limit` passes.
+fn get_within(addr: &str, limit: Duration) -> Option<String> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Ok(s) = TcpStream::connect(addr) {
+            s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+            let mut s = s;
+            let _ = s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n");
+            let mut response = Vec::new();
+            if s.read_to_end(&mut response).is_ok() && response.get(8..13) == Some(b" 200 ") {
+                return Some(Answer::parse(&response).text());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+/// With RLIMIT_NOFILE at 64, more idle connections than that make
+/// `accept` fail (EMFILE): the exporter logs it, backs off, and serves
+/// again once they are closed or time out; it never exits.
+#[test]
+fn survives_file_descriptor_exhaustion() {
+    let mut wrapper = Command::new("prlimit");
+    wrapper.args(["--nofile=64:64", "--", BIN]);
+    let mut exporter = Exporter::start_with(
+        wrapper,
+        &["--web.idle-timeout", "3", "--web.max-connections", "1000"],
+    );
+    let addr = exporter.addr.clone();
+    // Closed by the test.
+    let idle: Vec<TcpStream> = (0..100)
+        .map(|_| connect(&addr, Duration::from_secs(5)))
+        .collect();
+    assert!(
+        get_within(&addr, Duration::from_millis(300)).is_none(),
+        "the descriptors were not exhausted"
+    );
+    assert_eq!(exporter.exited(), None);
+    drop(idle);
+    let body = get_within(&addr, Duration::from_secs(20)).expect("not serving after EMFILE");
+    assert!(value(&body, "cantal_exporter_http_accept_errors_total") >= 1);
+    assert!(
+        exporter.stderr().contains("cannot accept a connection"),
+        "{}",
+        exporter.stderr()
+    );
+    // Left open: they time out (--web.idle-timeout 3).
+    let idle: Vec<TcpStream> = (0..100)
+        .map(|_| connect(&addr, Duration::from_secs(5)))
+        .collect();
+    assert!(get_within(&addr, Duration::from_secs(30)).is_some());
+    assert_eq!(exporter.exited(), None);
+    drop(idle);
+}
+
+/// A 200 MB request line is refused after --web.max-header-bytes, and the
+/// exporter's memory stays small.
+#[test]
+fn huge_request_line_is_refused_in_bounded_memory() {
+    const BOUND: u64 = 64 << 20;
+    let exporter = Exporter::start(&[]);
+    let mut s = connect(&exporter.addr, Duration::from_secs(10));
+    let chunk = vec![b'a'; 1 << 16];
+    let mut sent = 0usize;
+    s.write_all(b"GET /").unwrap();
+    let started = Instant::now();
+    while sent < 200_000_000 && started.elapsed() < Duration::from_secs(60) {
+        match s.write(&chunk) {
+            Ok(n) => sent += n,
+            Err(_) => break,
+        }
+    }
+    assert!(sent < 200_000_000, "the whole line was read");
+    let mut response = Vec::new();
+    let _ = s.read_to_end(&mut response);
+    if !response.is_empty() {
+        assert!(
+            response.starts_with(b"HTTP/1.1 431"),
+            "{:?}",
+            String::from_utf8_lossy(&response)
+        );
+    }
+    let rss = exporter.rss();
+    assert!(rss < BOUND, "RSS {rss} bytes");
+    assert!(get_within(&exporter.addr, Duration::from_secs(10)).is_some());
+}
+
+/// A client that sends one header byte a second is disconnected after the
+/// header timeout.
+#[test]
+fn slowloris_is_disconnected() {
+    let exporter = Exporter::start(&["--web.header-timeout", "2"]);
+    let mut s = connect(&exporter.addr, Duration::from_secs(1));
+    let started = Instant::now();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nX-Slow: ").unwrap();
+    let mut closed = None;
+    for _ in 0..20 {
+        if s.write_all(b"a").is_err() {
+            closed = Some(started.elapsed());
+            break;
+        }
+        let mut buf = [0u8; 256];
+        match s.read(&mut buf) {
+            Ok(_) => {
+                closed = Some(started.elapsed());
+                break;
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => {
+                closed = Some(started.elapsed());
+                break;
+            }
+        }
+    }
+    let closed = closed.expect("a slow client was never disconnected");
+    assert!(closed < Duration::from_secs(6), "{closed:?}");
+}
+
+// ---------------------------------------------------------------------
+// TLS and basic auth.
+
+/// A self-signed certificate for 127.0.0.1 and localhost, a bcrypt hash
+/// of `secret` for `prometheus`, and the web configuration naming them.
+fn web_config(dir: &TempDir) -> (std::path::PathBuf, Vec<u8>) {
+    let key =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    let cert = key.cert.pem();
+    std::fs::write(dir.path("cert.pem"), &cert).unwrap();
+    std::fs::write(dir.path("key.pem"), key.signing_key.serialize_pem()).unwrap();
+    let hash = bcrypt::hash("secret", 6).unwrap();
+    let config = dir.path("web.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\nbasic_auth_users:\n  prometheus: '{hash}'\n"
+        ),
+    )
+    .unwrap();
+    (config, key.cert.der().to_vec())
+}
+
+/// An HTTPS request that trusts only `cert`.
+fn https(addr: &str, cert: &[u8], headers: &[&str]) -> Answer {
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls::pki_types::CertificateDer::from(cert.to_vec()))
+        .unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let connection = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    let tcp = connect(addr, Duration::from_secs(20));
+    exchange(
+        rustls::StreamOwned::new(connection, tcp),
+        "GET",
+        "/metrics",
+        headers,
+    )
+}
+
+fn basic(user_password: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Authorization: Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(user_password)
+    )
+}
+
+#[test]
+fn tls_with_basic_auth() {
+    let dir = TempDir::new("http-tls");
+    let (config, cert) = web_config(&dir);
+    let exporter = Exporter::start(&["--web.config.file", config.to_str().unwrap()]);
+    assert_eq!(exporter.scheme, "https");
+    let right = basic("prometheus:secret");
+    let ok = https(&exporter.addr, &cert, &[&right]);
+    assert_eq!(ok.code(), 200, "{}", ok.status);
+    assert!(ok.text().contains("cantal_exporter_http_requests_total"));
+    let none = https(&exporter.addr, &cert, &[]);
+    assert_eq!(none.code(), 401);
+    assert!(
+        none.header("www-authenticate")
+            .is_some_and(|h| h.starts_with("Basic realm=")),
+        "{}",
+        none.headers
+    );
+    let wrong = basic("prometheus:wrong");
+    assert_eq!(https(&exporter.addr, &cert, &[&wrong]).code(), 401);
+    let stranger = basic("mallory:secret");
+    assert_eq!(https(&exporter.addr, &cert, &[&stranger]).code(), 401);
+    // Plain HTTP on the TLS port gets no answer.
+    let mut plain = connect(&exporter.addr, Duration::from_secs(10));
+    let _ = plain.write_all(b"GET /metrics HTTP/1.0\r\n\r\n");
+    let mut response = Vec::new();
+    let _ = plain.read_to_end(&mut response);
+    assert!(!response.starts_with(b"HTTP/1.1 200"));
+}
+
+#[test]
+fn bad_web_config_names_the_key() {
+    let dir = TempDir::new("http-badconfig");
+    let config = dir.path("web.yml");
+    std::fs::write(
+        &config,
+        "tls_server_config:\n  cert_file: c\n  key_file: k\nrate_limit: {}\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["export", "--listen", "127.0.0.1:0", "--web.config.file"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("rate_limit") && err.contains("web.yml"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+/// A real Prometheus scrapes over HTTPS with basic auth, trusting the
+/// test's certificate; its query API says `up == 1`.
+#[test]
+fn real_prometheus_scrapes_over_tls_with_basic_auth() {
+    if !have("prometheus", "CANTAL_PROMETHEUS_TESTS") {
+        return;
+    }
+    let dir = TempDir::new("http-prometheus");
+    let (config, _) = web_config(&dir);
+    let exporter = Exporter::start(&["--web.config.file", config.to_str().unwrap()]);
+    let prometheus = Prometheus::start(
+        &dir.0,
+        &format!(
+            "  - job_name: cantal_tls\n    scheme: https\n    basic_auth:\n      username: prometheus\n      password: secret\n    tls_config:\n      ca_file: {}\n      server_name: localhost\n    static_configs:\n      - targets: ['{}']\n",
+            dir.path("cert.pem").display(),
+            exporter.addr
+        ),
+    );
+    let up = prometheus.query_until("/api/v1/query?query=up%7Bjob%3D%22cantal_tls%22%7D", |b| {
+        b.contains("\"1\"]")
+    });
+    if let Err(last) = up {
+        panic!(
+            "Prometheus never saw up == 1; last answer: {last}\n{}",
+            exporter.stderr()
+        );
+    }
+}
