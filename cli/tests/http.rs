@@ -11,10 +11,10 @@
 mod common;
 
 use cantal_testkit::TempDir;
-use common::{BIN, Exporter, Prometheus, have};
-use std::io::{ErrorKind, Read, Write};
+use common::{BIN, Exporter, KillOnDrop, Prometheus, have};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -159,6 +159,41 @@ fn routes_landing_page_and_telemetry_path() {
         value(&body, "cantal_exporter_http_requests_total{code=\"405\"}"),
         1
     );
+}
+
+/// `--listen` takes a host name and an IPv6 address; the first stdout
+/// line names the address bound.
+#[test]
+fn listen_takes_names_and_ipv6() {
+    let ipv6 = std::net::TcpListener::bind("[::1]:0").is_ok();
+    for (listen, host) in [("localhost:0", None), ("[::1]:0", Some("[::1]:"))] {
+        if host.is_some() && !ipv6 {
+            println!("SKIPPED: no IPv6 loopback");
+            continue;
+        }
+        let mut child = KillOnDrop(
+            Command::new(BIN)
+                .args(["export", "--listen", listen])
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let mut line = String::new();
+        BufReader::new(child.0.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim_end()
+            .strip_prefix("cantal export: listening on http://")
+            .and_then(|s| s.strip_suffix("/metrics"))
+            .unwrap_or_else(|| panic!("{line}"));
+        let bound: std::net::SocketAddr = addr.parse().unwrap();
+        assert!(bound.ip().is_loopback(), "{bound}");
+        if let Some(host) = host {
+            assert!(addr.starts_with(host), "{addr}");
+        }
+        assert_eq!(request(addr, "GET", "/", &[]).code(), 200);
+    }
 }
 
 #[test]
@@ -401,6 +436,48 @@ fn slowloris_is_disconnected() {
     }
     let closed = closed.expect("a slow client was never disconnected");
     assert!(closed < Duration::from_secs(6), "{closed:?}");
+}
+
+/// A client that asks for many responses and reads none is disconnected
+/// once a write has made no progress for --web.write-timeout.
+#[test]
+fn stalled_reader_is_disconnected() {
+    const REQUESTS: usize = 40_000;
+    let exporter = Exporter::start(&["--web.write-timeout", "1"]);
+    let s = connect(&exporter.addr, Duration::from_secs(10));
+    let mut writer = s.try_clone().unwrap();
+    // Pipelined requests for the landing page: megabytes of answers,
+    // more than the socket buffers hold.
+    let sender = std::thread::spawn(move || {
+        let one = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".repeat(1000);
+        for _ in 0..REQUESTS / 1000 {
+            if writer.write_all(&one).is_err() {
+                break;
+            }
+        }
+    });
+    // The stall: nothing read for three write timeouts.
+    std::thread::sleep(Duration::from_secs(3));
+    let mut reader = s;
+    let mut answers = 0;
+    let mut buf = vec![0u8; 1 << 16];
+    let mut tail = Vec::new();
+    let started = Instant::now();
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                tail.extend_from_slice(&buf[..n]);
+                answers += tail.windows(12).filter(|w| w == b"HTTP/1.1 200").count();
+                let keep = tail.len().saturating_sub(11);
+                tail.drain(..keep);
+            }
+        }
+        assert!(started.elapsed() < Duration::from_secs(30));
+    }
+    sender.join().unwrap();
+    assert!(answers < REQUESTS, "every answer was written: {answers}");
+    assert!(get_within(&exporter.addr, Duration::from_secs(10)).is_some());
 }
 
 // ---------------------------------------------------------------------
