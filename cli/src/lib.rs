@@ -131,13 +131,14 @@ enum Command {
         #[arg(long = "web.max-header-bytes", value_name = "BYTES", default_value_t = 16_384,
               value_parser = clap::value_parser!(u32).range(1_024..=1_048_576))]
         max_header_bytes: u32,
-        /// Seconds to receive a request's line and headers (and the TLS
-        /// handshake); a slower client is disconnected.
+        /// Seconds to receive a request's line and headers, from its first
+        /// byte (from the connection's opening, TLS handshake included, for
+        /// the first request); a slower client is disconnected.
         #[arg(long = "web.header-timeout", value_name = "SECONDS", default_value_t = 10.0,
               value_parser = parse_interval)]
         header_timeout: f64,
-        /// Seconds a connection may send nothing (between requests, or
-        /// while a scrape runs) before it is closed.
+        /// Seconds a keep-alive connection may wait for its next request
+        /// before it is closed (not counted while a request is answered).
         #[arg(long = "web.idle-timeout", value_name = "SECONDS", default_value_t = 60.0,
               value_parser = parse_interval)]
         idle_timeout: f64,

@@ -337,7 +337,7 @@ fn get_within(addr: &str, limit: Duration) -> Option<String> {
     None
 }
 
-/// With RLIMIT_NOFILE at 64, more idle connections than that make
+/// With RLIMIT_NOFILE at 64, more silent connections than that make
 /// `accept` fail (EMFILE): the exporter logs it, backs off, and serves
 /// again once they are closed or time out; it never exits.
 #[test]
@@ -346,7 +346,7 @@ fn survives_file_descriptor_exhaustion() {
     wrapper.args(["--nofile=64:64", "--", BIN]);
     let mut exporter = Exporter::start_with(
         wrapper,
-        &["--web.idle-timeout", "3", "--web.max-connections", "1000"],
+        &["--web.header-timeout", "2", "--web.max-connections", "1000"],
     );
     let addr = exporter.addr.clone();
     // Closed by the test.
@@ -366,7 +366,8 @@ fn survives_file_descriptor_exhaustion() {
         "{}",
         exporter.stderr()
     );
-    // Left open: they time out (--web.idle-timeout 3).
+    // Left open: they time out (--web.header-timeout 2: they never send
+    // a request).
     let idle: Vec<TcpStream> = (0..100)
         .map(|_| connect(&addr, Duration::from_secs(5)))
         .collect();
@@ -436,6 +437,44 @@ fn slowloris_is_disconnected() {
     }
     let closed = closed.expect("a slow client was never disconnected");
     assert!(closed < Duration::from_secs(6), "{closed:?}");
+}
+
+/// Between keep-alive requests the idle timeout governs, not the header
+/// timeout; a connection that never sends a byte gets the header timeout.
+#[test]
+fn keep_alive_connections_wait_for_the_idle_timeout() {
+    let exporter = Exporter::start(&["--web.header-timeout", "1", "--web.idle-timeout", "3"]);
+    let mut s = connect(&exporter.addr, Duration::from_millis(2500));
+    s.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    let mut buf = vec![0u8; 1 << 16];
+    let n = s.read(&mut buf).unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+    let answered = Instant::now();
+    // Still open past the header timeout...
+    let e = s.read(&mut buf).map(|n| n.to_string()).unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+        "{e}"
+    );
+    // ...and serving.
+    s.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    let n = s.read(&mut buf).unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    assert_eq!(s.read(&mut buf).unwrap_or(0), 0);
+    let idle = answered.elapsed();
+    assert!(idle < Duration::from_secs(9), "{idle:?}");
+    // A connection that sends nothing is closed after the header timeout.
+    let mut silent = connect(&exporter.addr, Duration::from_secs(10));
+    let opened = Instant::now();
+    assert_eq!(silent.read(&mut buf).unwrap_or(0), 0);
+    assert!(
+        opened.elapsed() < Duration::from_millis(2500),
+        "{:?}",
+        opened.elapsed()
+    );
 }
 
 /// A client that asks for many responses and reads none is disconnected

@@ -2,7 +2,7 @@
 //! errors with back-off, serves each connection with hyper under the
 //! header, idle and write timeouts, and stops cleanly on SIGTERM/SIGINT.
 
-use super::io::Timed;
+use super::io::{Requests, Timed, Timeouts};
 use super::respond::Front;
 use super::settings::{SCRAPE_QUEUE, SHUTDOWN_GRACE, Settings};
 use super::worker::{self, Fatal, Scrape, Stats};
@@ -238,32 +238,45 @@ impl Server {
     async fn connection(&self, stream: TcpStream, closed: watch::Receiver<bool>) {
         let s = &self.settings;
         let _ = stream.set_nodelay(true);
-        let stream = Timed::new(stream, s.idle_timeout, s.write_timeout);
+        let limits = Timeouts {
+            header: s.header_timeout,
+            idle: s.idle_timeout,
+            write: s.write_timeout,
+        };
+        let requests = Arc::new(Requests::default());
+        let stream = Timed::new(stream, limits, Arc::clone(&requests));
         match &self.tls {
-            None => self.http(TokioIo::new(stream), closed).await,
+            None => self.http(TokioIo::new(stream), requests, closed).await,
             Some(tls) => {
                 let handshake = tokio::time::timeout(s.header_timeout, tls.accept(stream));
                 if let Ok(Ok(stream)) = handshake.await {
-                    self.http(TokioIo::new(stream), closed).await;
+                    self.http(TokioIo::new(stream), requests, closed).await;
                 }
             }
         }
     }
 
-    async fn http<I>(&self, io: I, mut closed: watch::Receiver<bool>)
+    async fn http<I>(&self, io: I, requests: Arc<Requests>, mut closed: watch::Receiver<bool>)
     where
         I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
     {
         let s = &self.settings;
         let front = Arc::clone(&self.front);
         let service = hyper::service::service_fn(move |request| {
-            let front = Arc::clone(&front);
-            async move { Ok::<_, std::convert::Infallible>(front.respond(request).await) }
+            let (front, requests) = (Arc::clone(&front), Arc::clone(&requests));
+            requests.started();
+            async move {
+                let response = front.respond(request).await;
+                requests.answered();
+                Ok::<_, std::convert::Infallible>(response)
+            }
         });
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder
             .timer(TokioTimer::new())
-            .header_read_timeout(s.header_timeout)
+            // Timed keeps the header timeout: hyper's also runs between
+            // keep-alive requests, where the idle timeout should.
+            .header_read_timeout(None)
             .max_buf_size(s.max_header_bytes.max(8192))
             .max_header_size(s.max_header_bytes)
             .max_headers(64)
