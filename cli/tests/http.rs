@@ -408,6 +408,29 @@ fn huge_request_line_is_refused_in_bounded_memory() {
     assert!(get_within(&exporter.addr, Duration::from_secs(10)).is_some());
 }
 
+/// A request's body is never read: the connection closes after the
+/// answer rather than take in 100 MB.
+#[test]
+fn request_bodies_are_not_read() {
+    let exporter = Exporter::start(&[]);
+    let mut s = connect(&exporter.addr, Duration::from_secs(10));
+    s.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000000\r\n\r\n")
+        .unwrap();
+    let mut buf = [0u8; 12];
+    s.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"HTTP/1.1 200");
+    let chunk = vec![b'a'; 1 << 16];
+    let mut sent = 0usize;
+    let started = Instant::now();
+    while sent < 100_000_000 && started.elapsed() < Duration::from_secs(30) {
+        match s.write(&chunk) {
+            Ok(n) => sent += n,
+            Err(_) => break,
+        }
+    }
+    assert!(sent < 100_000_000, "the whole body was taken in");
+}
+
 /// A client that sends one header byte a second is disconnected after the
 /// header timeout.
 #[test]
