@@ -376,6 +376,21 @@ fn survives_file_descriptor_exhaustion() {
     drop(idle);
 }
 
+/// Writes up to `total` bytes of `a` (for at most 60 s) until the peer
+/// stops taking them; how many it took.
+fn stream_bytes(s: &mut TcpStream, total: usize) -> usize {
+    let chunk = vec![b'a'; 1 << 16];
+    let mut sent = 0usize;
+    let started = Instant::now();
+    while sent < total && started.elapsed() < Duration::from_secs(60) {
+        match s.write(&chunk) {
+            Ok(n) => sent += n,
+            Err(_) => break,
+        }
+    }
+    sent
+}
+
 /// A 200 MB request line is refused after --web.max-header-bytes, and the
 /// exporter's memory stays small.
 #[test]
@@ -383,16 +398,8 @@ fn huge_request_line_is_refused_in_bounded_memory() {
     const BOUND: u64 = 64 << 20;
     let exporter = Exporter::start(&[]);
     let mut s = connect(&exporter.addr, Duration::from_secs(10));
-    let chunk = vec![b'a'; 1 << 16];
-    let mut sent = 0usize;
     s.write_all(b"GET /").unwrap();
-    let started = Instant::now();
-    while sent < 200_000_000 && started.elapsed() < Duration::from_secs(60) {
-        match s.write(&chunk) {
-            Ok(n) => sent += n,
-            Err(_) => break,
-        }
-    }
+    let sent = stream_bytes(&mut s, 200_000_000);
     assert!(sent < 200_000_000, "the whole line was read");
     let mut response = Vec::new();
     let _ = s.read_to_end(&mut response);
@@ -419,15 +426,7 @@ fn request_bodies_are_not_read() {
     let mut buf = [0u8; 12];
     s.read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"HTTP/1.1 200");
-    let chunk = vec![b'a'; 1 << 16];
-    let mut sent = 0usize;
-    let started = Instant::now();
-    while sent < 100_000_000 && started.elapsed() < Duration::from_secs(30) {
-        match s.write(&chunk) {
-            Ok(n) => sent += n,
-            Err(_) => break,
-        }
-    }
+    let sent = stream_bytes(&mut s, 100_000_000);
     assert!(sent < 100_000_000, "the whole body was taken in");
 }
 
