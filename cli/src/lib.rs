@@ -23,10 +23,12 @@ mod fail;
 mod http;
 mod json;
 mod load;
+mod owner;
 mod procfs;
 mod prom;
 mod read;
 mod scan;
+mod scrape;
 mod target;
 mod watch;
 
@@ -83,14 +85,19 @@ enum Command {
     /// List the publishers on this machine.
     ///
     /// Finds processes whose environment has CANTAL_PATH, and files
-    /// cantal.* at the default paths under $XDG_RUNTIME_DIR and /tmp.
+    /// cantal.* at the default paths under $XDG_RUNTIME_DIR and /tmp
+    /// (narrowed or widened by --pid, --dir, --no-proc, --no-default-dirs).
     ///
     /// Example: cantal scan --json
-    #[command(after_help = "Example:\n  cantal scan")]
+    #[command(
+        after_help = "Examples:\n  cantal scan\n  cantal scan --no-proc --no-default-dirs --dir /run/myapp"
+    )]
     Scan {
         /// One JSON object per publisher per line.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        discovery: scan::Discovery,
     },
     /// Serve every publisher found by `scan` to Prometheus over HTTP.
     ///
@@ -153,6 +160,8 @@ enum Command {
         /// The longest state text put in a label, in characters.
         #[arg(long, value_name = "N", default_value_t = 64)]
         state_text_limit: usize,
+        #[command(flatten)]
+        discovery: scan::Discovery,
     },
 }
 
@@ -184,7 +193,7 @@ pub fn main() -> ExitCode {
             count,
             target,
         } => watch::run(&target, interval, count),
-        Command::Scan { json } => scan::run(json),
+        Command::Scan { json, discovery } => scan::run(&discovery, json),
         Command::Export {
             listen,
             telemetry_path,
@@ -196,6 +205,7 @@ pub fn main() -> ExitCode {
             write_timeout,
             no_states,
             state_text_limit,
+            discovery,
         } => export::run(
             http::Settings {
                 listen,
@@ -207,9 +217,12 @@ pub fn main() -> ExitCode {
                 idle_timeout: Duration::from_secs_f64(idle_timeout),
                 write_timeout: Duration::from_secs_f64(write_timeout),
             },
-            prom::Options {
-                states: !no_states,
-                state_text_limit,
+            scrape::Config {
+                options: prom::Options {
+                    states: !no_states,
+                    state_text_limit,
+                },
+                discovery,
             },
         ),
     };

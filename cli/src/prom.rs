@@ -84,6 +84,8 @@ pub(crate) struct Scraped<'a> {
     pub(crate) source: &'a Source,
     /// Whether it is up.
     pub(crate) up: bool,
+    /// Why it is down, when it is: the `reason` label of its `cantal_up`.
+    pub(crate) reason: Option<&'a str>,
     /// Its metrics, when they could be read: the layout made ready with
     /// [`prepare`], and one reading per slot.
     pub(crate) metrics: Option<(&'a Prepared, &'a [Reading])>,
@@ -313,6 +315,9 @@ pub(crate) fn render(scraped: &[Scraped<'_>], options: Options, format: Format) 
             s.source.base.to_string_lossy().into_owned(),
         )];
         own_labels(&mut labels, s.source);
+        if let Some(reason) = s.reason {
+            labels.push(("reason".into(), reason.into()));
+        }
         labels.sort();
         up.push((render_labels(&labels), if s.up { 1 } else { 0 }));
     }
@@ -533,6 +538,7 @@ mod tests {
         let scraped = [Scraped {
             source: &src,
             up: true,
+            reason: None,
             metrics: Some((&prepared, &readings)),
         }];
         let options = Options {

@@ -2,10 +2,10 @@
 //! gzip, limits (connections, file descriptors, request size, slow
 //! clients), TLS with basic auth, and a clean stop on SIGTERM.
 //!
-//! Every request goes to 127.0.0.1. These tests assert only on what the
-//! front itself answers (status lines, headers, its own
-//! `cantal_exporter_http_*` series), never on which publishers the machine
-//! has.
+//! Every request goes to 127.0.0.1. The exporters serve no publication
+//! (`--no-proc --no-default-dirs`); the tests assert on what the front
+//! itself answers (status lines, headers, its own `cantal_exporter_http_*`
+//! series).
 #![forbid(unsafe_code)]
 
 mod common;
@@ -17,6 +17,20 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The discovery flags that keep the exporter to publications nobody
+/// has: these tests look only at the front.
+const NOBODY: [&str; 2] = ["--no-proc", "--no-default-dirs"];
+
+/// An exporter of no publication, with `args`.
+fn exporter(args: &[&str]) -> Exporter {
+    exporter_with(Command::new(BIN), args)
+}
+
+/// An exporter of no publication, started through `command`.
+fn exporter_with(command: Command, args: &[&str]) -> Exporter {
+    Exporter::start_with(command, &[&NOBODY[..], args].concat())
+}
 
 /// A response: status line, headers (`name: value` lines, names
 /// lowercased), body bytes.
@@ -114,7 +128,7 @@ fn value(body: &str, series: &str) -> u64 {
 
 #[test]
 fn routes_landing_page_and_telemetry_path() {
-    let exporter = Exporter::start(&["--web.telemetry-path", "/custom/metrics"]);
+    let exporter = exporter(&["--web.telemetry-path", "/custom/metrics"]);
     let addr = &exporter.addr;
     let landing = request(addr, "GET", "/", &[]);
     assert_eq!(landing.code(), 200, "{}", landing.status);
@@ -174,6 +188,7 @@ fn listen_takes_names_and_ipv6() {
         let mut child = KillOnDrop(
             Command::new(BIN)
                 .args(["export", "--listen", listen])
+                .args(NOBODY)
                 .stdout(Stdio::piped())
                 .spawn()
                 .unwrap(),
@@ -198,7 +213,7 @@ fn listen_takes_names_and_ipv6() {
 
 #[test]
 fn negotiation_honours_q_values() {
-    let exporter = Exporter::start(&[]);
+    let exporter = exporter(&[]);
     let addr = &exporter.addr;
     let refused = request(
         addr,
@@ -248,7 +263,7 @@ fn negotiation_honours_q_values() {
 
 #[test]
 fn gzip_decodes_to_the_plain_body() {
-    let exporter = Exporter::start(&[]);
+    let exporter = exporter(&[]);
     let addr = &exporter.addr;
     let plain = request(addr, "GET", "/metrics", &[]);
     assert_eq!(plain.header("content-encoding"), None);
@@ -282,7 +297,7 @@ fn gzip_decodes_to_the_plain_body() {
 
 #[test]
 fn sigterm_exits_0() {
-    let mut exporter = Exporter::start(&[]);
+    let mut exporter = exporter(&[]);
     // A connection kept open does not hold the stop up past its grace.
     let _idle = connect(&exporter.addr, Duration::from_secs(5));
     assert_eq!(request(&exporter.addr, "GET", "/metrics", &[]).code(), 200);
@@ -299,7 +314,7 @@ fn sigterm_exits_0() {
 
 #[test]
 fn connections_over_the_cap_are_refused() {
-    let exporter = Exporter::start(&["--web.max-connections", "4"]);
+    let exporter = exporter(&["--web.max-connections", "4"]);
     let idle: Vec<TcpStream> = (0..4)
         .map(|_| connect(&exporter.addr, Duration::from_secs(10)))
         .collect();
@@ -344,7 +359,7 @@ fn get_within(addr: &str, limit: Duration) -> Option<String> {
 fn survives_file_descriptor_exhaustion() {
     let mut wrapper = Command::new("prlimit");
     wrapper.args(["--nofile=64:64", "--", BIN]);
-    let mut exporter = Exporter::start_with(
+    let mut exporter = exporter_with(
         wrapper,
         &["--web.header-timeout", "2", "--web.max-connections", "1000"],
     );
@@ -396,7 +411,7 @@ fn stream_bytes(s: &mut TcpStream, total: usize) -> usize {
 #[test]
 fn huge_request_line_is_refused_in_bounded_memory() {
     const BOUND: u64 = 64 << 20;
-    let exporter = Exporter::start(&[]);
+    let exporter = exporter(&[]);
     let mut s = connect(&exporter.addr, Duration::from_secs(10));
     s.write_all(b"GET /").unwrap();
     let sent = stream_bytes(&mut s, 200_000_000);
@@ -419,7 +434,7 @@ fn huge_request_line_is_refused_in_bounded_memory() {
 /// answer rather than take in 100 MB.
 #[test]
 fn request_bodies_are_not_read() {
-    let exporter = Exporter::start(&[]);
+    let exporter = exporter(&[]);
     let mut s = connect(&exporter.addr, Duration::from_secs(10));
     s.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000000\r\n\r\n")
         .unwrap();
@@ -434,7 +449,7 @@ fn request_bodies_are_not_read() {
 /// header timeout.
 #[test]
 fn slowloris_is_disconnected() {
-    let exporter = Exporter::start(&["--web.header-timeout", "2"]);
+    let exporter = exporter(&["--web.header-timeout", "2"]);
     let mut s = connect(&exporter.addr, Duration::from_secs(1));
     let started = Instant::now();
     s.write_all(b"GET /metrics HTTP/1.1\r\nX-Slow: ").unwrap();
@@ -465,7 +480,7 @@ fn slowloris_is_disconnected() {
 /// timeout; a connection that never sends a byte gets the header timeout.
 #[test]
 fn keep_alive_connections_wait_for_the_idle_timeout() {
-    let exporter = Exporter::start(&["--web.header-timeout", "1", "--web.idle-timeout", "3"]);
+    let exporter = exporter(&["--web.header-timeout", "1", "--web.idle-timeout", "3"]);
     let mut s = connect(&exporter.addr, Duration::from_millis(2500));
     s.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .unwrap();
@@ -504,7 +519,7 @@ fn keep_alive_connections_wait_for_the_idle_timeout() {
 #[test]
 fn stalled_reader_is_disconnected() {
     const REQUESTS: usize = 40_000;
-    let exporter = Exporter::start(&["--web.write-timeout", "1"]);
+    let exporter = exporter(&["--web.write-timeout", "1"]);
     let s = connect(&exporter.addr, Duration::from_secs(10));
     let mut writer = s.try_clone().unwrap();
     // Pipelined requests for the landing page: megabytes of answers,
@@ -599,7 +614,7 @@ fn basic(user_password: &str) -> String {
 fn tls_with_basic_auth() {
     let dir = TempDir::new("http-tls");
     let (config, cert) = web_config(&dir);
-    let exporter = Exporter::start(&["--web.config.file", config.to_str().unwrap()]);
+    let exporter = exporter(&["--web.config.file", config.to_str().unwrap()]);
     assert_eq!(exporter.scheme, "https");
     let right = basic("prometheus:secret");
     let ok = https(&exporter.addr, &cert, &[&right]);
@@ -657,7 +672,7 @@ fn real_prometheus_scrapes_over_tls_with_basic_auth() {
     }
     let dir = TempDir::new("http-prometheus");
     let (config, _) = web_config(&dir);
-    let exporter = Exporter::start(&["--web.config.file", config.to_str().unwrap()]);
+    let exporter = exporter(&["--web.config.file", config.to_str().unwrap()]);
     let prometheus = Prometheus::start(
         &dir.0,
         &format!(
