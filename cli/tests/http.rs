@@ -640,6 +640,23 @@ fn tls_with_basic_auth() {
     assert!(!response.starts_with(b"HTTP/1.1 200"));
 }
 
+/// An address that cannot be bound is a fatal error naming it: exit 1,
+/// nothing on stdout.
+#[test]
+fn an_address_in_use_exits_1_naming_it() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = Command::new(BIN)
+        .args(["export", "--listen", &addr])
+        .args(NOBODY)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
 #[test]
 fn bad_web_config_names_the_key() {
     let dir = TempDir::new("http-badconfig");
