@@ -579,27 +579,41 @@ fn web_config(dir: &TempDir) -> (std::path::PathBuf, Vec<u8>) {
     (config, key.cert.der().to_vec())
 }
 
-/// An HTTPS request that trusts only `cert`.
-fn https(addr: &str, cert: &[u8], headers: &[&str]) -> Answer {
+/// A client certificate and its key (DER).
+type Identity = (Vec<u8>, Vec<u8>);
+
+/// A TLS connection to `addr` that trusts only `cert`, with `identity`
+/// when given.
+fn tls_to(
+    addr: &str,
+    cert: &[u8],
+    identity: Option<&Identity>,
+) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
+    use rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer, ServerName};
     let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(rustls::pki_types::CertificateDer::from(cert.to_vec()))
-        .unwrap();
+    roots.add(CertificateDer::from(cert.to_vec())).unwrap();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        .with_root_certificates(roots);
+    let config = match identity {
+        None => builder.with_no_client_auth(),
+        Some((cert, key)) => builder
+            .with_client_auth_cert(
+                vec![CertificateDer::from(cert.clone())],
+                PrivatePkcs8KeyDer::from(key.clone()).into(),
+            )
+            .unwrap(),
+    };
+    let name = ServerName::try_from("localhost").unwrap();
     let connection = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
-    let tcp = connect(addr, Duration::from_secs(20));
-    exchange(
-        rustls::StreamOwned::new(connection, tcp),
-        "GET",
-        "/metrics",
-        headers,
-    )
+    rustls::StreamOwned::new(connection, connect(addr, Duration::from_secs(20)))
+}
+
+/// An HTTPS GET of /metrics that trusts only `cert`.
+fn https(addr: &str, cert: &[u8], headers: &[&str]) -> Answer {
+    exchange(tls_to(addr, cert, None), "GET", "/metrics", headers)
 }
 
 fn basic(user_password: &str) -> String {
@@ -655,6 +669,53 @@ fn an_address_in_use_exits_1_naming_it() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
     assert!(out.stdout.is_empty());
+}
+
+/// With `client_auth_type: RequireAndVerifyClientCert`, only a client
+/// with a certificate signed by `client_ca_file` is answered.
+#[test]
+fn client_certificates_are_required_and_verified() {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let dir = TempDir::new("http-mtls");
+    let (config, cert) = web_config(&dir);
+    let new_ca = || {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap()
+    };
+    let ca = new_ca();
+    std::fs::write(dir.path("clients.pem"), ca.pem()).unwrap();
+    let identity = |issuer: &rcgen::Issuer<'_, KeyPair>| {
+        let key = KeyPair::generate().unwrap();
+        let params = CertificateParams::new(vec!["scraper".to_string()]).unwrap();
+        let cert = params.signed_by(&key, issuer).unwrap();
+        (cert.der().to_vec(), key.serialize_der())
+    };
+    let trusted = identity(&ca);
+    let stranger = identity(&new_ca());
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "  key_file: key.pem\n",
+        "  key_file: key.pem\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: clients.pem\n",
+    );
+    std::fs::write(&config, text).unwrap();
+    let exporter = exporter(&["--web.config.file", config.to_str().unwrap()]);
+    let right = basic("prometheus:secret");
+    let ok = exchange(
+        tls_to(&exporter.addr, &cert, Some(&trusted)),
+        "GET",
+        "/metrics",
+        &[&right],
+    );
+    assert_eq!(ok.code(), 200, "{}", ok.status);
+    for identity in [None, Some(&stranger)] {
+        let mut tls = tls_to(&exporter.addr, &cert, identity);
+        let request = format!("GET /metrics HTTP/1.0\r\n{right}\r\n\r\n");
+        let mut response = Vec::new();
+        let answered = tls.write_all(request.as_bytes()).is_ok()
+            && tls.read_to_end(&mut response).is_ok()
+            && !response.is_empty();
+        assert!(!answered, "{:?}", String::from_utf8_lossy(&response));
+    }
 }
 
 #[test]
