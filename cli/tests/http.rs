@@ -338,9 +338,9 @@ fn connections_over_the_cap_are_refused() {
 fn get_within(addr: &str, limit: Duration) -> Option<String> {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
-        if let Ok(s) = TcpStream::connect(addr) {
+        let addr: std::net::SocketAddr = addr.parse().unwrap();
+        if let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
             s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-            let mut s = s;
             let _ = s.write_all(b"GET /metrics HTTP/1.0\r\n\r\n");
             let mut response = Vec::new();
             if s.read_to_end(&mut response).is_ok() && response.get(8..13) == Some(b" 200 ") {
