@@ -14,7 +14,7 @@ use cantal_testkit::TempDir;
 use common::{BIN, Exporter, KillOnDrop, Prometheus, have};
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -295,19 +295,31 @@ fn gzip_decodes_to_the_plain_body() {
     assert_eq!(refused.header("content-encoding"), None);
 }
 
-#[test]
-fn sigterm_exits_0() {
-    let mut exporter = exporter(&[]);
-    // A connection kept open does not hold the stop up past its grace.
-    let _idle = connect(&exporter.addr, Duration::from_secs(5));
-    assert_eq!(request(&exporter.addr, "GET", "/metrics", &[]).code(), 200);
+/// Sends SIGTERM to the exporter and waits for its exit status.
+fn terminate(exporter: &mut Exporter) -> Option<ExitStatus> {
     let kill = Command::new("kill")
         .args(["-TERM", &exporter.child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
-    let status = exporter.wait(Duration::from_secs(15));
+    exporter.wait(Duration::from_secs(15))
+}
+
+#[test]
+fn sigterm_exits_0() {
+    // At once: the handler is in place before the address is printed.
+    let mut first = exporter(&[]);
+    let status = terminate(&mut first);
     assert_eq!(status.and_then(|s| s.code()), Some(0), "{status:?}");
+    // After requests, with a connection kept open, which does not hold the
+    // stop up.
+    let mut exporter = exporter(&[]);
+    let _idle = connect(&exporter.addr, Duration::from_secs(5));
+    assert_eq!(request(&exporter.addr, "GET", "/metrics", &[]).code(), 200);
+    let started = Instant::now();
+    let status = terminate(&mut exporter);
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{status:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
     let log = exporter.stderr();
     assert!(log.contains("SIGTERM: stopped"), "{log}");
 }

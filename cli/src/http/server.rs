@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{Semaphore, watch};
 
 /// What a connection over the cap is told before it is closed.
@@ -78,6 +78,19 @@ pub(crate) fn serve(settings: Settings, scrape: Scrape) -> Result<()> {
         stats,
         fatal,
     });
+    // Before the address is printed: whoever reads it may stop us at once.
+    let (listener, stops) = {
+        let _runtime = runtime.enter();
+        let listener = TcpListener::from_std(listener)
+            .map_err(|e| Failure(format!("--listen {}: {e}", settings.listen)))?;
+        let stop =
+            |kind, name| signal(kind).map_err(|e| Failure(format!("cannot handle {name}: {e}")));
+        let stops = (
+            stop(SignalKind::terminate(), "SIGTERM")?,
+            stop(SignalKind::interrupt(), "SIGINT")?,
+        );
+        (listener, stops)
+    };
     let scheme = if tls.is_some() { "https" } else { "http" };
     {
         let mut stdout = std::io::stdout().lock();
@@ -94,7 +107,7 @@ pub(crate) fn serve(settings: Settings, scrape: Scrape) -> Result<()> {
         front,
         bound,
     };
-    let result = runtime.block_on(server.run(listener));
+    let result = runtime.block_on(server.run(listener, stops));
     runtime.shutdown_timeout(Duration::from_secs(1));
     result
 }
@@ -148,15 +161,8 @@ fn fatal_accept(e: &std::io::Error) -> bool {
 }
 
 impl Server {
-    async fn run(self, listener: std::net::TcpListener) -> Result<()> {
-        let listener = TcpListener::from_std(listener)
-            .map_err(|e| Failure(format!("--listen {}: {e}", self.settings.listen)))?;
-        let stop =
-            |kind, name| signal(kind).map_err(|e| Failure(format!("cannot handle {name}: {e}")));
-        let (mut term, mut int) = (
-            stop(SignalKind::terminate(), "SIGTERM")?,
-            stop(SignalKind::interrupt(), "SIGINT")?,
-        );
+    async fn run(self, listener: TcpListener, stops: (Signal, Signal)) -> Result<()> {
+        let (mut term, mut int) = stops;
         let max = self.settings.max_connections;
         let slots = Arc::new(Semaphore::new(max));
         let (closing, closed) = watch::channel(false);
