@@ -9,10 +9,10 @@ use crate::scrape::{Cache, Config};
 /// Serves every publisher over HTTP until SIGTERM or SIGINT.
 pub(crate) fn run(settings: http::Settings, config: Config) -> Result<()> {
     let mut cache = Cache::new(config);
-    // The deadline is Prometheus's `X-Prometheus-Scrape-Timeout-Seconds`
-    // less a margin, or `None` when the scraper sent none.
+    // `timeout`: the scraper's X-Prometheus-Scrape-Timeout-Seconds, if
+    // any; Cache::scrape takes its margin from it.
     http::serve(
         settings,
-        Box::new(move |format, deadline| cache.scrape(format, deadline)),
+        Box::new(move |format, timeout| cache.scrape(format, timeout)),
     )
 }

@@ -20,6 +20,7 @@
 pub mod bench;
 mod export;
 mod fail;
+mod health;
 mod http;
 mod json;
 mod load;
@@ -29,6 +30,7 @@ mod prom;
 mod read;
 mod scan;
 mod scrape;
+mod select;
 mod target;
 mod watch;
 
@@ -162,6 +164,8 @@ enum Command {
         state_text_limit: usize,
         #[command(flatten)]
         discovery: scan::Discovery,
+        #[command(flatten)]
+        limits: scrape::Limits,
     },
 }
 
@@ -206,6 +210,7 @@ pub fn main() -> ExitCode {
             no_states,
             state_text_limit,
             discovery,
+            limits,
         } => export::run(
             http::Settings {
                 listen,
@@ -223,6 +228,7 @@ pub fn main() -> ExitCode {
                     state_text_limit,
                 },
                 discovery,
+                limits,
             },
         ),
     };

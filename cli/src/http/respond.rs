@@ -48,13 +48,11 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
     answer(status, "text/plain; charset=utf-8", text)
 }
 
-/// The deadline for a scrape asked with Prometheus's scrape timeout
-/// `seconds`: the timeout less a margin for the network and the
-/// rendering (a quarter of it, at most half a second).
-pub(crate) fn deadline(seconds: &str) -> Option<Duration> {
+/// The scraper's timeout from Prometheus's header: a positive number of
+/// seconds. The scrape takes its own margin from it.
+pub(crate) fn scraper_timeout(seconds: &str) -> Option<Duration> {
     let timeout = Duration::try_from_secs_f64(seconds.trim().parse::<f64>().ok()?).ok()?;
-    let margin = (timeout / 4).min(Duration::from_millis(500));
-    Some(timeout - margin).filter(|d| !d.is_zero())
+    Some(timeout).filter(|t| !t.is_zero())
 }
 
 /// `text` with `&`, `<`, `>` and `"` escaped for HTML.
@@ -129,7 +127,7 @@ impl Front {
         let job = Job {
             format,
             gzip,
-            deadline: deadline(text(SCRAPE_TIMEOUT)),
+            timeout: scraper_timeout(text(SCRAPE_TIMEOUT)),
             reply,
         };
         match self.jobs.try_send(job) {
@@ -170,18 +168,17 @@ impl Front {
 
 #[cfg(test)]
 mod tests {
-    use super::{deadline, landing};
+    use super::{landing, scraper_timeout};
     use std::time::Duration;
 
     #[test]
-    fn deadline_leaves_a_margin() {
-        assert_eq!(deadline("10"), Some(Duration::from_millis(9500)));
-        assert_eq!(deadline("1"), Some(Duration::from_millis(750)));
-        assert_eq!(deadline(" 0.5 "), Some(Duration::from_millis(375)));
-        assert_eq!(deadline("0"), None);
-        assert_eq!(deadline("-1"), None);
-        assert_eq!(deadline("soon"), None);
-        assert_eq!(deadline(""), None);
+    fn scraper_timeouts() {
+        assert_eq!(scraper_timeout("10"), Some(Duration::from_secs(10)));
+        assert_eq!(scraper_timeout(" 0.5 "), Some(Duration::from_millis(500)));
+        assert_eq!(scraper_timeout("0"), None);
+        assert_eq!(scraper_timeout("-1"), None);
+        assert_eq!(scraper_timeout("soon"), None);
+        assert_eq!(scraper_timeout(""), None);
     }
 
     #[test]

@@ -14,15 +14,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{Notify, mpsc, oneshot};
 
-/// The scrape: renders every publisher in `Format`, within the deadline
-/// when one is given.
+/// The scrape: renders every publisher in `Format`, given the scraper's
+/// timeout (`X-Prometheus-Scrape-Timeout-Seconds`) when it sent one.
 pub(crate) type Scrape = Box<dyn FnMut(Format, Option<Duration>) -> String + Send>;
 
 /// One scrape asked of the thread.
 pub(crate) struct Job {
     pub(crate) format: Format,
     pub(crate) gzip: bool,
-    pub(crate) deadline: Option<Duration>,
+    pub(crate) timeout: Option<Duration>,
     pub(crate) reply: oneshot::Sender<Bytes>,
 }
 
@@ -146,7 +146,7 @@ pub(crate) fn spawn(
         .spawn(move || {
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 while let Some(job) = rx.blocking_recv() {
-                    let mut body = scrape(job.format, job.deadline);
+                    let mut body = scrape(job.format, job.timeout);
                     stats.append(&mut body, job.format);
                     let bytes = if job.gzip {
                         Bytes::from(gzip(body.as_bytes()))
