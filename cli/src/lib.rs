@@ -21,6 +21,7 @@ pub mod bench;
 mod export;
 mod fail;
 mod health;
+mod http;
 mod json;
 mod load;
 mod owner;
@@ -35,8 +36,8 @@ mod target;
 mod watch;
 
 use clap::{Parser, Subcommand};
-use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Read, watch, find and export the metrics of Cantal publishers.
 #[derive(Debug, Parser)]
@@ -103,18 +104,59 @@ enum Command {
     },
     /// Serve every publisher found by `scan` to Prometheus over HTTP.
     ///
-    /// GET /metrics answers in the Prometheus text format 0.0.4, or in
-    /// OpenMetrics 1.0 when the Accept header asks for
-    /// application/openmetrics-text. See the README of cantal-cli for the
-    /// mapping of names to metric families and labels.
+    /// GET /metrics (--web.telemetry-path) answers in the Prometheus text
+    /// format 0.0.4, or in OpenMetrics 1.0 when the Accept header prefers
+    /// application/openmetrics-text (q-values count: q=0 refuses it), gzip
+    /// when Accept-Encoding accepts it; GET / is a landing page linking to
+    /// it. TLS and basic auth come from --web.config.file, the Prometheus
+    /// exporter-toolkit file. SIGTERM or SIGINT stops it cleanly (exit 0).
+    /// See the README of cantal-cli for the mapping of names to metric
+    /// families and labels.
     ///
     /// Example: cantal export --listen 127.0.0.1:9779
-    #[command(after_help = "Example:\n  cantal export --listen 127.0.0.1:9779")]
+    #[command(after_help = "Examples:\n  cantal export --listen 127.0.0.1:9779\n  \
+        cantal export --listen localhost:9779 --web.config.file /etc/cantal/web.yml")]
     Export {
-        /// Address to listen on (port 0 picks a free port; the address is
-        /// printed on the first line of stdout).
-        #[arg(long, value_name = "ADDR")]
-        listen: SocketAddr,
+        /// Address to listen on: HOST:PORT, NAME:PORT (the first address it
+        /// resolves to that binds), [IPV6]:PORT, or :PORT for every address.
+        /// Port 0 picks a free port; the address is printed on the first
+        /// line of stdout.
+        #[arg(long, visible_alias = "web.listen-address", value_name = "ADDR")]
+        listen: String,
+        /// The path that serves the metrics.
+        #[arg(long = "web.telemetry-path", value_name = "PATH", default_value = "/metrics",
+              value_parser = parse_telemetry_path)]
+        telemetry_path: String,
+        /// The Prometheus exporter-toolkit web configuration (YAML):
+        /// tls_server_config (cert_file, key_file, client_auth_type,
+        /// client_ca_file, min_version, max_version) and basic_auth_users
+        /// (bcrypt hashes). Read once at start; unknown keys are an error.
+        #[arg(long = "web.config.file", value_name = "FILE")]
+        web_config: Option<std::path::PathBuf>,
+        /// Connections served at once; more are answered 503 and closed.
+        #[arg(long = "web.max-connections", value_name = "N", default_value_t = 64,
+              value_parser = clap::value_parser!(u32).range(1..=65_536))]
+        max_connections: u32,
+        /// The longest request line plus headers, in bytes (larger: 431).
+        #[arg(long = "web.max-header-bytes", value_name = "BYTES", default_value_t = 16_384,
+              value_parser = clap::value_parser!(u32).range(1_024..=1_048_576))]
+        max_header_bytes: u32,
+        /// Seconds to receive a request's line and headers, from its first
+        /// byte (from the connection's opening, TLS handshake included, for
+        /// the first request); a slower client is disconnected.
+        #[arg(long = "web.header-timeout", value_name = "SECONDS", default_value_t = 10.0,
+              value_parser = parse_interval)]
+        header_timeout: f64,
+        /// Seconds a keep-alive connection may wait for its next request
+        /// before it is closed (not counted while a request is answered).
+        #[arg(long = "web.idle-timeout", value_name = "SECONDS", default_value_t = 60.0,
+              value_parser = parse_interval)]
+        idle_timeout: f64,
+        /// Seconds a response write may make no progress before the
+        /// connection is closed.
+        #[arg(long = "web.write-timeout", value_name = "SECONDS", default_value_t = 30.0,
+              value_parser = parse_interval)]
+        write_timeout: f64,
         /// Leave states out.
         #[arg(long)]
         no_states: bool,
@@ -126,6 +168,15 @@ enum Command {
         #[command(flatten)]
         limits: scrape::Limits,
     },
+}
+
+/// A telemetry path: absolute, not `/` (the landing page), no query.
+fn parse_telemetry_path(s: &str) -> Result<String, String> {
+    if s.starts_with('/') && s.len() > 1 && !s.contains(['?', '#']) && s.is_ascii() {
+        Ok(s.to_string())
+    } else {
+        Err(format!("{s:?} is not a path like /metrics"))
+    }
 }
 
 /// A positive, finite number of seconds.
@@ -150,12 +201,28 @@ pub fn main() -> ExitCode {
         Command::Scan { json, discovery } => scan::run(&discovery, json),
         Command::Export {
             listen,
+            telemetry_path,
+            web_config,
+            max_connections,
+            max_header_bytes,
+            header_timeout,
+            idle_timeout,
+            write_timeout,
             no_states,
             state_text_limit,
             discovery,
             limits,
         } => export::run(
-            listen,
+            http::Settings {
+                listen,
+                telemetry_path,
+                web_config,
+                max_connections: max_connections as usize,
+                max_header_bytes: max_header_bytes as usize,
+                header_timeout: Duration::from_secs_f64(header_timeout),
+                idle_timeout: Duration::from_secs_f64(idle_timeout),
+                write_timeout: Duration::from_secs_f64(write_timeout),
+            },
             scrape::Config {
                 options: prom::Options {
                     states: !no_states,

@@ -5,7 +5,10 @@
 #![forbid(unsafe_code)]
 
 use cantal_core::{Collection, Counter, Float, Integer, ShardedCounter, State};
+mod common;
+
 use cantal_testkit::TempDir;
+use common::{Exporter, KillOnDrop, Prometheus, have};
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -13,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_cantal");
+use common::BIN;
 const ROLE: &str = "CANTAL_CLI_TEST_ROLE";
 
 fn cantal(args: &[&str]) -> Output {
@@ -652,41 +655,6 @@ fn watch_shows_rates_and_stops_when_the_publisher_goes() {
 // ---------------------------------------------------------------------
 // export.
 
-/// `cantal export` on a free loopback port; killed when dropped.
-struct Exporter {
-    child: Child,
-    addr: String,
-}
-
-impl Exporter {
-    fn start(args: &[&str]) -> Exporter {
-        let mut child = Command::new(BIN)
-            .args(["export", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim_end()
-            .strip_prefix("cantal export: listening on http://")
-            .and_then(|s| s.strip_suffix("/metrics"))
-            .unwrap_or_else(|| panic!("{line}"))
-            .to_string();
-        Exporter { child, addr }
-    }
-}
-
-impl Drop for Exporter {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// A minimal HTTP/1.0 GET: (status line, headers, body).
 fn get(addr: &str, path: &str, accept: Option<&str>) -> (String, String, String) {
     let mut s = TcpStream::connect(addr).unwrap();
@@ -702,24 +670,6 @@ fn get(addr: &str, path: &str, accept: Option<&str>) -> (String, String, String)
     let (head, body) = response.split_once("\r\n\r\n").unwrap();
     let (status, headers) = head.split_once("\r\n").unwrap_or((head, ""));
     (status.to_string(), headers.to_string(), body.to_string())
-}
-
-fn wanted(var: &str) -> bool {
-    std::env::var_os(var).is_some_and(|v| v == "1")
-}
-
-fn have(program: &str, var: &str) -> bool {
-    let ok = Command::new(program)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(!wanted(var), "{var}=1 but {program} is missing");
-        println!("SKIPPED: {program}");
-    }
-    ok
 }
 
 #[test]
@@ -843,15 +793,6 @@ fn export_serves_prometheus_and_openmetrics() {
     child.wait().unwrap();
 }
 
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// A real Prometheus server scrapes the exporter; its query API returns
 /// our counter.
 #[test]
@@ -863,54 +804,18 @@ fn real_prometheus_scrapes_the_exporter() {
     let (mut child, _) = spawn_publisher(&[("CANTAL_PATH", &dir.0.join("scraped"))], false);
     let pid = child.id();
     let exporter = Exporter::start(&["--no-default-dirs", "--pid", &pid.to_string()]);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let config = dir.0.join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: cantal\n    static_configs:\n      - targets: ['{}']\n",
+    let prometheus = Prometheus::start(
+        &dir.0,
+        &format!(
+            "  - job_name: cantal\n    static_configs:\n      - targets: ['{}']\n",
             exporter.addr
         ),
-    )
-    .unwrap();
-    let server = Command::new("prometheus")
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.0.join("data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _server = KillOnDrop(server);
-    let addr = format!("127.0.0.1:{port}");
+    );
     let query = format!("/api/v1/query?query=cantal_fixed_total%7Bpid%3D%22{pid}%22%7D");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut last = String::new();
-    let found = loop {
-        if Instant::now() > deadline {
-            break false;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-        if TcpStream::connect(&addr).is_err() {
-            continue;
-        }
-        let (_, _, body) = get(&addr, &query, None);
-        if body.contains("\"12345\"") {
-            break true;
-        }
-        last = body;
-    };
+    let found = prometheus.query_until(&query, |body| body.contains("\"12345\""));
     drop(child.stdin.take());
     child.wait().unwrap();
-    assert!(
-        found,
-        "Prometheus never returned the counter; last answer: {last}"
-    );
+    if let Err(last) = found {
+        panic!("Prometheus never returned the counter; last answer: {last}");
+    }
 }

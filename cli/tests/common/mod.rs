@@ -1,0 +1,218 @@
+//! What the command's cross-process tests share: an exporter started on a
+//! free loopback port, a real Prometheus server, and the switches that
+//! make tests of installed programs skip or insist.
+// Each test binary uses a part of this module.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The binary under test.
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_cantal");
+
+/// `cantal export` on a free loopback port, its stderr collected; killed
+/// when dropped.
+pub(crate) struct Exporter {
+    pub(crate) child: Child,
+    pub(crate) addr: String,
+    /// The URL scheme it printed (`http` or `https`).
+    pub(crate) scheme: String,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Exporter {
+    pub(crate) fn start(args: &[&str]) -> Exporter {
+        Exporter::start_with(Command::new(BIN), args)
+    }
+
+    /// Starts `command` (BIN, or a wrapper that runs it) with `export` and
+    /// `args`.
+    pub(crate) fn start_with(mut command: Command, args: &[&str]) -> Exporter {
+        let mut child = command
+            .args(["export", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut pipe = child.stderr.take().unwrap();
+        let sink = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = pipe.read(&mut buf) {
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let rest = line
+            .trim_end()
+            .strip_prefix("cantal export: listening on ")
+            .unwrap_or_else(|| panic!("{line:?}; stderr: {}", stderr.lock().unwrap()));
+        let (scheme, rest) = rest.split_once("://").unwrap();
+        let addr = rest.split_once('/').unwrap().0.to_string();
+        Exporter {
+            child,
+            addr,
+            scheme: scheme.to_string(),
+            stderr,
+        }
+    }
+
+    pub(crate) fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// The exit status, if it has exited.
+    pub(crate) fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().unwrap()
+    }
+
+    /// Waits (at most `limit`) for the exit status.
+    pub(crate) fn wait(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Some(status) = self.exited() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    /// The resident set size, in bytes.
+    pub(crate) fn rss(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+        kb * 1024
+    }
+}
+
+impl Drop for Exporter {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether the environment variable `var` is `1`.
+pub(crate) fn wanted(var: &str) -> bool {
+    std::env::var_os(var).is_some_and(|v| v == "1")
+}
+
+/// Whether `program` runs; when it does not, the test skips, unless `var`
+/// is `1`, which makes it fail.
+pub(crate) fn have(program: &str, var: &str) -> bool {
+    let ok = Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(!wanted(var), "{var}=1 but {program} is missing");
+        println!("SKIPPED: {program}");
+    }
+    ok
+}
+
+/// A child process, killed when dropped.
+pub(crate) struct KillOnDrop(pub(crate) Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A minimal HTTP/1.0 GET of `path` from `addr`: the body.
+pub(crate) fn get_body(addr: &str, path: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.0\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).unwrap();
+    response
+        .split_once("\r\n\r\n")
+        .map_or(String::new(), |(_, b)| b.to_string())
+}
+
+/// A real Prometheus server on a free loopback port, with its data in
+/// `dir`; killed when dropped.
+pub(crate) struct Prometheus {
+    _server: KillOnDrop,
+    addr: String,
+}
+
+impl Prometheus {
+    /// Starts Prometheus scraping every second with `scrape_configs` (the
+    /// YAML list, indented by two spaces).
+    pub(crate) fn start(dir: &Path, scrape_configs: &str) -> Prometheus {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let config = dir.join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n{scrape_configs}"
+            ),
+        )
+        .unwrap();
+        let server = Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        Prometheus {
+            _server: KillOnDrop(server),
+            addr: format!("127.0.0.1:{port}"),
+        }
+    }
+
+    /// Asks the query API `path` every half second until `found` holds
+    /// for its answer (`Ok`) or 60 s pass (`Err` with the last answer).
+    pub(crate) fn query_until(
+        &self,
+        path: &str,
+        found: impl Fn(&str) -> bool,
+    ) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut last = String::new();
+        while Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(500));
+            if TcpStream::connect(&self.addr).is_err() {
+                continue;
+            }
+            let body = get_body(&self.addr, path);
+            if found(&body) {
+                return Ok(());
+            }
+            last = body;
+        }
+        Err(last)
+    }
+}
