@@ -91,6 +91,21 @@ fn json_line(out: &mut String, slot: &Slot, reading: &Reading) {
             json::string(out, text);
             let _ = write!(out, ", \"timestamp\": {timestamp}");
         }
+        Reading::Histogram {
+            count,
+            sum,
+            buckets,
+        } => {
+            let _ = write!(out, "{{\"count\": {count}, \"sum\": ");
+            json::float(out, *sum);
+            out.push_str(", \"buckets\": [");
+            for (i, (bound, n)) in buckets.iter().enumerate() {
+                out.push_str(if i > 0 { ", [" } else { "[" });
+                json::float(out, *bound);
+                let _ = write!(out, ", {n}]");
+            }
+            out.push_str("]}");
+        }
         _ => out.push_str("null"),
     }
     out.push_str("}\n");
@@ -106,6 +121,18 @@ pub(crate) fn human_value(reading: &Reading, now_ms: u64) -> String {
         Reading::State { timestamp, text } => {
             let age = now_ms.saturating_sub(*timestamp);
             format!("{text} ({})", human_age(age))
+        }
+        Reading::Histogram {
+            count,
+            sum,
+            buckets,
+        } => {
+            let mut s = format!("count {count}, sum {sum}, le");
+            for (bound, n) in buckets {
+                let _ = write!(s, " {bound}: {n},");
+            }
+            let _ = write!(s, " +Inf: {count}");
+            s
         }
         _ => "?".into(),
     }
@@ -174,7 +201,8 @@ pub(crate) fn table(
             }
             // Numbers (value and rate columns) are right-aligned, unless
             // the value is a state's text.
-            let numeric = c == 3 || (c == 2 && !cell.ends_with(')') && cell != "-");
+            let numeric = c == 3
+                || (c == 2 && !cell.ends_with(')') && cell != "-" && !cell.starts_with("count "));
             if numeric {
                 line.extend(std::iter::repeat_n(' ', pad));
                 line.push_str(cell);
