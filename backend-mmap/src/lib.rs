@@ -93,6 +93,7 @@ compile_error!("cantal-mmap publishes through Unix files and flock; it supports 
 
 mod error;
 pub mod extend;
+pub mod help;
 pub mod histogram;
 mod layout;
 mod os;

@@ -398,7 +398,7 @@ fn stabilise_state(file: &File, offset: u64, slot: &mut [u8]) -> io::Result<()> 
 
 /// Opens a regular file without following symlinks; with `owner`, refuses
 /// a file owned by anyone else.
-fn open(path: &Path, owner: Option<u32>) -> Result<File, Error> {
+pub(crate) fn open(path: &Path, owner: Option<u32>) -> Result<File, Error> {
     let file = os::open_nofollow(path).map_err(|e| {
         if os::is_symlink_error(&e) {
             Error::NotRegularFile {
@@ -430,7 +430,11 @@ fn open(path: &Path, owner: Option<u32>) -> Result<File, Error> {
 
 /// Reads a whole regular file of at most `limit` bytes; returns its bytes
 /// and its identity when opened.
-fn read_file(file: &File, path: &Path, limit: u64) -> Result<(Vec<u8>, Identity), Error> {
+pub(crate) fn read_file(
+    file: &File,
+    path: &Path,
+    limit: u64,
+) -> Result<(Vec<u8>, Identity), Error> {
     let meta = file.metadata().map_err(|e| Error::io(path, e))?;
     let too_large = |size| Error::TooLarge {
         path: path.to_path_buf(),
