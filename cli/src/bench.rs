@@ -37,8 +37,8 @@ impl Exporter {
             })
             .collect();
         let options = Options {
-            states: true,
-            state_text_limit: 64,
+            label_pid: true,
+            ..Options::DEFAULT
         };
         self.cache
             .scrape_sources(sources, options, Format::Prometheus)

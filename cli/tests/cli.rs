@@ -584,7 +584,7 @@ fn export_serves_prometheus_and_openmetrics() {
     let dir = TempDir::new("export");
     let (mut child, base) = spawn_publisher(&[("CANTAL_PATH", &dir.0.join("exp"))], false);
     let pid = child.id();
-    let exporter = Exporter::start(&[]);
+    let exporter = Exporter::start(&["--label-pid"]);
     let (status, headers, body) = get(&exporter.addr, "/metrics", None);
     assert!(status.contains(" 200 "), "{status}");
     assert!(
@@ -594,19 +594,21 @@ fn export_serves_prometheus_and_openmetrics() {
         "{headers}"
     );
     let fixed = format!(
-        "cantal_fixed_total{{appname=\"cli-test\",group=\"cli_test\",metric=\"fixed\",pid=\"{pid}\"}} 12345"
+        "cantal_cli_test_fixed_total{{appname=\"cli-test\",path=\"{}\",pid=\"{pid}\"}} 12345",
+        base.display()
     );
     assert!(body.lines().any(|l| l == fixed), "{fixed}\nnot in\n{body}");
     // The four shards of SPREAD are one series holding their sum.
     let spread = format!(
-        "cantal_spread_total{{appname=\"cli-test\",group=\"cli_test\",metric=\"spread\",pid=\"{pid}\"}} 1000"
+        "cantal_cli_test_spread_total{{appname=\"cli-test\",path=\"{}\",pid=\"{pid}\"}} 1000",
+        base.display()
     );
     assert!(
         body.lines().any(|l| l == spread),
         "{spread}\nnot in\n{body}"
     );
     assert!(!body.contains("cantal_shard"), "{body}");
-    assert!(body.contains("# TYPE cantal_fixed_total counter\n"));
+    assert!(body.contains("# TYPE cantal_cli_test_fixed_total counter\n"));
     assert!(body.contains(&format!(
         "cantal_up{{appname=\"cli-test\",path=\"{}\",pid=\"{pid}\"}} 1",
         base.display()
@@ -629,8 +631,8 @@ fn export_serves_prometheus_and_openmetrics() {
         "{headers}"
     );
     assert!(om.ends_with("# EOF\n"));
-    assert!(om.contains("# TYPE cantal_fixed counter\n"));
-    assert!(om.contains("\ncantal_fixed_total{"));
+    assert!(om.contains("# TYPE cantal_cli_test_fixed counter\n"));
+    assert!(om.contains("\ncantal_cli_test_fixed_total{"));
 
     let (status, _, _) = get(&exporter.addr, "/nothing", None);
     assert!(status.contains(" 404 "), "{status}");
@@ -668,7 +670,7 @@ fn export_serves_prometheus_and_openmetrics() {
         .spawn()
         .unwrap();
     let broken = KillOnDrop(broken);
-    let exporter = Exporter::start(&["--no-states"]);
+    let exporter = Exporter::start(&["--no-states", "--label-pid"]);
     let (_, _, body) = get(&exporter.addr, "/metrics", None);
     assert!(body.lines().any(|l| l == fixed), "{body}");
     assert!(!body.contains("state_text"));
@@ -704,7 +706,6 @@ fn real_prometheus_scrapes_the_exporter() {
     }
     let dir = TempDir::new("prometheus");
     let (mut child, _) = spawn_publisher(&[("CANTAL_PATH", &dir.0.join("scraped"))], false);
-    let pid = child.id();
     let exporter = Exporter::start(&[]);
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -733,7 +734,10 @@ fn real_prometheus_scrapes_the_exporter() {
         .unwrap();
     let _server = KillOnDrop(server);
     let addr = format!("127.0.0.1:{port}");
-    let query = format!("/api/v1/query?query=cantal_fixed_total%7Bpid%3D%22{pid}%22%7D");
+    let query = format!(
+        "/api/v1/query?query=cantal_cli_test_fixed_total%7Bpath%3D%22{}%22%7D",
+        dir.0.join("scraped").display()
+    );
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut last = String::new();
     let found = loop {

@@ -86,14 +86,23 @@ const RESERVED_SUFFIXES: [&str; 6] = ["_total", "_count", "_sum", "_bucket", "_c
 /// The family of a metric named `pairs` with slot type `ty`; `unit` is the
 /// unit word of its help side file line, if any. `None` for slot types
 /// that are not exported.
-pub(crate) fn family(pairs: &[(String, String)], ty: SlotType, unit: Option<&str>) -> Option<Family> {
+pub(crate) fn family(
+    pairs: &[(String, String)],
+    ty: SlotType,
+    unit: Option<&str>,
+) -> Option<Family> {
     let kind = match ty {
         SlotType::Counter => Type::Counter,
         SlotType::Signed | SlotType::Unsigned | SlotType::Float | SlotType::State => Type::Gauge,
         SlotType::Histogram => Type::Histogram,
         _ => return None,
     };
-    let get = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    let get = |key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
     let (group, metric, state) = (get("group"), get("metric"), get("state"));
     let mut unit = unit.and_then(Unit::of_word);
     let mut words: Vec<String> = group.iter().map(|g| sanitize(g)).collect();
@@ -218,7 +227,11 @@ mod tests {
 
     /// The name a Prometheus query uses for the samples of one row:
     /// counters with `_total`, the labels sorted.
-    fn shown(p: &[(&str, &str)], ty: SlotType, unit: Option<&str>) -> (String, &'static str, String) {
+    fn shown(
+        p: &[(&str, &str)],
+        ty: SlotType,
+        unit: Option<&str>,
+    ) -> (String, &'static str, String) {
         let f = family(&pairs(p), ty, unit).unwrap();
         let mut name = full_name("cantal_", &["process_"], &f.base);
         if f.kind == Type::Counter {
@@ -233,55 +246,281 @@ mod tests {
     #[test]
     fn the_readme_table() {
         use SlotType::*;
-        type Row = (&'static [(&'static str, &'static str)], SlotType, Option<&'static str>, &'static str, &'static str, &'static str);
+        type Row = (
+            &'static [(&'static str, &'static str)],
+            SlotType,
+            Option<&'static str>,
+            &'static str,
+            &'static str,
+            &'static str,
+        );
         let rows: &[Row] = &[
             // Plain names.
-            (&[("group", "main_loop"), ("metric", "ticks")], Counter, None, "cantal_main_loop_ticks_total", "counter", ""),
-            (&[("group", "http.server"), ("metric", "connections")], Signed, None, "cantal_http_server_connections", "gauge", ""),
-            (&[("metric", "load")], Float, None, "cantal_load", "gauge", ""),
-            (&[("metric", "jobs"), ("queue", "mail")], Unsigned, None, "cantal_jobs", "gauge", "queue=mail"),
-            (&[("group", "bulk"), ("metric", "m1"), ("worker", "3")], Counter, None, "cantal_bulk_m1_total", "counter", "worker=3"),
-            (&[("key with spaces", "v")], Signed, None, "cantal_value", "gauge", "key_with_spaces=v"),
-            (&[("group", "g")], Counter, None, "cantal_g_total", "counter", ""),
+            (
+                &[("group", "main_loop"), ("metric", "ticks")],
+                Counter,
+                None,
+                "cantal_main_loop_ticks_total",
+                "counter",
+                "",
+            ),
+            (
+                &[("group", "http.server"), ("metric", "connections")],
+                Signed,
+                None,
+                "cantal_http_server_connections",
+                "gauge",
+                "",
+            ),
+            (
+                &[("metric", "load")],
+                Float,
+                None,
+                "cantal_load",
+                "gauge",
+                "",
+            ),
+            (
+                &[("metric", "jobs"), ("queue", "mail")],
+                Unsigned,
+                None,
+                "cantal_jobs",
+                "gauge",
+                "queue=mail",
+            ),
+            (
+                &[("group", "bulk"), ("metric", "m1"), ("worker", "3")],
+                Counter,
+                None,
+                "cantal_bulk_m1_total",
+                "counter",
+                "worker=3",
+            ),
+            (
+                &[("key with spaces", "v")],
+                Signed,
+                None,
+                "cantal_value",
+                "gauge",
+                "key_with_spaces=v",
+            ),
+            (
+                &[("group", "g")],
+                Counter,
+                None,
+                "cantal_g_total",
+                "counter",
+                "",
+            ),
             (&[], Counter, None, "cantal_value_total", "counter", ""),
             // RequestTracker.
-            (&[("group", "http"), ("metric", "requests")], Counter, None, "cantal_http_requests_total", "counter", ""),
-            (&[("group", "http"), ("metric", "errors")], Counter, None, "cantal_http_errors_total", "counter", ""),
-            (&[("group", "http"), ("metric", "total_duration")], Counter, None, "cantal_http_duration_seconds_total", "counter", ""),
-            (&[("group", "http"), ("metric", "in_progress")], Signed, None, "cantal_http_in_progress", "gauge", ""),
-            (&[("group", "http.sql"), ("metric", "requests"), ("db", "main")], Counter, None, "cantal_http_sql_requests_total", "counter", "db=main"),
+            (
+                &[("group", "http"), ("metric", "requests")],
+                Counter,
+                None,
+                "cantal_http_requests_total",
+                "counter",
+                "",
+            ),
+            (
+                &[("group", "http"), ("metric", "errors")],
+                Counter,
+                None,
+                "cantal_http_errors_total",
+                "counter",
+                "",
+            ),
+            (
+                &[("group", "http"), ("metric", "total_duration")],
+                Counter,
+                None,
+                "cantal_http_duration_seconds_total",
+                "counter",
+                "",
+            ),
+            (
+                &[("group", "http"), ("metric", "in_progress")],
+                Signed,
+                None,
+                "cantal_http_in_progress",
+                "gauge",
+                "",
+            ),
+            (
+                &[
+                    ("group", "http.sql"),
+                    ("metric", "requests"),
+                    ("db", "main"),
+                ],
+                Counter,
+                None,
+                "cantal_http_sql_requests_total",
+                "counter",
+                "db=main",
+            ),
             // States and a Fork.
-            (&[("state", "main")], State, None, "cantal_state_start_seconds", "gauge", "state=main"),
-            (&[("group", "worker"), ("state", "phase")], State, None, "cantal_worker_state_start_seconds", "gauge", "state=phase"),
-            (&[("metric", "count"), ("state", "req.app")], Counter, None, "cantal_state_count_total", "counter", "state=req.app"),
-            (&[("metric", "duration"), ("state", "req.sql")], Counter, None, "cantal_state_duration_seconds_total", "counter", "state=req.sql"),
+            (
+                &[("state", "main")],
+                State,
+                None,
+                "cantal_state_start_seconds",
+                "gauge",
+                "state=main",
+            ),
+            (
+                &[("group", "worker"), ("state", "phase")],
+                State,
+                None,
+                "cantal_worker_state_start_seconds",
+                "gauge",
+                "state=phase",
+            ),
+            (
+                &[("metric", "count"), ("state", "req.app")],
+                Counter,
+                None,
+                "cantal_state_count_total",
+                "counter",
+                "state=req.app",
+            ),
+            (
+                &[("metric", "duration"), ("state", "req.sql")],
+                Counter,
+                None,
+                "cantal_state_duration_seconds_total",
+                "counter",
+                "state=req.sql",
+            ),
             // The `metrics` recorder.
-            (&[("metric", "http_requests_total"), ("code", "200")], Counter, None, "cantal_http_requests_total", "counter", "code=200"),
-            (&[("metric", "queue_len")], Float, None, "cantal_queue_len", "gauge", ""),
-            (&[("metric", "latency_seconds"), ("path", "/")], Histogram, Some("seconds"), "cantal_latency_seconds", "histogram", "name_path=/"),
-            (&[("metric", "latency")], Histogram, Some("milliseconds"), "cantal_latency_seconds", "histogram", ""),
-            (&[("metric", "latency"), ("_le", "x")], Histogram, None, "cantal_latency", "histogram", "_le=x"),
-            (&[("metric", "resident"), ("process", "1")], Float, Some("bytes"), "cantal_resident_bytes", "gauge", "process=1"),
-            (&[("metric", "process_cpu_seconds_total")], Counter, Some("seconds"), "process_cpu_seconds_total", "counter", ""),
+            (
+                &[("metric", "http_requests_total"), ("code", "200")],
+                Counter,
+                None,
+                "cantal_http_requests_total",
+                "counter",
+                "code=200",
+            ),
+            (
+                &[("metric", "queue_len")],
+                Float,
+                None,
+                "cantal_queue_len",
+                "gauge",
+                "",
+            ),
+            (
+                &[("metric", "latency_seconds"), ("path", "/")],
+                Histogram,
+                Some("seconds"),
+                "cantal_latency_seconds",
+                "histogram",
+                "name_path=/",
+            ),
+            (
+                &[("metric", "latency")],
+                Histogram,
+                Some("milliseconds"),
+                "cantal_latency_seconds",
+                "histogram",
+                "",
+            ),
+            (
+                &[("metric", "latency"), ("_le", "x")],
+                Histogram,
+                None,
+                "cantal_latency",
+                "histogram",
+                "_le=x",
+            ),
+            (
+                &[("metric", "resident"), ("process", "1")],
+                Float,
+                Some("bytes"),
+                "cantal_resident_bytes",
+                "gauge",
+                "process=1",
+            ),
+            (
+                &[("metric", "process_cpu_seconds_total")],
+                Counter,
+                Some("seconds"),
+                "process_cpu_seconds_total",
+                "counter",
+                "",
+            ),
             // A histogram's part that is not in a whole histogram.
-            (&[("metric", "h_sum")], Float, None, "cantal_h_sum_gauge", "gauge", ""),
-            (&[("le", "0.5"), ("metric", "h_bucket")], Counter, None, "cantal_h_bucket_total", "counter", "name_le=0.5"),
+            (
+                &[("metric", "h_sum")],
+                Float,
+                None,
+                "cantal_h_sum_gauge",
+                "gauge",
+                "",
+            ),
+            (
+                &[("le", "0.5"), ("metric", "h_bucket")],
+                Counter,
+                None,
+                "cantal_h_bucket_total",
+                "counter",
+                "name_le=0.5",
+            ),
             // Odd names.
-            (&[("metric", "up")], Signed, None, "cantal_up_metric", "gauge", ""),
-            (&[("metric", "a.b-c"), ("__x", "1"), ("pid", "7")], Counter, None, "cantal_a_b_c_total", "counter", "name___x=1,name_pid=7"),
-            (&[("metric", "x_total")], Float, None, "cantal_x_total_gauge", "gauge", ""),
-            (&[("metric", "9lives")], Counter, None, "cantal_9lives_total", "counter", ""),
+            (
+                &[("metric", "up")],
+                Signed,
+                None,
+                "cantal_up_metric",
+                "gauge",
+                "",
+            ),
+            (
+                &[("metric", "a.b-c"), ("__x", "1"), ("pid", "7")],
+                Counter,
+                None,
+                "cantal_a_b_c_total",
+                "counter",
+                "name___x=1,name_pid=7",
+            ),
+            (
+                &[("metric", "x_total")],
+                Float,
+                None,
+                "cantal_x_total_gauge",
+                "gauge",
+                "",
+            ),
+            (
+                &[("metric", "9lives")],
+                Counter,
+                None,
+                "cantal_9lives_total",
+                "counter",
+                "",
+            ),
         ];
         for (p, ty, unit, name, kind, labels) in rows {
-            assert_eq!(shown(p, *ty, *unit), (name.to_string(), *kind, labels.to_string()), "{p:?} {ty:?}");
+            assert_eq!(
+                shown(p, *ty, *unit),
+                (name.to_string(), *kind, labels.to_string()),
+                "{p:?} {ty:?}"
+            );
         }
     }
 
     #[test]
     fn a_name_depends_only_on_its_own_pairs_and_type() {
         // Pair order does not matter.
-        let a = family(&pairs(&[("metric", "x"), ("group", "g")]), SlotType::Counter, None);
-        let b = family(&pairs(&[("group", "g"), ("metric", "x")]), SlotType::Counter, None);
+        let a = family(
+            &pairs(&[("metric", "x"), ("group", "g")]),
+            SlotType::Counter,
+            None,
+        );
+        let b = family(
+            &pairs(&[("group", "g"), ("metric", "x")]),
+            SlotType::Counter,
+            None,
+        );
         assert_eq!(a.map(|f| f.base), b.map(|f| f.base));
         // Unknown slot types are not exported.
         assert!(family(&[], SlotType::Unknown, None).is_none());
@@ -292,7 +531,10 @@ mod tests {
         assert_eq!(full_name("", &[], "9x"), "_9x");
         assert_eq!(full_name("", &[], "up"), "up_metric");
         assert_eq!(full_name("", &[], "cantal_up"), "cantal_up_metric");
-        assert_eq!(full_name("app_", &["process_"], "process_open_fds"), "process_open_fds");
+        assert_eq!(
+            full_name("app_", &["process_"], "process_open_fds"),
+            "process_open_fds"
+        );
         assert_eq!(full_name("app_", &["process_"], "queue"), "app_queue");
     }
 
