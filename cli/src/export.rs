@@ -36,6 +36,9 @@ struct Parsed {
     prepared: Arc<Prepared>,
     /// The source it was prepared for.
     source: Source,
+    /// The help side file's identity when it was read (a publisher may
+    /// write it after its meta file).
+    help: Option<Identity>,
 }
 
 /// The parsed layouts, by base path.
@@ -63,6 +66,7 @@ impl Cache {
         if let (Ok(before), Some(parsed)) = (identity(&meta_path), self.layouts.get(base))
             && before == parsed.identity
             && parsed.source == *source
+            && identity(&with_suffix(base, ".help")).ok() == parsed.help
         {
             let (layout, prepared) = (Arc::clone(&parsed.layout), Arc::clone(&parsed.prepared));
             let values = read_values(&values_path)?;
@@ -77,6 +81,7 @@ impl Cache {
             }
         }
         let before = identity(&meta_path).ok();
+        let help = identity(&with_suffix(base, ".help")).ok();
         let snapshot = cantal_mmap::read::read(base)?;
         let after = identity(&meta_path).ok();
         let layout = Arc::new(Layout::parse(&snapshot.meta, &meta_path)?);
@@ -90,6 +95,7 @@ impl Cache {
                     layout,
                     prepared: Arc::clone(&prepared),
                     source: source.clone(),
+                    help,
                 },
             );
         }

@@ -6,13 +6,16 @@
 
 use cantal_core::{Collection, Counter, Float, Integer, ShardedCounter, State};
 use cantal_testkit::TempDir;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_cantal");
+mod support;
+
+use support::{
+    BIN, Exporter, KillOnDrop, Prometheus, first_line, get, have, promtool_check, python_available,
+};
 const ROLE: &str = "CANTAL_CLI_TEST_ROLE";
 
 fn cantal(args: &[&str]) -> Output {
@@ -192,22 +195,6 @@ fn read_json_gives_exact_values() {
 // ---------------------------------------------------------------------
 // Files of the reference Python client.
 
-fn python_available() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import cantal"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CANTAL_PYTHON_TESTS").is_none_or(|v| v != "1"),
-            "CANTAL_PYTHON_TESTS=1 but python3 cannot import cantal"
-        );
-        println!("SKIPPED: python3 -c 'import cantal' fails");
-    }
-    ok
-}
-
 const PYTHON: &str = r#"
 import cantal, sys
 c = cantal.Collection()
@@ -234,16 +221,8 @@ fn read_json_of_python_files() {
     }
     let dir = TempDir::new("py");
     let base = dir.0.join("py");
-    let mut child = Command::new("python3")
-        .args(["-c", PYTHON, base.to_str().unwrap()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (mut child, line) =
+        first_line(Command::new("python3").args(["-c", PYTHON, base.to_str().unwrap()]));
     assert_eq!(line, "ready\n");
     let o = cantal(&["read", "--json", base.to_str().unwrap()]);
     drop(child.stdin.take());
@@ -509,76 +488,6 @@ fn watch_shows_rates_and_stops_when_the_publisher_goes() {
 // ---------------------------------------------------------------------
 // export.
 
-/// `cantal export` on a free loopback port; killed when dropped.
-struct Exporter {
-    child: Child,
-    addr: String,
-}
-
-impl Exporter {
-    fn start(args: &[&str]) -> Exporter {
-        let mut child = Command::new(BIN)
-            .args(["export", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim_end()
-            .strip_prefix("cantal export: listening on http://")
-            .and_then(|s| s.strip_suffix("/metrics"))
-            .unwrap_or_else(|| panic!("{line}"))
-            .to_string();
-        Exporter { child, addr }
-    }
-}
-
-impl Drop for Exporter {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A minimal HTTP/1.0 GET: (status line, headers, body).
-fn get(addr: &str, path: &str, accept: Option<&str>) -> (String, String, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    let accept = accept.map_or(String::new(), |a| format!("Accept: {a}\r\n"));
-    write!(
-        s,
-        "GET {path} HTTP/1.0\r\nHost: {addr}\r\n{accept}Connection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    s.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    let (status, headers) = head.split_once("\r\n").unwrap_or((head, ""));
-    (status.to_string(), headers.to_string(), body.to_string())
-}
-
-fn wanted(var: &str) -> bool {
-    std::env::var_os(var).is_some_and(|v| v == "1")
-}
-
-fn have(program: &str, var: &str) -> bool {
-    let ok = Command::new(program)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(!wanted(var), "{var}=1 but {program} is missing");
-        println!("SKIPPED: {program}");
-    }
-    ok
-}
-
 #[test]
 fn export_serves_prometheus_and_openmetrics() {
     let dir = TempDir::new("export");
@@ -640,23 +549,8 @@ fn export_serves_prometheus_and_openmetrics() {
     if have("promtool", "CANTAL_PROMETHEUS_TESTS") {
         // promtool checks the Prometheus text format only (OpenMetrics is
         // checked by the real Prometheus test: it asks for OpenMetrics).
-        {
-            let text = &body;
-            let mut p = Command::new("promtool")
-                .args(["check", "metrics"])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            p.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-            let o = p.wait_with_output().unwrap();
-            assert!(
-                o.status.success(),
-                "promtool: {}{}\n{text}",
-                stdout(&o),
-                stderr(&o)
-            );
+        if let Err(e) = promtool_check(&body) {
+            panic!("promtool: {e}\n{body}");
         }
     }
 
@@ -688,15 +582,6 @@ fn export_serves_prometheus_and_openmetrics() {
     child.wait().unwrap();
 }
 
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// A real Prometheus server scrapes the exporter; its query API returns
 /// our counter.
 #[test]
@@ -707,53 +592,14 @@ fn real_prometheus_scrapes_the_exporter() {
     let dir = TempDir::new("prometheus");
     let (mut child, _) = spawn_publisher(&[("CANTAL_PATH", &dir.0.join("scraped"))], false);
     let exporter = Exporter::start(&[]);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let config = dir.0.join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: cantal\n    static_configs:\n      - targets: ['{}']\n",
-            exporter.addr
-        ),
-    )
-    .unwrap();
-    let server = Command::new("prometheus")
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.0.join("data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _server = KillOnDrop(server);
-    let addr = format!("127.0.0.1:{port}");
+    let prometheus = Prometheus::start(&dir.0, &exporter.addr);
     let query = format!(
-        "/api/v1/query?query=cantal_cli_test_fixed_total%7Bpath%3D%22{}%22%7D",
+        "cantal_cli_test_fixed_total{{path=\"{}\"}}",
         dir.0.join("scraped").display()
     );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut last = String::new();
-    let found = loop {
-        if Instant::now() > deadline {
-            break false;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-        if TcpStream::connect(&addr).is_err() {
-            continue;
-        }
-        let (_, _, body) = get(&addr, &query, None);
-        if body.contains("\"12345\"") {
-            break true;
-        }
-        last = body;
-    };
+    let found = prometheus.wait(&query, Duration::from_secs(60), |v| v == [12345.0]);
+    let last = prometheus.query_raw(&query);
+    let found = found == [12345.0];
     drop(child.stdin.take());
     child.wait().unwrap();
     assert!(
