@@ -79,22 +79,22 @@ pub type Help = HashMap<String, Description>;
 pub fn read_with(base: impl AsRef<Path>, options: &Options) -> Result<Option<Help>, Error> {
     let base = base.as_ref();
     let path = with_suffix(base, ".help");
-    let file = match read::open(&path, options.owner) {
-        Ok(file) => file,
+    let (file, _) = match read::open(&path, options.owner, HELP_LIMIT) {
+        Ok(opened) => opened,
         Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
             return Ok(None);
         }
         Err(e) => return Err(e),
     };
-    let (bytes, _) = read::read_file(&file, &path, HELP_LIMIT)?;
+    let bytes = read::read_file(&file, &path, HELP_LIMIT, None)?;
     let text = String::from_utf8_lossy(&bytes);
     let mut lines = text.lines();
     let Some((dev, ino)) = lines.next().and_then(header) else {
         return Ok(None);
     };
     let values_path = with_suffix(base, ".values");
-    let values = match read::open(&values_path, options.owner) {
-        Ok(file) => file.metadata().map_err(|e| Error::io(&values_path, e))?,
+    let values = match read::open(&values_path, options.owner, u64::MAX) {
+        Ok((file, _)) => file.metadata().map_err(|e| Error::io(&values_path, e))?,
         Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
             return Ok(None);
         }

@@ -222,6 +222,14 @@ impl Layout {
         self.slots
     }
 
+    /// Where the `state` slots are in the values: offset and length.
+    pub(crate) fn state_ranges(&self) -> impl Iterator<Item = (u64, usize)> + '_ {
+        self.slots
+            .iter()
+            .filter(|slot| slot.ty == SlotType::State)
+            .map(|slot| (slot.range.0 as u64, slot.range.1 - slot.range.0))
+    }
+
     /// The length of the values file the meta describes.
     pub fn size(&self) -> u64 {
         self.size

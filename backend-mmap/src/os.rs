@@ -35,7 +35,7 @@ pub(crate) fn is_symlink_error(e: &io::Error) -> bool {
 
 /// What identifies a file's content for a reader: device, inode, size and
 /// modification time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Identity {
     pub(crate) dev: u64,
     pub(crate) ino: u64,

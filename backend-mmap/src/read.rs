@@ -251,38 +251,190 @@ pub fn read(base: impl AsRef<Path>) -> Result<Snapshot, Error> {
 /// limits of `options`.
 pub fn read_with(base: impl AsRef<Path>, options: &Options) -> Result<Snapshot, Error> {
     let base = base.as_ref();
-    let meta_path = with_suffix(base, ".meta");
-    let values_path = with_suffix(base, ".values");
     for _ in 0..ATTEMPTS {
-        // Kept open until the check below, so that its inode number cannot
-        // be given to a new meta file meanwhile.
-        let meta_file = open(&meta_path, options.owner)?;
-        let (meta, before) = read_file(&meta_file, &meta_path, options.max_meta)?;
-        let file = match open(&values_path, options.owner) {
-            Ok(file) => file,
-            // Replaced between the two reads: try again.
-            Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e),
-        };
-        let (mut values, _) = read_file(&file, &values_path, options.max_values)?;
-        stabilise_states(&file, &meta, &mut values).map_err(|e| Error::io(&values_path, e))?;
-        let alive = is_locked(&file).map_err(|e| Error::io(&values_path, e))?;
-        let after = fs::symlink_metadata(&meta_path).map(|m| Identity::of(&m));
-        drop(meta_file);
-        if after.is_ok_and(|after| after == before) {
-            return Ok(Snapshot {
-                meta,
-                values,
-                alive,
-                meta_path,
-                values_path,
-            });
+        // Kept open until the values are read, so that its inode number
+        // cannot be given to a new meta file meanwhile.
+        let opened = open_with(base, options)?;
+        let meta = opened.read_meta()?;
+        let states = meta_states(&meta);
+        match opened.values(&states, None) {
+            Ok((values, alive)) => {
+                return Ok(Snapshot {
+                    meta,
+                    values,
+                    alive,
+                    meta_path: opened.meta_path,
+                    values_path: opened.values_path,
+                });
+            }
+            // Replaced meanwhile: try again.
+            Err(Changed::Yes) => continue,
+            Err(Changed::No(e)) => return Err(e),
         }
     }
     Err(Error::Unstable {
-        path: meta_path,
+        path: with_suffix(base, ".meta"),
         attempts: ATTEMPTS,
     })
+}
+
+/// What identifies one version of a file, taken with `fstat` on the
+/// descriptor that was opened: device, inode, size and modification time.
+///
+/// Meta files are immutable (a publisher renames a new one into place), so
+/// a reader that keeps a [`Layout`] between reads keys it by the meta
+/// file's `FileId` ([`Opened::meta_id`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FileId(Identity);
+
+impl FileId {
+    /// Device and inode: the same file, whatever its content.
+    pub fn file(&self) -> (u64, u64) {
+        (self.0.dev, self.0.ino)
+    }
+}
+
+/// A publication whose meta file is open and checked (a regular file, of
+/// the required owner, within the size limit, all with `fstat` on the
+/// opened descriptor), not yet read: for a reader that keeps parsed
+/// layouts between reads, such as an exporter.
+///
+/// # Examples
+///
+/// ```no_run
+/// use cantal_mmap::read::{Layout, Options, open_with};
+///
+/// let opened = open_with("/run/user/1000/myapp", &Options::new())?;
+/// // A reader keeps `layout` by `opened.meta_id()` and parses again only
+/// // when the id changes.
+/// let layout = Layout::parse(&opened.read_meta()?, opened.meta_path())?;
+/// let (values, alive) = opened.read_values(&layout)?;
+/// # drop((values, alive));
+/// # Ok::<(), cantal_mmap::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Opened {
+    meta: File,
+    meta_id: FileId,
+    meta_path: PathBuf,
+    values_path: PathBuf,
+    options: Options,
+}
+
+/// Opens the meta file of the publication at `base` with the checks of
+/// `options` (see [`Opened`]); nothing is read yet.
+///
+/// # Errors
+///
+/// A missing file ([`Error::Io`] with `NotFound`), a symlink or other
+/// non-regular file ([`Error::NotRegularFile`]), a file of another owner
+/// ([`Error::ForeignOwner`]), a file larger than [`Options::max_meta`]
+/// ([`Error::TooLarge`]).
+pub fn open_with(base: impl AsRef<Path>, options: &Options) -> Result<Opened, Error> {
+    let base = base.as_ref();
+    let meta_path = with_suffix(base, ".meta");
+    let (meta, identity) = open(&meta_path, options.owner, options.max_meta)?;
+    Ok(Opened {
+        meta,
+        meta_id: FileId(identity),
+        meta_path,
+        values_path: with_suffix(base, ".values"),
+        options: options.clone(),
+    })
+}
+
+/// Why [`Opened::values`] read nothing.
+enum Changed {
+    /// The meta file was replaced meanwhile (or the values file was
+    /// missing): read again.
+    Yes,
+    /// Another error.
+    No(Error),
+}
+
+impl From<Error> for Changed {
+    fn from(e: Error) -> Changed {
+        Changed::No(e)
+    }
+}
+
+impl Opened {
+    /// The identity of the meta file opened.
+    pub fn meta_id(&self) -> FileId {
+        self.meta_id
+    }
+
+    /// `P.meta`.
+    pub fn meta_path(&self) -> &Path {
+        &self.meta_path
+    }
+
+    /// `P.values`.
+    pub fn values_path(&self) -> &Path {
+        &self.values_path
+    }
+
+    /// The meta file's text, read from the opened descriptor (at most
+    /// [`Options::max_meta`] bytes).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`], or [`Error::TooLarge`] for a file that grew past the
+    /// limit.
+    pub fn read_meta(&self) -> Result<Vec<u8>, Error> {
+        read_file(&self.meta, &self.meta_path, self.options.max_meta, None)
+    }
+
+    /// Reads the values file against `layout` (the meta file's, parsed):
+    /// one value per slot, and whether a process holds the lock. The
+    /// values file is opened and checked as the meta file was; only the
+    /// bytes `layout` describes are read; every `state` slot is re-read
+    /// until whole (see [`read`]). Then the meta file's path must still
+    /// name the file opened.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`open_with`] for the values file; [`Error::Unstable`]
+    /// when the meta file was replaced meanwhile (open it again);
+    /// [`Error::ValuesTooShort`].
+    pub fn read_values(&self, layout: &Layout) -> Result<(Vec<OwnedValue>, bool), Error> {
+        let states: Vec<(u64, usize)> = layout.state_ranges().collect();
+        match self.values(&states, Some(layout.size())) {
+            Ok((values, alive)) => Ok((layout.read(&values, &self.values_path)?, alive)),
+            Err(Changed::Yes) => Err(Error::Unstable {
+                path: self.meta_path.clone(),
+                attempts: 1,
+            }),
+            Err(Changed::No(e)) => Err(e),
+        }
+    }
+
+    /// Reads the values file (at most `want` bytes of it), re-reading the
+    /// `state` slots at `states` (offset, length) until whole; then checks
+    /// that the meta file's path still names the file opened.
+    fn values(
+        &self,
+        states: &[(u64, usize)],
+        want: Option<u64>,
+    ) -> Result<(Vec<u8>, bool), Changed> {
+        let path = &self.values_path;
+        let (file, _) = match open(path, self.options.owner, self.options.max_values) {
+            Ok(opened) => opened,
+            Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                return Err(Changed::Yes);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let mut values = read_file(&file, path, self.options.max_values, want)?;
+        stabilise_states(&file, states, &mut values).map_err(|e| Error::io(path, e))?;
+        let alive = is_locked(&file).map_err(|e| Error::io(path, e))?;
+        let after = fs::symlink_metadata(&self.meta_path).map(|m| Identity::of(&m));
+        if after.is_ok_and(|after| after == self.meta_id.0) {
+            Ok((values, alive))
+        } else {
+            Err(Changed::Yes)
+        }
+    }
 }
 
 /// Whether a process other than us holds the lock of the values file at
@@ -293,7 +445,7 @@ pub fn read_with(base: impl AsRef<Path>, options: &Options) -> Result<Snapshot, 
 /// As for [`read`], for the values file only.
 pub fn is_alive(base: impl AsRef<Path>) -> Result<bool, Error> {
     let path = with_suffix(base.as_ref(), ".values");
-    let file = open(&path, None)?;
+    let (file, _) = open(&path, None, u64::MAX)?;
     is_locked(&file).map_err(|e| Error::io(&path, e))
 }
 
@@ -313,13 +465,12 @@ pub fn owner_of_pid(pid: u32) -> io::Result<u32> {
     os::real_uid_of(&fs::read_to_string(format!("/proc/{pid}/status"))?)
 }
 
-/// Re-reads every `state` slot that `meta` describes and `values` holds,
+/// Re-reads every `state` slot at `states` (offset, length) that `values` holds,
 /// from `file` with `pread(2)`, until its timestamp is the same before and
 /// after its text, and patches the whole value into `values`. A slot with
 /// no state (timestamp 0), or one that never settles, gets timestamp 0
-/// and zeroed text. A meta file that does not parse is left alone (the
-/// decoder reports it); slots past the end of `values` too (the decoder
-/// reports them as short).
+/// and zeroed text. Slots past the end of `values` are left alone (the
+/// decoder reports them as short).
 ///
 /// `counter` and `level` slots are left as the bulk `read(2)` copied them.
 /// Each is one 8-byte word that the publisher updates with one atomic
@@ -333,21 +484,34 @@ pub fn owner_of_pid(pid: u32) -> io::Result<u32> {
 /// the implementations, checked by `tests/stress_process.rs` (counters
 /// never go backwards). A misaligned word (a hand-written meta file) may
 /// tear.
-fn stabilise_states(file: &File, meta: &[u8], values: &mut [u8]) -> io::Result<()> {
-    let len = values.len() as u64;
-    for entry in decode::parse_meta(meta) {
-        let Ok(entry) = entry else { break };
-        if entry.kind() != Kind::State || entry.end() > len {
-            continue;
-        }
-        // Both fit in `values`, whose length is a usize.
-        let (start, end) = (entry.offset() as usize, entry.end() as usize);
-        let Some(slot) = values.get_mut(start..end) else {
+fn stabilise_states(file: &File, states: &[(u64, usize)], values: &mut [u8]) -> io::Result<()> {
+    for &(offset, len) in states {
+        let Some(slot) = usize::try_from(offset)
+            .ok()
+            .and_then(|start| values.get_mut(start..start.checked_add(len)?))
+        else {
             continue;
         };
-        stabilise_state(file, entry.offset(), slot)?;
+        if slot.len() >= 8 {
+            stabilise_state(file, offset, slot)?;
+        }
     }
     Ok(())
+}
+
+/// Where the `state` slots of the meta text `meta` are (offset, length):
+/// up to the first line that does not parse (the decoder reports it).
+fn meta_states(meta: &[u8]) -> Vec<(u64, usize)> {
+    decode::parse_meta(meta)
+        .map_while(Result::ok)
+        .filter(|entry| entry.kind() == Kind::State)
+        .filter_map(|entry| {
+            Some((
+                entry.offset(),
+                usize::try_from(entry.end() - entry.offset()).ok()?,
+            ))
+        })
+        .collect()
 }
 
 /// How many times a state's timestamp is read as 0 before the state counts
@@ -396,9 +560,11 @@ fn stabilise_state(file: &File, offset: u64, slot: &mut [u8]) -> io::Result<()> 
     Ok(())
 }
 
-/// Opens a regular file without following symlinks; with `owner`, refuses
-/// a file owned by anyone else.
-pub(crate) fn open(path: &Path, owner: Option<u32>) -> Result<File, Error> {
+/// Opens a regular file without following symlinks and without blocking
+/// on a FIFO; checks with `fstat` on the opened descriptor that it is a
+/// regular file, of `owner` when set, of at most `limit` bytes. Returns it
+/// with its identity.
+pub(crate) fn open(path: &Path, owner: Option<u32>, limit: u64) -> Result<(File, Identity), Error> {
     let file = os::open_nofollow(path).map_err(|e| {
         if os::is_symlink_error(&e) {
             Error::NotRegularFile {
@@ -425,34 +591,56 @@ pub(crate) fn open(path: &Path, owner: Option<u32>) -> Result<File, Error> {
             expected,
         });
     }
-    Ok(file)
+    if meta.len() > limit {
+        return Err(Error::TooLarge {
+            path: path.to_path_buf(),
+            size: meta.len(),
+            limit,
+        });
+    }
+    Ok((file, Identity::of(&meta)))
 }
 
-/// Reads a whole regular file of at most `limit` bytes; returns its bytes
-/// and its identity when opened.
+/// Reads a regular file opened by [`open`] from its start: at most `want`
+/// bytes when given, and never more than `limit`.
 pub(crate) fn read_file(
     file: &File,
     path: &Path,
     limit: u64,
-) -> Result<(Vec<u8>, Identity), Error> {
+    want: Option<u64>,
+) -> Result<Vec<u8>, Error> {
     let meta = file.metadata().map_err(|e| Error::io(path, e))?;
-    let too_large = |size| Error::TooLarge {
-        path: path.to_path_buf(),
-        size,
-        limit,
-    };
-    if meta.len() > limit {
-        return Err(too_large(meta.len()));
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    let take = want.map_or(limit, |w| w.min(limit));
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len().min(take)).unwrap_or(0));
     // One byte more than the limit tells a file that grew past it.
-    file.take(limit + 1)
+    let extra = u64::from(want.is_none_or(|w| w > limit));
+    At { file, pos: 0 }
+        .take(take + extra)
         .read_to_end(&mut bytes)
         .map_err(|e| Error::io(path, e))?;
     if bytes.len() as u64 > limit {
-        return Err(too_large(bytes.len() as u64));
+        return Err(Error::TooLarge {
+            path: path.to_path_buf(),
+            size: bytes.len() as u64,
+            limit,
+        });
     }
-    Ok((bytes, Identity::of(&meta)))
+    Ok(bytes)
+}
+
+/// A file read from an offset with `pread(2)`, whatever its descriptor's
+/// position.
+struct At<'f> {
+    file: &'f File,
+    pos: u64,
+}
+
+impl Read for At<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
 }
 
 /// Whether another open file description holds the lock on `file`.
@@ -500,11 +688,43 @@ mod tests {
         let mut values = 9u64.to_ne_bytes().to_vec();
         values.extend(state_slot(76, b"half-wri"));
         values.extend(state_slot(0, b"left over"));
-        stabilise_states(&file, META, &mut values).unwrap();
+        stabilise_states(&file, &meta_states(META), &mut values).unwrap();
         let mut expected = 9u64.to_ne_bytes().to_vec();
         expected.extend(state_slot(77, b"serving\0"));
         expected.extend(state_slot(0, b""));
         assert_eq!(values, expected);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// The cached path (`Opened::read_values` against a kept layout)
+    /// re-reads states as `read` does: a slot with no state has no text,
+    /// whatever bytes a half-finished write left in it.
+    #[test]
+    fn read_values_re_reads_the_states_of_the_layout() {
+        let mut file_bytes = 9u64.to_ne_bytes().to_vec();
+        file_bytes.extend(state_slot(77, b"serving\0"));
+        file_bytes.extend(state_slot(0, b"left over"));
+        let (_, dir) = file_with("opened", &file_bytes);
+        let base = dir.join("p");
+        fs::write(dir.join("p.values"), &file_bytes).unwrap();
+        fs::write(dir.join("p.meta"), META).unwrap();
+        let opened = open_with(&base, &Options::new()).unwrap();
+        let layout = Layout::parse(&opened.read_meta().unwrap(), opened.meta_path()).unwrap();
+        let (values, alive) = opened.read_values(&layout).unwrap();
+        assert!(!alive);
+        let text = |timestamp, text: &str| OwnedValue::State {
+            timestamp,
+            text: text.into(),
+        };
+        assert_eq!(
+            values,
+            [OwnedValue::Counter(9), text(77, "serving"), text(0, "")]
+        );
+        // The meta file replaced after it was opened: `Unstable`.
+        fs::remove_file(dir.join("p.meta")).unwrap();
+        fs::write(dir.join("p.meta"), META).unwrap();
+        let err = opened.read_values(&layout).unwrap_err();
+        assert!(matches!(err, Error::Unstable { .. }), "{err}");
         fs::remove_dir_all(dir).unwrap();
     }
 
@@ -515,15 +735,15 @@ mod tests {
         let (file, dir) = file_with("short", &file_bytes);
         // The second state is past the end of the values: not touched.
         let mut values = file_bytes.clone();
-        stabilise_states(&file, META, &mut values).unwrap();
+        stabilise_states(&file, &meta_states(META), &mut values).unwrap();
         assert_eq!(values, file_bytes);
         // Unparsable meta: nothing touched.
         let mut values = vec![1u8; 56];
-        stabilise_states(&file, b"state x: {}", &mut values).unwrap();
+        stabilise_states(&file, &meta_states(b"state x: {}"), &mut values).unwrap();
         assert_eq!(values, vec![1u8; 56]);
         // A file shorter than the bulk copy (truncated meanwhile): an error.
         let mut values = vec![1u8; 56];
-        let err = stabilise_states(&file, META, &mut values).unwrap_err();
+        let err = stabilise_states(&file, &meta_states(META), &mut values).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
         fs::remove_dir_all(dir).unwrap();
     }

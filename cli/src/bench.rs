@@ -1,13 +1,14 @@
 //! What the benchmarks drive: the exporter's scrape of given publishers,
 //! without discovery or HTTP. Not a stable API.
 
-use crate::export::Cache;
+use crate::owner::Origin;
 use crate::prom::{Format, Options};
+use crate::scan::{Discovery, Found};
+use crate::scrape::{Cache, Config};
 use crate::target::Source;
 use std::path::PathBuf;
 
 /// An exporter's state between scrapes (its cache of parsed meta files).
-#[derive(Default)]
 pub struct Exporter {
     cache: Cache,
 }
@@ -18,10 +19,25 @@ impl std::fmt::Debug for Exporter {
     }
 }
 
+impl Default for Exporter {
+    fn default() -> Exporter {
+        Exporter::new()
+    }
+}
+
 impl Exporter {
     /// An exporter that has scraped nothing yet.
     pub fn new() -> Exporter {
-        Exporter::default()
+        let config = Config {
+            options: Options {
+                label_pid: true,
+                ..Options::DEFAULT
+            },
+            discovery: Discovery::default(),
+        };
+        Exporter {
+            cache: Cache::new(config),
+        }
     }
 
     /// One scrape of the publishers at `bases` (all published by process
@@ -30,17 +46,15 @@ impl Exporter {
     pub fn scrape(&mut self, bases: &[PathBuf], pid: u32) -> String {
         let sources = bases
             .iter()
-            .map(|base| Source {
-                base: base.clone(),
-                pid: Some(pid),
-                appname: Some("bench".into()),
+            .map(|base| Found {
+                source: Source {
+                    base: base.clone(),
+                    pid: Some(pid),
+                    appname: Some("bench".into()),
+                },
+                origin: Origin::Process,
             })
             .collect();
-        let options = Options {
-            label_pid: true,
-            ..Options::DEFAULT
-        };
-        self.cache
-            .scrape_sources(sources, options, Format::Prometheus)
+        self.cache.scrape_sources(sources, Format::Prometheus)
     }
 }

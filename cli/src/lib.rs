@@ -22,10 +22,12 @@ mod export;
 mod fail;
 mod json;
 mod load;
+mod owner;
 mod procfs;
 mod prom;
 mod read;
 mod scan;
+mod scrape;
 mod target;
 mod watch;
 
@@ -82,14 +84,19 @@ enum Command {
     /// List the publishers on this machine.
     ///
     /// Finds processes whose environment has CANTAL_PATH, and files
-    /// cantal.* at the default paths under $XDG_RUNTIME_DIR and /tmp.
+    /// cantal.* at the default paths under $XDG_RUNTIME_DIR and /tmp
+    /// (narrowed or widened by --pid, --dir, --no-proc, --no-default-dirs).
     ///
     /// Example: cantal scan --json
-    #[command(after_help = "Example:\n  cantal scan")]
+    #[command(
+        after_help = "Examples:\n  cantal scan\n  cantal scan --no-proc --no-default-dirs --dir /run/myapp"
+    )]
     Scan {
         /// One JSON object per publisher per line.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        discovery: scan::Discovery,
     },
     /// Serve every publisher found by `scan` to Prometheus over HTTP.
     ///
@@ -123,6 +130,8 @@ enum Command {
         /// series then do not continue across restarts).
         #[arg(long)]
         label_pid: bool,
+        #[command(flatten)]
+        discovery: scan::Discovery,
     },
 }
 
@@ -159,7 +168,7 @@ pub fn main() -> ExitCode {
             count,
             target,
         } => watch::run(&target, interval, count),
-        Command::Scan { json } => scan::run(json),
+        Command::Scan { json, discovery } => scan::run(&discovery, json),
         Command::Export {
             listen,
             no_states,
@@ -167,18 +176,22 @@ pub fn main() -> ExitCode {
             prefix,
             unprefixed,
             label_pid,
+            discovery,
         } => {
             // Leaked once: the options are copied into every scrape.
             let unprefixed: Vec<&'static str> =
                 unprefixed.into_iter().map(|s| &*s.leak()).collect();
             export::run(
                 listen,
-                prom::Options {
-                    states: !no_states,
-                    state_text_limit,
-                    prefix: prefix.leak(),
-                    unprefixed: unprefixed.leak(),
-                    label_pid,
+                scrape::Config {
+                    options: prom::Options {
+                        states: !no_states,
+                        state_text_limit,
+                        prefix: prefix.leak(),
+                        unprefixed: unprefixed.leak(),
+                        label_pid,
+                    },
+                    discovery,
                 },
             )
         }

@@ -21,7 +21,12 @@ pub(crate) struct Loaded {
 
 /// Reads and decodes the publication at `base`.
 pub(crate) fn load(base: &Path) -> Result<Loaded> {
-    let snapshot = cantal_mmap::read::read(base)?;
+    load_with(base, &cantal_mmap::read::Options::new())
+}
+
+/// [`load`] with the reader's checks of `options` (an owner, limits).
+pub(crate) fn load_with(base: &Path, options: &cantal_mmap::read::Options) -> Result<Loaded> {
+    let snapshot = cantal_mmap::read::read_with(base, options)?;
     let layout = Layout::parse(&snapshot.meta, &snapshot.meta_path)?;
     let readings = layout.read(&snapshot.values, &snapshot.values_path)?;
     Ok(Loaded {

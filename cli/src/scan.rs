@@ -10,71 +10,176 @@
 //! 2. Files at the reference clients' default paths:
 //!    `$XDG_RUNTIME_DIR/cantal.<pid>.meta` and `/tmp/cantal.<uid>.<pid>.meta`.
 
-use crate::fail::Result;
+use crate::fail::{Failure, Result};
 use crate::json;
 use crate::load;
+use crate::owner::{self, Origin, OwnerCheck};
 use crate::procfs;
 use crate::read::write_stdout;
-use crate::target::{Source, with_suffix};
+use crate::target::{self, Source, with_suffix};
+use cantal_mmap::read;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-/// Every publisher found, by base path.
-pub(crate) fn discover() -> Vec<Source> {
-    let mut found: BTreeMap<PathBuf, Source> = BTreeMap::new();
-    for pid in procfs::pids() {
-        let Ok(env) = procfs::cantal_env(pid) else {
-            continue;
-        };
-        let Some(base) = env.path else { continue };
-        if !with_suffix(&base, ".meta").exists() && !with_suffix(&base, ".values").exists() {
-            continue;
+/// Where `scan` and `export` look for publications: the hermetic
+/// discovery flags shared by both commands.
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+pub(crate) struct Discovery {
+    /// Also find publications by their files: every X.meta in DIR (not
+    /// recursive) is the publication DIR/X, with no pid unless a process
+    /// names it. Repeatable.
+    #[arg(long = "dir", value_name = "DIR")]
+    pub(crate) dirs: Vec<PathBuf>,
+    /// Look only at these processes in /proc (their CANTAL_PATH, else
+    /// their default path), and in the default directories only at files
+    /// named for these pids. Repeatable.
+    #[arg(long = "pid", value_name = "PID", conflicts_with = "no_proc")]
+    pub(crate) pids: Vec<u32>,
+    /// Do not walk /proc at all.
+    #[arg(long)]
+    pub(crate) no_proc: bool,
+    /// Do not look for files at the default paths
+    /// ($XDG_RUNTIME_DIR/cantal.PID, /tmp/cantal.UID.PID).
+    #[arg(long)]
+    pub(crate) no_default_dirs: bool,
+    /// When to read a publication only if its files belong to the user
+    /// who published it (see SECURITY.md): auto (when running as root),
+    /// always, never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = OwnerCheck::Auto)]
+    pub(crate) check_owner: OwnerCheck,
+}
+
+/// A publication found, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Found {
+    /// Where, and who publishes it.
+    pub(crate) source: Source,
+    /// How it was found: what the ownership rule asks of its files.
+    pub(crate) origin: Origin,
+}
+
+impl Found {
+    /// The reader's options for this publication under `check`: the
+    /// owner its files must have (see `owner.rs`), or why it cannot be
+    /// told.
+    pub(crate) fn read_options(
+        &self,
+        check: OwnerCheck,
+    ) -> std::result::Result<read::Options, String> {
+        let options = read::Options::new();
+        if check.applies() {
+            Ok(options.owner(Some(owner::required(&self.source, self.origin)?)))
+        } else {
+            Ok(options)
         }
-        // The first (lowest) pid wins; its children inherit the variable.
-        found.entry(base.clone()).or_insert(Source {
-            base,
-            pid: Some(pid),
-            appname: env.appname,
-        });
     }
-    let mut dirs = vec![PathBuf::from("/tmp")];
-    if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
-        dirs.insert(0, PathBuf::from(dir));
+}
+
+/// Every publisher found, by base path.
+pub(crate) fn discover(how: &Discovery) -> Vec<Found> {
+    let mut found: BTreeMap<PathBuf, Found> = BTreeMap::new();
+    let add = |found: &mut BTreeMap<PathBuf, Found>, source: Source, origin| {
+        found
+            .entry(source.base.clone())
+            .or_insert(Found { source, origin });
+    };
+    if !how.no_proc {
+        for source in from_proc(how) {
+            add(&mut found, source, Origin::Process);
+        }
     }
-    for dir in dirs {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
-            let Some(stem) = name.strip_suffix(".meta") else {
-                continue;
-            };
-            let Some(pid) = default_path_pid(stem) else {
-                continue;
-            };
-            let base = dir.join(stem);
-            found.entry(base.clone()).or_insert(Source {
-                base,
-                pid: Some(pid),
+    if !how.no_default_dirs {
+        let mut dirs = vec![PathBuf::from("/tmp")];
+        if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
+            dirs.insert(0, PathBuf::from(dir));
+        }
+        for dir in dirs {
+            for stem in meta_stems(&dir) {
+                let Some((_, pid)) = target::default_name(&stem) else {
+                    continue;
+                };
+                if !how.pids.is_empty() && !how.pids.contains(&pid) {
+                    continue;
+                }
+                let source = Source {
+                    base: dir.join(&stem),
+                    pid: Some(pid),
+                    appname: None,
+                };
+                add(&mut found, source, Origin::DefaultDir);
+            }
+        }
+    }
+    for dir in &how.dirs {
+        for stem in meta_stems(dir) {
+            let source = Source {
+                base: dir.join(&stem),
+                pid: None,
                 appname: None,
-            });
+            };
+            add(&mut found, source, Origin::Dir);
         }
     }
     found.into_values().collect()
 }
 
-/// The pid in a default file name: `cantal.<pid>` or `cantal.<uid>.<pid>`.
-fn default_path_pid(stem: &str) -> Option<u32> {
-    let rest = stem.strip_prefix("cantal.")?;
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    match rest.split_once('.') {
-        None if digits(rest) => rest.parse().ok(),
-        Some((uid, pid)) if digits(uid) && digits(pid) => pid.parse().ok(),
-        _ => None,
+/// The publications that processes name in `/proc` (every process, or
+/// those of `--pid`), lowest pid first.
+fn from_proc(how: &Discovery) -> Vec<Source> {
+    let mut found = Vec::new();
+    let pids = if how.pids.is_empty() {
+        procfs::pids()
+    } else {
+        let mut pids = how.pids.clone();
+        pids.sort_unstable();
+        pids.dedup();
+        pids
+    };
+    for pid in pids {
+        let Ok(env) = procfs::cantal_env(pid) else {
+            continue;
+        };
+        let source = match env.path {
+            Some(base) => Source {
+                base,
+                pid: Some(pid),
+                appname: env.appname,
+            },
+            // A process named by --pid may publish at its default path.
+            None if !how.pids.is_empty() && !how.no_default_dirs => match target::by_pid(pid) {
+                Ok(source) => source,
+                Err(_) => continue,
+            },
+            None => continue,
+        };
+        if !with_suffix(&source.base, ".meta").exists()
+            && !with_suffix(&source.base, ".values").exists()
+        {
+            continue;
+        }
+        // The first (lowest) pid wins; its children inherit the variable.
+        found.push(source);
     }
+    found
+}
+
+/// The names without `.meta` of the `*.meta` entries of `dir` (not
+/// recursive); nothing when it cannot be listed.
+fn meta_stems(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut stems: Vec<String> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name();
+            Some(name.to_str()?.strip_suffix(".meta")?.to_string())
+        })
+        .filter(|stem| !stem.is_empty())
+        .collect();
+    stems.sort();
+    stems
 }
 
 /// The state of a publication.
@@ -101,11 +206,6 @@ impl Status {
             Status::Broken(_) => "broken",
         }
     }
-
-    /// Whether the publication counts as up.
-    pub(crate) fn is_up(&self) -> bool {
-        matches!(self, Status::Alive | Status::Running)
-    }
 }
 
 /// The status of `source`, given whether its lock is held.
@@ -120,10 +220,15 @@ pub(crate) fn status(source: &Source, alive: bool) -> Status {
 }
 
 /// Lists the publishers found.
-pub(crate) fn run(as_json: bool) -> Result<()> {
+pub(crate) fn run(how: &Discovery, as_json: bool) -> Result<()> {
     let mut rows = Vec::new();
-    for source in discover() {
-        let (metrics, status) = match load::load(&source.base) {
+    for found in discover(how) {
+        let loaded = found
+            .read_options(how.check_owner)
+            .map_err(Failure)
+            .and_then(|options| load::load_with(&found.source.base, &options));
+        let source = found.source;
+        let (metrics, status) = match loaded {
             Ok(loaded) => (
                 Some(loaded.layout.slots().len()),
                 status(&source, loaded.alive),
@@ -210,18 +315,4 @@ pub(crate) fn run(as_json: bool) -> Result<()> {
 
 fn display(p: &Path) -> String {
     p.display().to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn default_names() {
-        assert_eq!(default_path_pid("cantal.123"), Some(123));
-        assert_eq!(default_path_pid("cantal.1000.77"), Some(77));
-        assert_eq!(default_path_pid("cantal.x"), None);
-        assert_eq!(default_path_pid("cantal.1.2.3"), None);
-        assert_eq!(default_path_pid("other.1"), None);
-    }
 }

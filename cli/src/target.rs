@@ -23,6 +23,23 @@ pub(crate) fn with_suffix(base: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// The uid (when there is one) and pid of a default file name without its
+/// suffix: `cantal.<pid>` or `cantal.<uid>.<pid>`.
+pub(crate) fn default_name(stem: &str) -> Option<(Option<u32>, u32)> {
+    let rest = stem.strip_prefix("cantal.")?;
+    let number = |s: &str| {
+        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+            s.parse().ok()
+        } else {
+            None
+        }
+    };
+    match rest.split_once('.') {
+        None => Some((None, number(rest)?)),
+        Some((uid, pid)) => Some((Some(number(uid)?), number(pid)?)),
+    }
+}
+
 /// Resolves one TARGET.
 ///
 /// All digits is a process id, unless `TARGET.meta` exists (then it is a
@@ -52,8 +69,9 @@ pub(crate) fn resolve(target: &str) -> Result<Source> {
     })
 }
 
-/// Where process `pid` publishes.
-fn by_pid(pid: u32) -> Result<Source> {
+/// Where process `pid` publishes: its `CANTAL_PATH`, else the first of
+/// its default paths whose files exist.
+pub(crate) fn by_pid(pid: u32) -> Result<Source> {
     let environ = format!("/proc/{pid}/environ");
     let env = procfs::cantal_env(pid).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
@@ -103,6 +121,15 @@ mod tests {
         for t in ["/run/x.y", "/run/x.y.meta", "/run/x.y.values"] {
             assert_eq!(resolve(t).unwrap().base, PathBuf::from("/run/x.y"));
         }
+    }
+
+    #[test]
+    fn default_names() {
+        assert_eq!(default_name("cantal.123"), Some((None, 123)));
+        assert_eq!(default_name("cantal.1000.77"), Some((Some(1000), 77)));
+        assert_eq!(default_name("cantal.x"), None);
+        assert_eq!(default_name("cantal.1.2.3"), None);
+        assert_eq!(default_name("other.1"), None);
     }
 
     #[test]

@@ -379,25 +379,24 @@ fn read_by_pid_and_scan() {
         r#"{"name": {"group": "cli_test", "metric": "fixed"}, "type": "counter", "value": 12345}"#
     ));
 
-    let o = cantal(&["scan", "--json"]);
+    let pid_arg = pid.to_string();
+    let o = cantal(&["scan", "--json", "--no-default-dirs", "--pid", &pid_arg]);
     assert!(o.status.success(), "{}", stderr(&o));
-    // Three metrics and a sharded counter (four slots that count as one).
+    // Three metrics and a sharded counter (four slots that count as one);
+    // only the process asked for.
     let expected = format!(
-        "{{\"pid\": {pid}, \"appname\": \"cli-test\", \"path\": \"{}\", \"metrics\": 4, \"status\": \"alive\"}}",
+        "{{\"pid\": {pid}, \"appname\": \"cli-test\", \"path\": \"{}\", \"metrics\": 4, \"status\": \"alive\"}}\n",
         base.display()
     );
+    assert_eq!(stdout(&o), expected);
+    let o = cantal(&["scan", "--no-default-dirs", "--pid", &pid_arg]);
+    let table = stdout(&o);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 2, "{table}");
+    assert!(lines[0].starts_with("PID "), "{table}");
     assert!(
-        stdout(&o).lines().any(|l| l == expected),
-        "{expected}\nnot in\n{}",
-        stdout(&o)
-    );
-    let o = cantal(&["scan"]);
-    assert!(
-        stdout(&o)
-            .lines()
-            .any(|l| l.starts_with(&format!("{pid} ")) && l.ends_with("alive")),
-        "{}",
-        stdout(&o)
+        lines[1].starts_with(&format!("{pid} ")) && lines[1].ends_with("alive"),
+        "{table}"
     );
     drop(child.stdin.take());
     child.wait().unwrap();
@@ -408,20 +407,99 @@ fn read_by_pid_and_scan() {
     assert_eq!(base, dir.0.join(format!("cantal.{pid}")));
     child.kill().unwrap();
     child.wait().unwrap();
+    // Found in the default directory by the pid in its name (the process
+    // is gone, so /proc knows nothing of it).
     let o = Command::new(BIN)
-        .args(["scan", "--json"])
+        .args(["scan", "--json", "--pid", &pid.to_string()])
         .env("XDG_RUNTIME_DIR", &dir.0)
         .output()
         .unwrap();
     let expected = format!(
-        "{{\"pid\": {pid}, \"appname\": null, \"path\": \"{}\", \"metrics\": 4, \"status\": \"stale\"}}",
+        "{{\"pid\": {pid}, \"appname\": null, \"path\": \"{}\", \"metrics\": 4, \"status\": \"stale\"}}\n",
         base.display()
     );
-    assert!(
-        stdout(&o).lines().any(|l| l == expected),
-        "{expected}\nnot in\n{}",
-        stdout(&o)
+    assert_eq!(stdout(&o), expected);
+}
+
+/// `--dir`, `--pid`, `--no-proc` and `--no-default-dirs` look only where
+/// they are told: every line of output is one of this test's files.
+#[test]
+fn discovery_flags_are_hermetic() {
+    let dir = TempDir::new("discovery");
+    let (mut child, base) = spawn_publisher(&[("CANTAL_PATH", &dir.0.join("named"))], false);
+    let pid = child.id();
+    let own = dir.0.join("own");
+    std::fs::write(dir.0.join("own.meta"), "counter 8: {\"metric\": \"x\"}").unwrap();
+    std::fs::write(dir.0.join("own.values"), 7u64.to_ne_bytes()).unwrap();
+    // Not a publication: no `.meta`.
+    std::fs::write(dir.0.join("lonely.values"), [0u8; 8]).unwrap();
+    std::fs::create_dir(dir.0.join("sub")).unwrap();
+    std::fs::write(dir.0.join("sub").join("deep.meta"), "").unwrap();
+
+    let dir_arg = dir.0.to_str().unwrap();
+    let o = cantal(&[
+        "scan",
+        "--json",
+        "--no-proc",
+        "--no-default-dirs",
+        "--dir",
+        dir_arg,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // No pid known: no process was looked at. Sorted by path.
+    let expected = format!(
+        "{{\"pid\": null, \"appname\": null, \"path\": \"{}\", \"metrics\": 4, \"status\": \"alive\"}}\n\
+         {{\"pid\": null, \"appname\": null, \"path\": \"{}\", \"metrics\": 1, \"status\": \"stale\"}}\n",
+        base.display(),
+        own.display()
     );
+    assert_eq!(stdout(&o), expected);
+
+    // The process names its file: --dir and --pid merge, the pid wins.
+    let pid_arg = pid.to_string();
+    let o = cantal(&[
+        "scan",
+        "--json",
+        "--no-default-dirs",
+        "--pid",
+        &pid_arg,
+        "--dir",
+        dir_arg,
+    ]);
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].starts_with(&format!("{{\"pid\": {pid}, \"appname\": \"cli-test\"")),
+        "{out}"
+    );
+
+    // Nothing at all to look at: an empty list.
+    let o = cantal(&["scan", "--json", "--no-proc", "--no-default-dirs"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    // --pid and --no-proc contradict each other.
+    let o = cantal(&["scan", "--no-proc", "--pid", "1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+
+    // export takes the same flags.
+    let exporter = Exporter::start(&["--no-proc", "--no-default-dirs", "--dir", dir_arg]);
+    let (_, _, body) = get(&exporter.addr, "/metrics", None);
+    let ups: Vec<&str> = body
+        .lines()
+        .filter(|l| l.starts_with("cantal_up{"))
+        .collect();
+    assert_eq!(
+        ups,
+        [
+            format!("cantal_up{{path=\"{}\"}} 1", base.display()),
+            format!("cantal_up{{path=\"{}\",reason=\"stale\"}} 0", own.display()),
+        ],
+        "{body}"
+    );
+    drop(exporter);
+    drop(child.stdin.take());
+    child.wait().unwrap();
 }
 
 #[test]
@@ -493,7 +571,10 @@ fn export_serves_prometheus_and_openmetrics() {
     let dir = TempDir::new("export");
     let (mut child, base) = spawn_publisher(&[("CANTAL_PATH", &dir.0.join("exp"))], false);
     let pid = child.id();
-    let exporter = Exporter::start(&["--label-pid"]);
+    let pid_arg = pid.to_string();
+    // Only our own child: promtool below checks what we published, not
+    // whatever else runs on this machine.
+    let exporter = Exporter::start(&["--label-pid", "--no-default-dirs", "--pid", &pid_arg]);
     let (status, headers, body) = get(&exporter.addr, "/metrics", None);
     assert!(status.contains(" 200 "), "{status}");
     assert!(
@@ -523,6 +604,9 @@ fn export_serves_prometheus_and_openmetrics() {
         base.display()
     )));
     assert!(body.contains("state_text=\"serving\""));
+    // Only the publisher asked for.
+    let ups = body.lines().filter(|l| l.starts_with("cantal_up")).count();
+    assert_eq!(ups, 1, "{body}");
     // One TYPE line per family.
     let mut types: Vec<&str> = body.lines().filter(|l| l.starts_with("# TYPE ")).collect();
     let n = types.len();
@@ -564,13 +648,22 @@ fn export_serves_prometheus_and_openmetrics() {
         .spawn()
         .unwrap();
     let broken = KillOnDrop(broken);
-    let exporter = Exporter::start(&["--no-states", "--label-pid"]);
+    let broken_arg = broken.0.id().to_string();
+    let exporter = Exporter::start(&[
+        "--no-states",
+        "--label-pid",
+        "--no-default-dirs",
+        "--pid",
+        &pid_arg,
+        "--pid",
+        &broken_arg,
+    ]);
     let (_, _, body) = get(&exporter.addr, "/metrics", None);
     assert!(body.lines().any(|l| l == fixed), "{body}");
     assert!(!body.contains("state_text"));
     assert!(
         body.contains(&format!(
-            "cantal_up{{path=\"{}\",pid=\"{}\"}} 0",
+            "cantal_up{{path=\"{}\",pid=\"{}\",reason=\"malformed\"}} 0",
             dir.0.join("broken").display(),
             broken.0.id()
         )),
@@ -591,7 +684,8 @@ fn real_prometheus_scrapes_the_exporter() {
     }
     let dir = TempDir::new("prometheus");
     let (mut child, _) = spawn_publisher(&[("CANTAL_PATH", &dir.0.join("scraped"))], false);
-    let exporter = Exporter::start(&[]);
+    let pid = child.id();
+    let exporter = Exporter::start(&["--no-default-dirs", "--pid", &pid.to_string()]);
     let prometheus = Prometheus::start(&dir.0, &exporter.addr);
     let query = format!(
         "cantal_cli_test_fixed_total{{path=\"{}\"}}",

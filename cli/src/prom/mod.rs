@@ -81,6 +81,8 @@ pub(crate) struct Scraped<'a> {
     pub(crate) source: &'a Source,
     /// Whether it is up.
     pub(crate) up: bool,
+    /// Why it is down, when it is: the `reason` label of its `cantal_up`.
+    pub(crate) reason: Option<&'a str>,
     /// Its metrics, when they could be read: the layout made ready with
     /// [`prepare`], and one reading per slot.
     pub(crate) metrics: Option<(&'a Prepared, &'a [crate::load::Reading])>,
@@ -121,9 +123,14 @@ pub(crate) struct Prepared {
 
 /// Makes `layout`'s slots ready for rendering, with the help texts and
 /// units of the publication's help side file (`source.base` + `.help`,
-/// read with the one reader; a missing or unreadable one gives none).
-pub(crate) fn prepare(source: &Source, layout: &Layout) -> Prepared {
-    let help = match cantal_mmap::help::read(&source.base) {
+/// read with the one reader and the checks of `options`; a missing or
+/// unreadable one gives none).
+pub(crate) fn prepare(
+    source: &Source,
+    layout: &Layout,
+    options: &cantal_mmap::read::Options,
+) -> Prepared {
+    let help = match cantal_mmap::help::read_with(&source.base, options) {
         Ok(help) => help,
         Err(e) => {
             eprintln!("cantal export: ignoring the help file: {e}");

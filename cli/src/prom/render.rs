@@ -176,10 +176,20 @@ fn identities(scraped: &[Scraped<'_>], options: Options) -> Vec<String> {
 /// `cantal_up`, one per publisher (whatever the prefix: it is the
 /// exporter's own).
 fn up(out: &mut String, scraped: &[Scraped<'_>], identities: &[String]) {
-    let mut up: Vec<(&str, u8)> = scraped
+    let mut up: Vec<(Cow<'_, str>, u8)> = scraped
         .iter()
         .zip(identities)
-        .map(|(s, id)| (id.as_str(), u8::from(s.up)))
+        .map(|(s, id)| {
+            let labels = match s.reason {
+                // `reason` sorts after `appname`, `path` and `pid`.
+                Some(reason) => {
+                    let reason = labels(&[("reason".to_string(), reason.to_string())]);
+                    format!("{id},{reason}").into()
+                }
+                None => Cow::Borrowed(id.as_str()),
+            };
+            (labels, u8::from(s.up))
+        })
         .collect();
     up.sort_unstable();
     up.dedup_by(|a, b| a.0 == b.0);

@@ -59,6 +59,7 @@ fn families_labels_units_and_histograms() {
     let scraped = [Scraped {
         source: &src,
         up: true,
+        reason: None,
         metrics: Some((&prepared, &readings)),
     }];
     let options = Options {
@@ -133,6 +134,7 @@ fn a_family_does_not_depend_on_other_publishers() {
         &[Scraped {
             source: &sa,
             up: true,
+            reason: None,
             metrics: Some((&a, &ra)),
         }],
         Options::DEFAULT,
@@ -143,11 +145,13 @@ fn a_family_does_not_depend_on_other_publishers() {
             Scraped {
                 source: &sa,
                 up: true,
+                reason: None,
                 metrics: Some((&a, &ra)),
             },
             Scraped {
                 source: &sb,
                 up: true,
+                reason: None,
                 metrics: Some((&b, &rb)),
             },
         ],

@@ -1,0 +1,347 @@
+//! The Prometheus data model against a real Prometheus (gated on
+//! `CANTAL_PROMETHEUS_TESTS=1`, or run when `prometheus` is installed):
+//! series that continue across a restart, a recorder histogram that
+//! `histogram_quantile()` reads, `sum by` over two processes of one app,
+//! a colliding name elsewhere that changes none of our series, and the
+//! README's dashboard queries on our library's and the Python client's
+//! output. Publishers are child processes (this test binary run again with
+//! `CANTAL_PROM_ROLE` set, or python3); the exporter reads only their
+//! files.
+#![forbid(unsafe_code)]
+
+mod support;
+
+use cantal_core::{Collection, Counter, Float, RequestTracker, State};
+use cantal_testkit::TempDir;
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, Command};
+use std::time::Duration;
+use support::{Exporter, Prometheus, first_line, get, have, promtool_check, python_available};
+
+const ROLE: &str = "CANTAL_PROM_ROLE";
+
+static HTTP: RequestTracker = RequestTracker::new("http", &[]);
+static TICKS: Counter = Counter::new(&[("group", "model"), ("metric", "ticks")]);
+static QUEUE: Float = Float::new(&[("metric", "queue_len")]);
+static MAIN: State = State::new(&[("state", "main")]);
+
+// What the colliding process publishes: our names with other types.
+static C_REQUESTS: Float = Float::new(&[("group", "http"), ("metric", "requests")]);
+static C_QUEUE: Counter = Counter::new(&[("metric", "queue_len")]);
+static C_TICKS: Float = Float::new(&[("group", "model"), ("metric", "ticks")]);
+
+/// The children's side; does nothing in a normal test run. Publishes at
+/// `CANTAL_PATH`, prints `started`, works until its standard input closes.
+#[test]
+fn child_main() {
+    let Some(role) = std::env::var_os(ROLE) else {
+        return;
+    };
+    match role.to_str() {
+        Some("lib") => lib_child(),
+        Some("collide") => collide_child(),
+        Some("recorder") => recorder_child(),
+        other => panic!("role {other:?}"),
+    }
+}
+
+/// A RequestTracker (every 20 ms a request of 50 ms, every fourth an
+/// error), a ticking counter, a level and a state.
+fn lib_child() {
+    let mut metrics = Collection::growable();
+    metrics.register(&HTTP).unwrap();
+    metrics.register(&TICKS).unwrap();
+    metrics.register(&QUEUE).unwrap();
+    metrics.register(&MAIN).unwrap();
+    let path = std::env::var_os("CANTAL_PATH").unwrap();
+    let publication = cantal_mmap::Publisher::new()
+        .path(path)
+        .publish(metrics)
+        .unwrap();
+    MAIN.enter("serving");
+    QUEUE.set(3.0);
+    std::thread::spawn(|| {
+        for i in 0u64.. {
+            HTTP.requests().incr(1);
+            HTTP.total_duration().incr(50);
+            if i % 4 == 0 {
+                HTTP.errors().incr(1);
+            }
+            TICKS.incr(1);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    println!("started");
+    let _ = std::io::stdin().read(&mut [0u8; 1]);
+    drop(publication);
+}
+
+fn collide_child() {
+    let mut metrics = Collection::growable();
+    metrics.register(&C_REQUESTS).unwrap();
+    metrics.register(&C_QUEUE).unwrap();
+    metrics.register(&C_TICKS).unwrap();
+    let path = std::env::var_os("CANTAL_PATH").unwrap();
+    let publication = cantal_mmap::Publisher::new()
+        .path(path)
+        .publish(metrics)
+        .unwrap();
+    C_QUEUE.incr(5);
+    println!("started");
+    let _ = std::io::stdin().read(&mut [0u8; 1]);
+    drop(publication);
+}
+
+/// The `metrics` recorder: a fixed histogram whose 90th percentile is the
+/// bound 0.25 (50 values at 3 ms, 40 at 0.2 s, 10 at 3 s), and one that
+/// keeps growing in the same proportions.
+fn recorder_child() {
+    cantal::recorder::install().unwrap();
+    let path = std::env::var_os("CANTAL_PATH").unwrap();
+    let publication = cantal::Builder::new().path(path).start().unwrap();
+    metrics::describe_histogram!("fixed_seconds", metrics::Unit::Seconds, "A fixed histogram");
+    metrics::describe_histogram!("latency", metrics::Unit::Milliseconds, "Request latency");
+    let record = |name: &'static str, scale: f64| {
+        let h = metrics::histogram!(name);
+        for (n, v) in [(5, 0.003), (4, 0.2), (1, 3.0)] {
+            for _ in 0..n {
+                h.record(v * scale);
+            }
+        }
+    };
+    for _ in 0..10 {
+        record("fixed_seconds", 1.0);
+    }
+    std::thread::spawn(move || {
+        loop {
+            record("latency", 1000.0);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    // The recorder publishes within its interval (1 s).
+    cantal::recorder::installed().unwrap().flush().unwrap();
+    println!("started");
+    let _ = std::io::stdin().read(&mut [0u8; 1]);
+    drop(publication);
+}
+
+/// A child of `role` publishing at `path` as app `app`.
+fn spawn(role: &str, path: &Path, app: &str) -> Child {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--exact", "child_main", "--nocapture", "--test-threads=1"])
+        .env(ROLE, role)
+        .env("CANTAL_PATH", path)
+        .env("CANTAL_APPNAME", app);
+    let (child, line) = first_line(&mut cmd);
+    let mut child = Stopper(Some(child));
+    // The harness may print `test child_main ... ` before it.
+    if !line.contains("started") {
+        let mut rest = String::new();
+        let out = child.0.as_mut().unwrap().stdout.as_mut().unwrap();
+        let mut byte = [0u8; 1];
+        while !rest.contains("started") && out.read(&mut byte).unwrap_or(0) == 1 {
+            rest.push(byte[0] as char);
+        }
+        assert!(rest.contains("started"), "{role} child: {line}{rest}");
+    }
+    child.0.take().unwrap()
+}
+
+/// Stops a child by closing its input when dropped (it removes its files).
+struct Stopper(Option<Child>);
+
+impl Drop for Stopper {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            drop(child.stdin.take());
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A Python reference-client publisher: a RequestTracker `http` doing a
+/// request every 20 ms (every fourth an error, 50 ms each) and a state.
+const PYTHON: &str = r#"
+import cantal, sys, threading, time
+http = cantal.RequestTracker("http")
+main = cantal.State(state="main")
+cantal.start()
+main.enter("serving")
+def work():
+    i = 0
+    while True:
+        http.requests.incr()
+        http.duration.incr(50)
+        if i % 4 == 0:
+            http.errors.incr()
+        i += 1
+        time.sleep(0.02)
+threading.Thread(target=work, daemon=True).start()
+print("started", flush=True)
+sys.stdin.read()
+"#;
+
+/// The exporter's discovery flags that make it read only `dir` and the
+/// processes `pids`.
+fn hermetic(dir: &Path, pids: &[u32]) -> Vec<String> {
+    let mut args = vec!["--no-default-dirs".to_string(), "--dir".to_string()];
+    args.push(dir.display().to_string());
+    if pids.is_empty() {
+        args.push("--no-proc".into());
+    }
+    for pid in pids {
+        args.push("--pid".into());
+        args.push(pid.to_string());
+    }
+    args
+}
+
+/// The names and labels (no values) of the exposition's series whose
+/// labels contain `needle`.
+fn series(text: &str, needle: &str) -> BTreeSet<String> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && l.contains(needle))
+        .filter_map(|l| l.rsplit_once(' ').map(|(s, _)| s.to_string()))
+        .collect()
+}
+
+fn close(values: &[f64], want: f64, tolerance: f64) -> bool {
+    values.len() == 1 && (values[0] - want).abs() <= tolerance
+}
+
+#[test]
+fn a_real_prometheus_reads_the_model() {
+    if !have("prometheus", "CANTAL_PROMETHEUS_TESTS") {
+        return;
+    }
+    let dir = TempDir::new("prom-model");
+    let pubs = dir.0.join("pubs");
+    std::fs::create_dir(&pubs).unwrap();
+    let (a, b) = (pubs.join("a"), pubs.join("b"));
+    let mut first = Stopper(Some(spawn("lib", &a, "model")));
+    let _second = Stopper(Some(spawn("lib", &b, "model")));
+    let _recorder = Stopper(Some(spawn("recorder", &pubs.join("rec"), "rec")));
+    let python = python_available().then(|| {
+        let mut cmd = Command::new("python3");
+        cmd.args(["-c", PYTHON])
+            .env("CANTAL_PATH", pubs.join("py"))
+            .env("CANTAL_APPNAME", "py");
+        let (child, line) = first_line(&mut cmd);
+        assert_eq!(line, "started\n");
+        Stopper(Some(child))
+    });
+    // The Python client takes no lock: it is found through its process.
+    let pids: Vec<u32> = python
+        .iter()
+        .filter_map(|p| p.0.as_ref())
+        .map(Child::id)
+        .collect();
+    let args = hermetic(&pubs, &pids);
+    let exporter = Exporter::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
+
+    // A colliding name in another process changes none of our series.
+    let path_a = format!("path=\"{}\"", a.display());
+    let before = series(&get(&exporter.addr, "/metrics", None).2, &path_a);
+    assert!(
+        before.contains(&format!(
+            "cantal_http_requests_total{{appname=\"model\",{path_a}}}"
+        )),
+        "{before:?}"
+    );
+    let _collide = Stopper(Some(spawn("collide", &pubs.join("c"), "other")));
+    let exposition = get(&exporter.addr, "/metrics", None).2;
+    assert_eq!(series(&exposition, &path_a), before);
+    assert!(
+        exposition.contains("\ncantal_queue_len_total{appname=\"other\""),
+        "{exposition}"
+    );
+    if have("promtool", "CANTAL_PROMETHEUS_TESTS") {
+        promtool_check(&exposition).unwrap_or_else(|e| panic!("promtool: {e}\n{exposition}"));
+    }
+
+    let prometheus = Prometheus::start(&dir.0, &exporter.addr);
+    let long = Duration::from_secs(60);
+    let model = "appname=\"model\"";
+    // sum by over the two processes of one app: both are counted.
+    let two = prometheus.wait(
+        &format!("count by (appname) (cantal_http_requests_total{{{model}}})"),
+        long,
+        |v| v == [2.0],
+    );
+    assert_eq!(two, [2.0]);
+    let sum = prometheus.query(&format!("sum by (appname) (cantal_queue_len{{{model}}})"));
+    assert_eq!(sum, [6.0]);
+
+    // The README's queries.
+    dashboards(&prometheus, model);
+    if python.is_some() {
+        dashboards(&prometheus, "appname=\"py\"");
+    }
+    histograms(&prometheus);
+
+    // A restart with the same path continues the same series: Prometheus
+    // sees a reset.
+    let ticks = format!("cantal_model_ticks_total{{{path_a}}}");
+    let high = prometheus.wait(&ticks, long, |v| v.len() == 1 && v[0] > 50.0);
+    assert!(high.len() == 1 && high[0] > 50.0, "{high:?}");
+    drop(first.0.take().map(|mut c| {
+        drop(c.stdin.take());
+        c.wait()
+    }));
+    first.0 = Some(spawn("lib", &a, "model"));
+    let low = prometheus.wait(&ticks, long, |v| v.len() == 1 && v[0] < high[0]);
+    assert!(
+        low.len() == 1 && low[0] < high[0],
+        "no restart seen: {low:?}"
+    );
+    let resets = prometheus.query(&format!("resets({ticks}[5m])"));
+    assert!(resets.len() == 1 && resets[0] >= 1.0, "{resets:?}");
+    let one = prometheus.query(&format!("count(count_over_time({ticks}[5m]))"));
+    assert_eq!(one, [1.0], "one series across the restart");
+    let rate = prometheus.wait(&format!("rate({ticks}[1m])"), long, |v| {
+        v.len() == 1 && v[0] > 5.0
+    });
+    assert!(rate.len() == 1 && rate[0] > 5.0, "{rate:?}");
+}
+
+/// Request rate, error ratio, mean latency, requests in progress and state
+/// age for the app `app` (a label matcher), as in the README.
+fn dashboards(prometheus: &Prometheus, app: &str) {
+    let long = Duration::from_secs(60);
+    let rate = format!("sum by (appname) (rate(cantal_http_requests_total{{{app}}}[5m]))");
+    let v = prometheus.wait(&rate, long, |v| v.len() == 1 && v[0] > 1.0);
+    assert!(v.len() == 1 && v[0] > 1.0, "{app} request rate: {v:?}");
+    let errors = format!("sum by (appname) (rate(cantal_http_errors_total{{{app}}}[5m])) / {rate}");
+    let v = prometheus.wait(&errors, long, |v| close(v, 0.25, 0.05));
+    assert!(close(&v, 0.25, 0.05), "{app} error ratio: {v:?}");
+    let latency = format!(
+        "sum by (appname) (rate(cantal_http_duration_seconds_total{{{app}}}[5m])) / {rate}"
+    );
+    let v = prometheus.wait(&latency, long, |v| close(v, 0.05, 0.005));
+    assert!(close(&v, 0.05, 0.005), "{app} mean latency: {v:?}");
+    let age = format!("max(time() - cantal_state_start_seconds{{{app},state=\"main\"}})");
+    let v = prometheus.query(&age);
+    assert!(
+        v.len() == 1 && (0.0..600.0).contains(&v[0]),
+        "{app} state age: {v:?}"
+    );
+}
+
+/// `histogram_quantile()` on the recorder's histograms.
+fn histograms(prometheus: &Prometheus) {
+    let long = Duration::from_secs(60);
+    let fixed = "histogram_quantile(0.9, cantal_fixed_seconds_bucket{appname=\"rec\"})";
+    let v = prometheus.wait(fixed, long, |v| v == [0.25]);
+    assert_eq!(v, [0.25], "{}", prometheus.query_raw(fixed));
+    // p99 as in the README: in the bucket (2.5, 5] seconds (the recorded
+    // milliseconds are served in seconds).
+    let p99 = "histogram_quantile(0.99, sum by (le) (rate(cantal_latency_seconds_bucket{appname=\"rec\"}[5m])))";
+    let v = prometheus.wait(p99, long, |v| v.len() == 1 && v[0] > 2.5 && v[0] <= 5.0);
+    assert!(
+        v.len() == 1 && v[0] > 2.5 && v[0] <= 5.0,
+        "{}",
+        prometheus.query_raw(p99)
+    );
+}
