@@ -94,29 +94,35 @@ fn collide_child() {
     drop(publication);
 }
 
-/// The `metrics` recorder: a fixed histogram whose 90th percentile is the
-/// bound 0.25 (50 values at 3 ms, 40 at 0.2 s, 10 at 3 s), and one that
-/// keeps growing in the same proportions.
+/// The `metrics` recorder, with bounds in milliseconds: a fixed
+/// histogram whose 90th percentile is the bound 250 ms (50 values at 3 ms,
+/// 40 at 200 ms, 10 at 3 s), and one that keeps growing in the same
+/// proportions. Both are described in milliseconds, so served in seconds.
 fn recorder_child() {
-    cantal::recorder::install().unwrap();
+    cantal_recorder::Builder::new()
+        .buckets(&[
+            1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0,
+        ])
+        .install()
+        .unwrap();
     let path = std::env::var_os("CANTAL_PATH").unwrap();
     let publication = cantal::Builder::new().path(path).start().unwrap();
-    metrics::describe_histogram!("fixed_seconds", metrics::Unit::Seconds, "A fixed histogram");
+    metrics::describe_histogram!("fixed", metrics::Unit::Milliseconds, "A fixed histogram");
     metrics::describe_histogram!("latency", metrics::Unit::Milliseconds, "Request latency");
-    let record = |name: &'static str, scale: f64| {
+    let record = |name: &'static str| {
         let h = metrics::histogram!(name);
-        for (n, v) in [(5, 0.003), (4, 0.2), (1, 3.0)] {
+        for (n, v) in [(5, 3.0), (4, 200.0), (1, 3000.0)] {
             for _ in 0..n {
-                h.record(v * scale);
+                h.record(v);
             }
         }
     };
     for _ in 0..10 {
-        record("fixed_seconds", 1.0);
+        record("fixed");
     }
     std::thread::spawn(move || {
         loop {
-            record("latency", 1000.0);
+            record("latency");
             std::thread::sleep(Duration::from_millis(20));
         }
     });
@@ -183,19 +189,19 @@ print("started", flush=True)
 sys.stdin.read()
 "#;
 
-/// The exporter's discovery flags that make it read only `dir` and the
-/// processes `pids`.
-fn hermetic(dir: &Path, pids: &[u32]) -> Vec<String> {
-    let mut args = vec!["--no-default-dirs".to_string(), "--dir".to_string()];
-    args.push(dir.display().to_string());
-    if pids.is_empty() {
-        args.push("--no-proc".into());
-    }
+/// An exporter on `listen` that reads only the publications of the
+/// processes `pids` (found through /proc, so with their `CANTAL_APPNAME`).
+fn exporter(listen: &str, pids: &[u32]) -> Exporter {
+    let mut args = vec!["--no-default-dirs".to_string()];
     for pid in pids {
         args.push("--pid".into());
         args.push(pid.to_string());
     }
-    args
+    Exporter::start_on(listen, &args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+fn pid(child: &Stopper) -> u32 {
+    child.0.as_ref().map_or(0, Child::id)
 }
 
 /// The names and labels (no values) of the exposition's series whose
@@ -220,9 +226,10 @@ fn a_real_prometheus_reads_the_model() {
     let pubs = dir.0.join("pubs");
     std::fs::create_dir(&pubs).unwrap();
     let (a, b) = (pubs.join("a"), pubs.join("b"));
-    let mut first = Stopper(Some(spawn("lib", &a, "model")));
-    let _second = Stopper(Some(spawn("lib", &b, "model")));
-    let _recorder = Stopper(Some(spawn("recorder", &pubs.join("rec"), "rec")));
+    let mut first = Stopper(Some(spawn("lib", &a, "restart")));
+    let second = Stopper(Some(spawn("lib", &b, "model")));
+    let third = Stopper(Some(spawn("lib", &pubs.join("b2"), "model")));
+    let recorder = Stopper(Some(spawn("recorder", &pubs.join("rec"), "rec")));
     let python = python_available().then(|| {
         let mut cmd = Command::new("python3");
         cmd.args(["-c", PYTHON])
@@ -232,25 +239,28 @@ fn a_real_prometheus_reads_the_model() {
         assert_eq!(line, "started\n");
         Stopper(Some(child))
     });
-    // The Python client takes no lock: it is found through its process.
-    let pids: Vec<u32> = python
-        .iter()
-        .filter_map(|p| p.0.as_ref())
-        .map(Child::id)
+    let collide = Stopper(Some(spawn("collide", &pubs.join("c"), "other")));
+    let mut pids: Vec<u32> = [&second, &third, &recorder, &collide]
+        .into_iter()
+        .chain(python.as_ref())
+        .map(pid)
         .collect();
-    let args = hermetic(&pubs, &pids);
-    let exporter = Exporter::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let listen = format!("127.0.0.1:{}", support::free_port());
+    // First without the colliding process, then with it.
+    let mut exporter = self::exporter(&listen, &[pid(&first)]);
 
     // A colliding name in another process changes none of our series.
     let path_a = format!("path=\"{}\"", a.display());
     let before = series(&get(&exporter.addr, "/metrics", None).2, &path_a);
     assert!(
         before.contains(&format!(
-            "cantal_http_requests_total{{appname=\"model\",{path_a}}}"
+            "cantal_http_requests_total{{appname=\"restart\",{path_a}}}"
         )),
         "{before:?}"
     );
-    let _collide = Stopper(Some(spawn("collide", &pubs.join("c"), "other")));
+    drop(exporter);
+    let everyone: Vec<u32> = pids.iter().copied().chain([pid(&first)]).collect();
+    exporter = self::exporter(&listen, &everyone);
     let exposition = get(&exporter.addr, "/metrics", None).2;
     assert_eq!(series(&exposition, &path_a), before);
     assert!(
@@ -290,7 +300,11 @@ fn a_real_prometheus_reads_the_model() {
         drop(c.stdin.take());
         c.wait()
     }));
-    first.0 = Some(spawn("lib", &a, "model"));
+    first.0 = Some(spawn("lib", &a, "restart"));
+    // A new pid: the exporter (on the same address) is told.
+    drop(exporter);
+    pids.push(pid(&first));
+    let _exporter = self::exporter(&listen, &pids);
     let low = prometheus.wait(&ticks, long, |v| v.len() == 1 && v[0] < high[0]);
     assert!(
         low.len() == 1 && low[0] < high[0],
@@ -335,8 +349,15 @@ fn histograms(prometheus: &Prometheus) {
     let fixed = "histogram_quantile(0.9, cantal_fixed_seconds_bucket{appname=\"rec\"})";
     let v = prometheus.wait(fixed, long, |v| v == [0.25]);
     assert_eq!(v, [0.25], "{}", prometheus.query_raw(fixed));
-    // p99 as in the README: in the bucket (2.5, 5] seconds (the recorded
-    // milliseconds are served in seconds).
+    // Recorded in milliseconds, served in seconds.
+    let sum = prometheus.query("cantal_fixed_seconds_sum{appname=\"rec\"}");
+    assert!(
+        close(&sum, 10.0 * (5.0 * 0.003 + 4.0 * 0.2 + 3.0), 1e-9),
+        "{sum:?}"
+    );
+    let count = prometheus.query("cantal_fixed_seconds_count{appname=\"rec\"}");
+    assert_eq!(count, [100.0]);
+    // p99 as in the README: in the bucket (2.5, 5] seconds.
     let p99 = "histogram_quantile(0.99, sum by (le) (rate(cantal_latency_seconds_bucket{appname=\"rec\"}[5m])))";
     let v = prometheus.wait(p99, long, |v| v.len() == 1 && v[0] > 2.5 && v[0] <= 5.0);
     assert!(

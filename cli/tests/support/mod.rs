@@ -20,8 +20,13 @@ pub(crate) struct Exporter {
 impl Exporter {
     /// Starts `cantal export` with `args` on a free port.
     pub(crate) fn start(args: &[&str]) -> Exporter {
+        Exporter::start_on("127.0.0.1:0", args)
+    }
+
+    /// Starts `cantal export` with `args`, listening on `listen`.
+    pub(crate) fn start_on(listen: &str, args: &[&str]) -> Exporter {
         let mut cmd = Command::new(BIN);
-        cmd.args(["export", "--listen", "127.0.0.1:0"]).args(args);
+        cmd.args(["export", "--listen", listen]).args(args);
         let (child, line) = first_line(&mut cmd);
         let addr = line
             .trim_end()
@@ -131,11 +136,7 @@ impl Prometheus {
     /// exporter's `host:port`) every second; returns once its API answers
     /// (at most 60 s).
     pub(crate) fn start(dir: &std::path::Path, target: &str) -> Prometheus {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let config = dir.join("prometheus.yml");
         std::fs::write(
             &config,
@@ -212,6 +213,15 @@ impl Prometheus {
             std::thread::sleep(Duration::from_millis(500));
         }
     }
+}
+
+/// A loopback port that was free a moment ago.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Percent-encodes a query parameter.
