@@ -366,3 +366,120 @@ fn histograms(prometheus: &Prometheus) {
         prometheus.query_raw(p99)
     );
 }
+
+/// The built example binaries (`cargo test --workspace` builds them into
+/// `target/debug/examples`), when they are there.
+fn examples_dir() -> Option<std::path::PathBuf> {
+    // This test is target/debug/deps/prom_model-<hash>.
+    let dir = std::env::current_exe()
+        .ok()?
+        .parent()?
+        .parent()?
+        .join("examples");
+    let all = [
+        "tutorial",
+        "demo",
+        "requests",
+        "worker",
+        "axum",
+        "connections",
+    ];
+    if all.iter().all(|e| dir.join(e).is_file()) {
+        return Some(dir);
+    }
+    assert!(
+        !support::wanted("CANTAL_EXAMPLES_TESTS"),
+        "CANTAL_EXAMPLES_TESTS=1 but the examples are not built in {}",
+        dir.display()
+    );
+    println!("SKIPPED: the examples are not built ({})", dir.display());
+    None
+}
+
+/// The meta text an example printed after `meta:`.
+fn printed_meta(stdout: &str) -> String {
+    let (_, rest) = stdout.split_once("meta:\n").expect("no meta printed");
+    rest.split_once("\n\n")
+        .map_or(rest, |(meta, _)| meta)
+        .to_string()
+}
+
+/// promtool accepts the exposition of every example in the repository:
+/// those that publish files run with `CANTAL_PATH` in a private directory;
+/// those that print their meta text (`requests`, `worker`) have it written
+/// to a publication whose values file this test locks.
+#[test]
+fn promtool_accepts_every_example() {
+    let Some(examples) = examples_dir() else {
+        return;
+    };
+    if !have("promtool", "CANTAL_PROMETHEUS_TESTS") {
+        return;
+    }
+    let dir = TempDir::new("examples");
+    let mut checked = Vec::new();
+    // Running publishers, found through their pids.
+    for (name, env, args) in [
+        ("tutorial", None, &["--for", "60"][..]),
+        ("demo", Some(("CANTAL_DEMO_ROLE", "publisher")), &[][..]),
+        ("axum", None, &["--for", "60"][..]),
+        ("connections", None, &["--for", "60"][..]),
+    ] {
+        let base = dir.0.join(name);
+        let mut cmd = Command::new(examples.join(name));
+        cmd.args(args)
+            .env("CANTAL_PATH", &base)
+            .env("CANTAL_APPNAME", name)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null());
+        if let Some((k, v)) = env {
+            cmd.env(k, v);
+        }
+        let child = support::KillOnDrop(cmd.spawn().unwrap());
+        let meta = base.with_extension("meta");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while !meta.exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{name} never published"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let exporter = exporter("127.0.0.1:0", &[child.0.id()]);
+        checked.push((name, get(&exporter.addr, "/metrics", None).2));
+    }
+    // Examples that print their meta text.
+    for name in ["requests", "worker"] {
+        let out = Command::new(examples.join(name)).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let meta = printed_meta(&String::from_utf8_lossy(&out.stdout));
+        let layout = cantal_mmap::read::Layout::parse(meta.as_bytes(), name).unwrap();
+        let base = dir.0.join(name);
+        let values = std::fs::File::create(base.with_extension("values")).unwrap();
+        values.set_len(layout.size()).unwrap();
+        values.try_lock().unwrap();
+        std::fs::write(base.with_extension("meta"), &meta).unwrap();
+        let exporter = Exporter::start(&[
+            "--no-proc",
+            "--no-default-dirs",
+            "--dir",
+            base.parent().unwrap().to_str().unwrap(),
+        ]);
+        checked.push((name, get(&exporter.addr, "/metrics", None).2));
+        drop(values);
+        std::fs::remove_file(base.with_extension("meta")).unwrap();
+    }
+    for (name, text) in checked {
+        let path = format!("path=\"{}\"", dir.0.join(name).display());
+        let ours = text
+            .lines()
+            .filter(|l| l.contains(&path) && !l.starts_with("cantal_up"))
+            .count();
+        assert!(ours > 0, "{name}: no series of its own\n{text}");
+        promtool_check(&text).unwrap_or_else(|e| panic!("{name}: promtool: {e}\n{text}"));
+    }
+}
