@@ -23,7 +23,7 @@
 //! or empty) and its text, with `\` written `\\` and a newline `\n`.
 //! Readers skip lines they cannot parse.
 //!
-//! [`write`] (called by the `metrics` recorder) replaces the file
+//! [`write()`] (called by the `metrics` recorder) replaces the file
 //! atomically: a new file made exclusively beside it, then `rename(2)`.
 //! The publication code does not delete `P.help` when it removes its
 //! files; the inode check above makes a leftover harmless, and [`remove`]
