@@ -226,4 +226,29 @@ mod tests {
         assert_eq!(human_age(3_200), "3.2 s");
         assert_eq!(human_age(600_000), "10 min");
     }
+
+    #[test]
+    fn a_histogram_is_one_metric_with_its_buckets_in_bound_order() {
+        let meta = "counter 8: {\"metric\": \"h_count\"}\nlevel 8 float: {\"metric\": \"h_sum\"}\n\
+            counter 8: {\"le\": \"10\", \"metric\": \"h_bucket\"}\n\
+            counter 8: {\"le\": \"2.5\", \"metric\": \"h_bucket\"}";
+        let layout = Layout::parse(meta.as_bytes(), "h.meta").unwrap();
+        let mut values = Vec::new();
+        values.extend(7u64.to_ne_bytes());
+        values.extend(1.5f64.to_ne_bytes());
+        values.extend(6u64.to_ne_bytes());
+        values.extend(4u64.to_ne_bytes());
+        let readings = layout.read(&values, "h.values".as_ref()).unwrap();
+        let mut json = String::new();
+        json_lines(&mut json, &layout, &readings);
+        assert_eq!(
+            json,
+            "{\"name\": {\"metric\": \"h\"}, \"type\": \"histogram\", \"value\": \
+             {\"count\": 7, \"sum\": 1.5, \"buckets\": [[2.5, 4], [10.0, 6]]}}\n"
+        );
+        assert_eq!(
+            human_value(&readings[0], 0),
+            "count 7, sum 1.5, le 2.5: 4, 10: 6, +Inf: 7"
+        );
+    }
 }
