@@ -55,11 +55,12 @@ fn lib_child() {
     metrics.register(&TICKS).unwrap();
     metrics.register(&QUEUE).unwrap();
     metrics.register(&MAIN).unwrap();
-    let path = std::env::var_os("CANTAL_PATH").unwrap();
-    let publication = cantal_mmap::Publisher::new()
-        .path(path)
-        .publish(metrics)
-        .unwrap();
+    // Without CANTAL_PATH: the default path.
+    let mut publisher = cantal_mmap::Publisher::new();
+    if let Some(path) = std::env::var_os("CANTAL_PATH") {
+        publisher = publisher.path(path);
+    }
+    let publication = publisher.publish(metrics).unwrap();
     MAIN.enter("serving");
     QUEUE.set(3.0);
     std::thread::spawn(|| {
@@ -136,9 +137,14 @@ fn recorder_child() {
 /// A child of `role` publishing at `path` as app `app`.
 fn spawn(role: &str, path: &Path, app: &str) -> Child {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.env("CANTAL_PATH", path);
+    spawn_cmd(cmd, role, app)
+}
+
+/// A child of `role` run by `cmd`, as app `app`.
+fn spawn_cmd(mut cmd: Command, role: &str, app: &str) -> Child {
     cmd.args(["--exact", "child_main", "--nocapture", "--test-threads=1"])
         .env(ROLE, role)
-        .env("CANTAL_PATH", path)
         .env("CANTAL_APPNAME", app);
     let (child, line) = first_line(&mut cmd);
     let mut child = Stopper(Some(child));
@@ -283,6 +289,11 @@ fn a_real_prometheus_reads_the_model() {
     assert_eq!(two, [2.0]);
     let sum = prometheus.query(&format!("sum by (appname) (cantal_queue_len{{{model}}})"));
     assert_eq!(sum, [6.0]);
+    // The other process's counter of that name is a series of its own
+    // (in OpenMetrics, which Prometheus asks for, the two families share
+    // the name cantal_queue_len; both are ingested).
+    let theirs = prometheus.query("cantal_queue_len_total{appname=\"other\"}");
+    assert_eq!(theirs, [5.0]);
 
     // The README's queries.
     dashboards(&prometheus, model);
@@ -482,4 +493,58 @@ fn promtool_accepts_every_example() {
         assert!(ours > 0, "{name}: no series of its own\n{text}");
         promtool_check(&text).unwrap_or_else(|e| panic!("{name}: promtool: {e}\n{text}"));
     }
+}
+
+/// A library publisher at its default path (no `CANTAL_PATH`, no
+/// `XDG_RUNTIME_DIR`: `/tmp/cantal.<uid>.<pid>`).
+fn spawn_default(app: &str) -> Stopper {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.env_remove("CANTAL_PATH").env_remove("XDG_RUNTIME_DIR");
+    Stopper(Some(spawn_cmd(cmd, "lib", app)))
+}
+
+/// The `path` labels of the `cantal_model_ticks_total` series of app `app`.
+fn tick_paths(pids: &[u32], app: &str) -> Vec<String> {
+    // Default-path files are found in the default directories, looking
+    // only at the names of these pids.
+    let pids: Vec<String> = pids.iter().map(u32::to_string).collect();
+    let args: Vec<&str> = pids.iter().flat_map(|p| ["--pid", p.as_str()]).collect();
+    let exporter = Exporter::start(&args);
+    let body = get(&exporter.addr, "/metrics", None).2;
+    let mut paths: Vec<String> = body
+        .lines()
+        .filter(|l| l.starts_with(&format!("cantal_model_ticks_total{{appname=\"{app}\",")))
+        .filter_map(|l| {
+            let at = l.find("path=\"")? + "path=\"".len();
+            Some(l[at..at + l[at..].find('"')?].to_string())
+        })
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// A process at its default path keeps its series when it restarts (the
+/// pid is not in `path`), and a second one running at once gets its own.
+#[test]
+fn a_default_path_keeps_its_series_across_a_restart() {
+    let uid = std::fs::metadata("/proc/self").map(|m| {
+        use std::os::unix::fs::MetadataExt;
+        m.uid()
+    });
+    let normal = format!("/tmp/cantal.{}", uid.unwrap());
+    let app = format!("default-{}", std::process::id());
+    let first = spawn_default(&app);
+    assert_eq!(
+        tick_paths(&[pid(&first)], &app),
+        std::slice::from_ref(&normal)
+    );
+    let second = spawn_default(&app);
+    let both = tick_paths(&[pid(&first), pid(&second)], &app);
+    // The smaller pid keeps the normalised path.
+    let larger = pid(&first).max(pid(&second));
+    assert_eq!(both, [normal.clone(), format!("{normal}.{larger}")]);
+    drop(second);
+    drop(first);
+    let restarted = spawn_default(&app);
+    assert_eq!(tick_paths(&[pid(&restarted)], &app), [normal]);
 }
