@@ -280,3 +280,49 @@ fn owner_of_pid_is_the_real_uid() {
     let err = read::owner_of_pid(u32::MAX).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
 }
+
+/// The kept-layout path (`open_with`, `Opened::read_values`) has the
+/// checks of `read_with`: a FIFO or a file of another owner at `P.values`
+/// is refused without blocking, after the meta file was accepted.
+#[test]
+fn the_kept_layout_path_checks_the_values_file_too() {
+    let dir = TempDir::new("opened");
+    publication(&dir.path("p"), None);
+    let opened = read::open_with(dir.path("p"), &Options::new()).unwrap();
+    let layout = read::Layout::parse(&opened.read_meta().unwrap(), opened.meta_path()).unwrap();
+    let (values, _) = opened.read_values(&layout).unwrap();
+    assert_eq!(values, [read::OwnedValue::Counter(42)]);
+    // A FIFO in its place.
+    fs::remove_file(dir.path("p.values")).unwrap();
+    let made = Command::new("mkfifo")
+        .arg(dir.path("p.values"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let err = opened.read_values(&layout).unwrap_err();
+    assert!(matches!(err, Error::NotRegularFile { .. }), "{err:?}");
+    if !is_root() {
+        return eprintln!("skipped: the owner half needs root");
+    }
+    // A file of another owner, the meta file being the owner's.
+    fs::remove_file(dir.path("p.values")).unwrap();
+    fs::write(dir.path("p.values"), 42u64.to_ne_bytes()).unwrap();
+    chown(dir.path("p.meta"), Some(NOBODY), None).unwrap();
+    let options = Options::new().owner(Some(NOBODY));
+    let opened = read::open_with(dir.path("p"), &options).unwrap();
+    let err = opened.read_values(&layout).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::ForeignOwner {
+                owner: 0,
+                expected: NOBODY,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // And a meta file of another owner is refused when opened.
+    let err = read::open_with(dir.path("p"), &Options::new().owner(Some(0))).unwrap_err();
+    assert!(matches!(err, Error::ForeignOwner { .. }), "{err:?}");
+}

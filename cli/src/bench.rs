@@ -1,12 +1,25 @@
-//! What the benchmarks drive: the exporter's scrape of given publishers,
-//! without discovery or HTTP. Not a stable API.
+//! What the benchmarks (and the exporter's tests) drive: the exporter's
+//! scrape of given publishers, or of those its flags find, without HTTP.
+//! Not a stable API.
 
 use crate::owner::Origin;
 use crate::prom::{Format, Options};
 use crate::scan::{Discovery, Found};
-use crate::scrape::{Cache, Config};
+use crate::scrape::{Cache, Config, Limits};
 use crate::target::Source;
+use clap::Parser;
 use std::path::PathBuf;
+use std::time::Duration;
+
+/// The flags of `cantal export` that [`Exporter::from_args`] takes.
+#[derive(Debug, Parser)]
+#[command(name = "cantal export")]
+struct Flags {
+    #[command(flatten)]
+    discovery: Discovery,
+    #[command(flatten)]
+    limits: Limits,
+}
 
 /// An exporter's state between scrapes (its cache of parsed meta files).
 pub struct Exporter {
@@ -28,16 +41,41 @@ impl Default for Exporter {
 impl Exporter {
     /// An exporter that has scraped nothing yet.
     pub fn new() -> Exporter {
+        Exporter::with(Discovery::default(), Limits::default())
+    }
+
+    /// An exporter set up as `cantal export` with `args` (its discovery
+    /// flags and limits, such as `--pid 42 --max-publishers 10`).
+    ///
+    /// # Errors
+    ///
+    /// The usage error, as `cantal export` would print it.
+    pub fn from_args(args: &[&str]) -> Result<Exporter, String> {
+        let flags =
+            Flags::try_parse_from(std::iter::once("cantal export").chain(args.iter().copied()))
+                .map_err(|e| e.to_string())?;
+        Ok(Exporter::with(flags.discovery, flags.limits))
+    }
+
+    fn with(discovery: Discovery, limits: Limits) -> Exporter {
         let config = Config {
             options: Options {
                 label_pid: true,
                 ..Options::DEFAULT
             },
-            discovery: Discovery::default(),
+            discovery,
+            limits,
         };
         Exporter {
             cache: Cache::new(config),
         }
+    }
+
+    /// One scrape of the publishers its flags find, in the Prometheus
+    /// text format with states; `timeout` as a scraper's
+    /// `X-Prometheus-Scrape-Timeout-Seconds`.
+    pub fn scrape_found(&mut self, timeout: Option<Duration>) -> String {
+        self.cache.scrape(Format::Prometheus, timeout)
     }
 
     /// One scrape of the publishers at `bases` (all published by process

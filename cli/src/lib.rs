@@ -20,6 +20,7 @@
 pub mod bench;
 mod export;
 mod fail;
+mod health;
 mod json;
 mod load;
 mod owner;
@@ -28,6 +29,7 @@ mod prom;
 mod read;
 mod scan;
 mod scrape;
+mod select;
 mod target;
 mod watch;
 
@@ -132,6 +134,8 @@ enum Command {
         label_pid: bool,
         #[command(flatten)]
         discovery: scan::Discovery,
+        #[command(flatten)]
+        limits: scrape::Limits,
     },
 }
 
@@ -177,6 +181,7 @@ pub fn main() -> ExitCode {
             unprefixed,
             label_pid,
             discovery,
+            limits,
         } => {
             // Leaked once: the options are copied into every scrape.
             let unprefixed: Vec<&'static str> =
@@ -192,6 +197,7 @@ pub fn main() -> ExitCode {
                         label_pid,
                     },
                     discovery,
+                    limits,
                 },
             )
         }

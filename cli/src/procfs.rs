@@ -70,6 +70,16 @@ pub(crate) fn my_uid() -> u32 {
     fs::metadata("/proc/self").map_or(u32::MAX, |m| m.uid())
 }
 
+/// The name of user `uid` in the text of `/etc/passwd` (`name:x:uid:...`).
+pub(crate) fn passwd_name(passwd: &str, uid: u32) -> Option<String> {
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let id: u32 = fields.nth(1)?.parse().ok()?;
+        (id == uid && !name.is_empty()).then(|| name.to_string())
+    })
+}
+
 /// The ids of all processes, ascending.
 pub(crate) fn pids() -> Vec<u32> {
     let mut pids: Vec<u32> = fs::read_dir("/proc")
@@ -80,4 +90,17 @@ pub(crate) fn pids() -> Vec<u32> {
         .unwrap_or_default();
     pids.sort_unstable();
     pids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwd() {
+        let text = "root:x:0:0:root:/root:/bin/sh\n# comment\nnobody:x:65534:65534::/:/bin/false\n";
+        assert_eq!(passwd_name(text, 0).as_deref(), Some("root"));
+        assert_eq!(passwd_name(text, 65534).as_deref(), Some("nobody"));
+        assert_eq!(passwd_name(text, 7), None);
+    }
 }

@@ -16,15 +16,27 @@ pub(crate) fn run(targets: &[String], as_json: bool) -> Result<()> {
     for (i, t) in targets.iter().enumerate() {
         let result = target::resolve(t).and_then(|source| {
             let loaded = load::load(&source.base)?;
+            let stale = !loaded.alive && target::process_gone(&source) == Some(true);
             let mut out = String::new();
             if as_json {
+                let before = out.len();
                 json_lines(&mut out, &loaded.layout, &loaded.readings);
+                if stale {
+                    mark_stale(&mut out, before);
+                }
             } else {
                 if many {
                     if i > 0 {
                         out.push('\n');
                     }
                     let _ = writeln!(out, "{}:", source.base.display());
+                }
+                if stale {
+                    let _ = writeln!(
+                        out,
+                        "stale: no process holds the lock of {}.values, and its process is gone",
+                        source.base.display()
+                    );
                 }
                 table(&mut out, &loaded.layout, &loaded.readings, None, now_ms());
             }
@@ -41,6 +53,15 @@ pub(crate) fn run(targets: &[String], as_json: bool) -> Result<()> {
         }
     }
     first_error.map_or(Ok(()), Err)
+}
+
+/// Adds `"stale": true` to every JSON object written to `out` after
+/// `from`.
+fn mark_stale(out: &mut String, from: usize) {
+    let marked = out[from..].replace("}\n", ", \"stale\": true}\n");
+    // Only the objects' own ends: a name's `}` is followed by `, `.
+    out.truncate(from);
+    out.push_str(&marked);
 }
 
 /// Writes to stdout, ignoring a closed pipe (`cantal read | head`).

@@ -16,6 +16,7 @@ use crate::load;
 use crate::owner::{self, Origin, OwnerCheck};
 use crate::procfs;
 use crate::read::write_stdout;
+use crate::select::{self, Rule};
 use crate::target::{self, Source, with_suffix};
 use cantal_mmap::read;
 use std::collections::BTreeMap;
@@ -48,6 +49,15 @@ pub(crate) struct Discovery {
     /// always, never.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = OwnerCheck::Auto)]
     pub(crate) check_owner: OwnerCheck,
+    /// Keep only publishers matching one of these rules, KEY=GLOB with
+    /// KEY appname, user (name or uid) or path; `*` is any run of
+    /// characters, `?` one. Repeatable.
+    #[arg(long, value_name = "KEY=GLOB", value_parser = select::parse_rule)]
+    pub(crate) include: Vec<Rule>,
+    /// Leave out publishers matching any of these rules (as --include).
+    /// Repeatable.
+    #[arg(long, value_name = "KEY=GLOB", value_parser = select::parse_rule)]
+    pub(crate) exclude: Vec<Rule>,
 }
 
 /// A publication found, and how.
@@ -121,7 +131,10 @@ pub(crate) fn discover(how: &Discovery) -> Vec<Found> {
             add(&mut found, source, Origin::Dir);
         }
     }
-    found.into_values().collect()
+    found
+        .into_values()
+        .filter(|f| select::keeps(&f.source, &how.include, &how.exclude))
+        .collect()
 }
 
 /// The publications that processes name in `/proc` (every process, or

@@ -11,17 +11,19 @@
 //! once more.
 
 use crate::fail::Failure;
+use crate::health::{self, Stats};
 use crate::load::{Layout, Reading};
 use crate::prom::{self, Format, Options, Prepared, Scraped};
 use crate::scan::{self, Discovery, Found, Status};
 use crate::target::Source;
 use cantal_mmap::Error;
 use cantal_mmap::read::{self, FileId};
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{BuildHasher, RandomState};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What the exporter serves, and where it finds it.
 #[derive(Debug, Clone)]
@@ -30,6 +32,102 @@ pub(crate) struct Config {
     pub(crate) options: Options,
     /// Where publishers are found.
     pub(crate) discovery: Discovery,
+    /// What one publisher and one scrape may cost.
+    pub(crate) limits: Limits,
+}
+
+/// `--max-meta-bytes`: 16 MiB.
+const MAX_META_BYTES: u64 = 16 << 20;
+/// `--max-meta-lines`.
+const MAX_META_LINES: usize = 100_000;
+/// `--max-values-bytes`: 64 MiB.
+const MAX_VALUES_BYTES: u64 = 64 << 20;
+/// `--max-layout-bytes`: 256 MiB.
+const MAX_LAYOUT_BYTES: u64 = 256 << 20;
+/// `--max-publishers`.
+const MAX_PUBLISHERS: usize = 2_000;
+/// `--max-reparses-per-minute`.
+const MAX_REPARSES: usize = 6;
+/// `--scrape-timeout`: below Prometheus's default scrape timeout (10 s).
+const SCRAPE_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// `--stale-grace`: 5 minutes.
+const STALE_GRACE: Duration = Duration::from_secs(300);
+
+/// The bounds of `cantal export` (flags; defaults in cli/README.md).
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub(crate) struct Limits {
+    /// The largest meta file read per publisher, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = MAX_META_BYTES)]
+    pub(crate) max_meta_bytes: u64,
+    /// The most lines of a meta file read per publisher.
+    #[arg(long, value_name = "N", default_value_t = MAX_META_LINES)]
+    pub(crate) max_meta_lines: usize,
+    /// The largest values file read per publisher, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = MAX_VALUES_BYTES)]
+    pub(crate) max_values_bytes: u64,
+    /// The most memory kept for parsed meta files, all publishers
+    /// together, in bytes (estimated: 4 bytes per byte of meta text and
+    /// 256 per line).
+    #[arg(long, value_name = "BYTES", default_value_t = MAX_LAYOUT_BYTES)]
+    pub(crate) max_layout_bytes: u64,
+    /// The most publishers read in one scrape (the others are
+    /// cantal_up{reason="publisher_limit"} 0).
+    #[arg(long, value_name = "N", default_value_t = MAX_PUBLISHERS)]
+    pub(crate) max_publishers: usize,
+    /// The most times one publisher's changed meta file is parsed in a
+    /// minute; past that it is cantal_up{reason="reparse_limit"} 0. A meta
+    /// file touched but not changed is never parsed again.
+    #[arg(long, value_name = "N", default_value_t = MAX_REPARSES)]
+    pub(crate) max_reparses_per_minute: usize,
+    /// Seconds a scrape may spend reading publishers; those not read in
+    /// time are cantal_up{reason="deadline"} 0. A scraper's
+    /// X-Prometheus-Scrape-Timeout-Seconds lowers it (less half a second).
+    #[arg(long, value_name = "SECONDS", default_value = "8", value_parser = parse_seconds)]
+    pub(crate) scrape_timeout: Duration,
+    /// Seconds a stale publication (no lock held, no process) is still
+    /// shown as cantal_up{reason="stale"} 0 before it is left out.
+    #[arg(long, value_name = "SECONDS", default_value = "300", value_parser = parse_seconds)]
+    pub(crate) stale_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_meta_bytes: MAX_META_BYTES,
+            max_meta_lines: MAX_META_LINES,
+            max_values_bytes: MAX_VALUES_BYTES,
+            max_layout_bytes: MAX_LAYOUT_BYTES,
+            max_publishers: MAX_PUBLISHERS,
+            max_reparses_per_minute: MAX_REPARSES,
+            scrape_timeout: SCRAPE_TIMEOUT,
+            stale_grace: STALE_GRACE,
+        }
+    }
+}
+
+/// A finite number of seconds, 0 or more.
+fn parse_seconds(s: &str) -> std::result::Result<Duration, String> {
+    s.parse::<f64>()
+        .ok()
+        .and_then(|v| Duration::try_from_secs_f64(v).ok())
+        .filter(|d| *d <= Duration::from_secs(86_400))
+        .ok_or_else(|| format!("{s:?} is not a number of seconds in [0, 86400]"))
+}
+
+/// The time a scrape may take: `limit`, lowered by the scraper's own
+/// timeout less half a second (but never below half of it).
+fn budget(limit: Duration, scraper: Option<Duration>) -> Duration {
+    scraper.map_or(limit, |t| {
+        limit.min(t.saturating_sub(Duration::from_millis(500)).max(t / 2))
+    })
+}
+
+/// The estimated memory of a layout parsed from `meta` (and its rendering
+/// templates).
+fn estimate(meta: &[u8]) -> u64 {
+    let lines = meta.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    meta.len() as u64 * 4 + lines * 256
 }
 
 /// A meta file parsed, and made ready to render for a source.
@@ -43,6 +141,11 @@ struct Parsed {
     help: Option<HelpId>,
     /// The scrape that last used it.
     used: u64,
+    /// A hash of the meta text, to recognise it under a new identity (a
+    /// meta file touched, or copied unchanged).
+    hash: u64,
+    /// Its estimated memory.
+    bytes: u64,
 }
 
 /// What identifies a version of a help side file: device, inode,
@@ -65,6 +168,17 @@ pub(crate) struct Cache {
     logged: HashMap<PathBuf, String>,
     /// Scrapes so far.
     scrapes: u64,
+    /// The meta file identity each base path was last read with.
+    last: HashMap<PathBuf, FileId>,
+    /// When each base path's meta files were parsed in the last minute.
+    parses: HashMap<PathBuf, VecDeque<Instant>>,
+    /// Keys the hash of meta texts (a random key: a publisher cannot make
+    /// two texts collide on purpose).
+    hasher: RandomState,
+    /// What the last scrape did, with totals.
+    stats: Stats,
+    /// When each stale publication was first seen stale.
+    stale_since: HashMap<PathBuf, Instant>,
 }
 
 /// A publisher as read for one scrape.
@@ -121,6 +235,11 @@ impl Cache {
             parsed: HashMap::new(),
             logged: HashMap::new(),
             scrapes: 0,
+            last: HashMap::new(),
+            parses: HashMap::new(),
+            hasher: RandomState::new(),
+            stats: Stats::default(),
+            stale_since: HashMap::new(),
         }
     }
 
@@ -132,7 +251,9 @@ impl Cache {
         let source = &found.source;
         let options = found
             .read_options(self.config.discovery.check_owner)
-            .map_err(|e| Down::new("owner_unknown", e))?;
+            .map_err(|e| Down::new("owner_unknown", e))?
+            .max_meta(self.config.limits.max_meta_bytes)
+            .max_values(self.config.limits.max_values_bytes);
         for attempt in 0..2 {
             let opened = read::open_with(&source.base, &options)?;
             let id = opened.meta_id();
@@ -168,7 +289,8 @@ impl Cache {
     }
 
     /// The layout of the meta file `opened`, prepared for `source`: from
-    /// the cache, else read and parsed.
+    /// the cache (by identity, or by content when the same text is there
+    /// under another identity), else read and parsed within the limits.
     fn layout(
         &mut self,
         opened: &read::Opened,
@@ -176,30 +298,111 @@ impl Cache {
         options: &read::Options,
     ) -> Result<(Arc<Layout>, Arc<Prepared>), Down> {
         let id = opened.meta_id();
-        let help = help_id(&source.base);
-        if let Some(parsed) = self.parsed.get_mut(&id) {
-            if parsed.source != *source || parsed.help != help {
-                parsed.prepared = Arc::new(prom::prepare(source, &parsed.layout, options));
-                parsed.source = source.clone();
-                parsed.help = help;
-            }
-            parsed.used = self.scrapes;
-            return Ok((Arc::clone(&parsed.layout), Arc::clone(&parsed.prepared)));
+        let base = &source.base;
+        if !self.parsed.contains_key(&id) {
+            self.parse(opened, source, options)?;
         }
+        self.last.insert(base.clone(), id);
+        let Some(parsed) = self.parsed.get_mut(&id) else {
+            return Err(Down::new("io", "layout lost"));
+        };
+        let help = help_id(base);
+        if parsed.source != *source || parsed.help != help {
+            parsed.prepared = Arc::new(prom::prepare(source, &parsed.layout, options));
+            parsed.source = source.clone();
+            parsed.help = help;
+        }
+        parsed.used = self.scrapes;
+        Ok((Arc::clone(&parsed.layout), Arc::clone(&parsed.prepared)))
+    }
+
+    /// Reads the meta file `opened` of `base` and keeps its layout under
+    /// its identity: moved from the previous identity of `base` when the
+    /// text is the same, else parsed, when the limits allow.
+    fn parse(
+        &mut self,
+        opened: &read::Opened,
+        source: &Source,
+        options: &read::Options,
+    ) -> Result<(), Down> {
+        let base = &source.base;
+        let limits = &self.config.limits;
         let meta = opened.read_meta()?;
-        let layout = Arc::new(Layout::parse(&meta, opened.meta_path())?);
-        let prepared = Arc::new(prom::prepare(source, &layout, options));
+        let path = opened.meta_path();
+        let lines = meta.iter().filter(|&&b| b == b'\n').count() + 1;
+        if lines > limits.max_meta_lines {
+            return Err(Down::new(
+                "too_large",
+                format!(
+                    "{}: {lines} lines, more than the limit of {}",
+                    path.display(),
+                    limits.max_meta_lines
+                ),
+            ));
+        }
+        let hash = self.hasher.hash_one(&meta);
+        // The same text under a new identity: keep the layout.
+        if let Some(old) = self.last.get(base).copied()
+            && let Some(parsed) = self.parsed.remove_entry(&old)
+        {
+            if parsed.1.hash == hash {
+                self.parsed.insert(opened.meta_id(), parsed.1);
+                return Ok(());
+            }
+            self.parsed.insert(parsed.0, parsed.1);
+        }
+        let now = Instant::now();
+        let times = self.parses.entry(base.clone()).or_default();
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
+        {
+            times.pop_front();
+        }
+        // The first parse of a publisher is not a re-parse.
+        let reparse = self.last.contains_key(base);
+        if reparse && times.len() >= limits.max_reparses_per_minute {
+            return Err(Down::new(
+                "reparse_limit",
+                format!(
+                    "{}: changed more than {} times in a minute",
+                    path.display(),
+                    limits.max_reparses_per_minute
+                ),
+            ));
+        }
+        let bytes = estimate(&meta);
+        let kept: u64 = self.parsed.values().map(|p| p.bytes).sum();
+        if kept.saturating_add(bytes) > limits.max_layout_bytes {
+            return Err(Down::new(
+                "memory_limit",
+                format!(
+                    "{}: its layout (about {bytes} bytes) would pass --max-layout-bytes {}",
+                    path.display(),
+                    limits.max_layout_bytes
+                ),
+            ));
+        }
+        if reparse {
+            times.push_back(now);
+        }
+        self.stats.parses_total += 1;
+        let layout = Layout::parse(&meta, path)?;
+        let help = help_id(base);
+        let prepared = prom::prepare(source, &layout, options);
         self.parsed.insert(
-            id,
+            opened.meta_id(),
             Parsed {
-                layout: Arc::clone(&layout),
-                prepared: Arc::clone(&prepared),
+                layout: Arc::new(layout),
+                prepared: Arc::new(prepared),
                 source: source.clone(),
                 help,
                 used: self.scrapes,
+                hash,
+                bytes,
             },
         );
-        Ok((layout, prepared))
+        Ok(())
     }
 
     /// Logs `error` for `base` unless it is what was logged last time.
@@ -217,22 +420,53 @@ impl Cache {
         }
     }
 
-    /// One scrape: every publisher found, rendered in `format`. `timeout`
-    /// is the scraper's (`X-Prometheus-Scrape-Timeout-Seconds`), when it
-    /// sent one.
+    /// One scrape: every publisher found, rendered in `format`, then the
+    /// exporter's own series. `timeout` is the scraper's
+    /// (`X-Prometheus-Scrape-Timeout-Seconds`), when it sent one: it lowers
+    /// the deadline (see [`Limits::scrape_timeout`]).
     pub(crate) fn scrape(&mut self, format: Format, timeout: Option<Duration>) -> String {
-        let _ = timeout;
+        let started = Instant::now();
+        let deadline = started + budget(self.config.limits.scrape_timeout, timeout);
         let sources = scan::discover(&self.config.discovery);
-        self.scrape_sources(sources, format)
+        self.scrape_until(sources, format, started, deadline)
     }
 
-    /// One scrape of `sources`, rendered.
+    /// One scrape of `sources`, rendered, with the default deadline.
     pub(crate) fn scrape_sources(&mut self, sources: Vec<Found>, format: Format) -> String {
+        let started = Instant::now();
+        let deadline = started + self.config.limits.scrape_timeout;
+        self.scrape_until(sources, format, started, deadline)
+    }
+
+    /// One scrape of `sources`: those not read by `deadline` are down.
+    fn scrape_until(
+        &mut self,
+        sources: Vec<Found>,
+        format: Format,
+        started: Instant,
+        deadline: Instant,
+    ) -> String {
         self.scrapes += 1;
+        let discovered: HashSet<PathBuf> = sources.iter().map(|f| f.source.base.clone()).collect();
+        // A stale publication that is gone is forgotten; one left out
+        // because it was stale too long is remembered.
+        self.stale_since.retain(|base, _| discovered.contains(base));
         let mut seen = HashSet::new();
         let mut results: Vec<(Source, Outcome)> = Vec::with_capacity(sources.len());
-        for found in sources {
-            let outcome = self.read(&found, &mut seen);
+        for (i, found) in sources.into_iter().enumerate() {
+            let outcome = if i >= self.config.limits.max_publishers {
+                Err(Down::new(
+                    "publisher_limit",
+                    format!("more than {} publishers", self.config.limits.max_publishers),
+                ))
+            } else if Instant::now() >= deadline {
+                Err(Down::new(
+                    "deadline",
+                    "not read before the scrape's deadline",
+                ))
+            } else {
+                self.read(&found, &mut seen)
+            };
             let source = found.source;
             let outcome = outcome.and_then(|read| {
                 if scan::status(&source, read.alive) == Status::Stale {
@@ -241,17 +475,17 @@ impl Cache {
                     Ok(read)
                 }
             });
+            if self.expired(&source, &outcome) {
+                continue;
+            }
             self.log(
                 &source.base,
                 outcome.as_ref().err().map(|d| d.message.as_str()),
             );
             results.push((source, outcome));
         }
-        // Forget layouts and publishers that are gone.
-        let now = self.scrapes;
-        self.parsed.retain(|_, parsed| parsed.used == now);
-        self.logged
-            .retain(|base, _| results.iter().any(|(s, _)| &s.base == base));
+        self.forget(&results);
+        self.count(&results, started.elapsed());
         let scraped: Vec<Scraped<'_>> = results
             .iter()
             .map(|(source, outcome)| Scraped {
@@ -264,6 +498,81 @@ impl Cache {
                     .map(|r| (r.prepared.as_ref(), r.readings.as_slice())),
             })
             .collect();
-        prom::render(&scraped, self.config.options, format)
+        let mut body = prom::render(&scraped, self.config.options, format);
+        health::render(&mut body, &self.stats, format);
+        body
+    }
+
+    /// Whether `source` has been stale for longer than `--stale-grace`
+    /// (then it is left out of the scrape).
+    fn expired(&mut self, source: &Source, outcome: &Outcome) -> bool {
+        if !matches!(outcome, Err(down) if down.reason == "stale") {
+            self.stale_since.remove(&source.base);
+            return false;
+        }
+        let since = *self
+            .stale_since
+            .entry(source.base.clone())
+            .or_insert_with(Instant::now);
+        since.elapsed() >= self.config.limits.stale_grace
+    }
+
+    /// Forgets the layouts not used by this scrape, and the publishers
+    /// that are gone.
+    fn forget(&mut self, results: &[(Source, Outcome)]) {
+        let now = self.scrapes;
+        self.parsed.retain(|_, parsed| parsed.used == now);
+        let bases: HashSet<&PathBuf> = results.iter().map(|(s, _)| &s.base).collect();
+        self.logged.retain(|base, _| bases.contains(base));
+        self.last.retain(|base, _| bases.contains(base));
+        self.parses.retain(|base, _| bases.contains(base));
+    }
+
+    /// Counts this scrape in the exporter's own series.
+    fn count(&mut self, results: &[(Source, Outcome)], duration: Duration) {
+        let stats = &mut self.stats;
+        stats.duration = duration;
+        stats.seen = results.len();
+        stats.read = results.iter().filter(|(_, o)| o.is_ok()).count();
+        stats.refused.clear();
+        for (_, outcome) in results {
+            if let Err(down) = outcome {
+                *stats.refused.entry(down.reason).or_default() += 1;
+                if !matches!(down.reason, "stale" | "duplicate") {
+                    stats.errors_total += 1;
+                }
+            }
+        }
+        stats.layout_bytes = self.parsed.values().map(|p| p.bytes).sum();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines() {
+        let s = Duration::from_secs;
+        assert_eq!(budget(s(8), None), s(8));
+        // Prometheus's 10 s: 9.5 s, but not above the limit.
+        assert_eq!(budget(s(8), Some(s(10))), s(8));
+        assert_eq!(budget(s(30), Some(s(10))), Duration::from_millis(9_500));
+        // A short timeout: half of it.
+        assert_eq!(
+            budget(s(8), Some(Duration::from_millis(600))),
+            Duration::from_millis(300)
+        );
+        assert_eq!(parse_seconds("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_seconds("2.5"), Ok(Duration::from_millis(2_500)));
+        for bad in ["-1", "nan", "inf", "x", "100000"] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn estimates() {
+        assert_eq!(estimate(b""), 256);
+        assert_eq!(estimate(b"counter 8: {}\ncounter 8: {}"), 27 * 4 + 2 * 256);
     }
 }

@@ -40,6 +40,18 @@ pub(crate) fn default_name(stem: &str) -> Option<(Option<u32>, u32)> {
     }
 }
 
+/// Whether the process of a publication whose lock is not held is gone:
+/// its known pid, else the pid of its default-path name. `None` when no
+/// pid is known (a path given by hand: the reference Python client takes
+/// no lock, so a missing lock alone does not make it stale).
+pub(crate) fn process_gone(source: &Source) -> Option<bool> {
+    let pid = source.pid.or_else(|| {
+        let name = source.base.file_name()?.to_str()?;
+        Some(default_name(name)?.1)
+    })?;
+    Some(!procfs::exists(pid))
+}
+
 /// Resolves one TARGET.
 ///
 /// All digits is a process id, unless `TARGET.meta` exists (then it is a

@@ -378,6 +378,7 @@ fn read_by_pid_and_scan() {
     assert!(stdout(&o).contains(
         r#"{"name": {"group": "cli_test", "metric": "fixed"}, "type": "counter", "value": 12345}"#
     ));
+    assert!(!stdout(&o).contains("stale"), "{}", stdout(&o));
 
     let pid_arg = pid.to_string();
     let o = cantal(&["scan", "--json", "--no-default-dirs", "--pid", &pid_arg]);
@@ -419,6 +420,25 @@ fn read_by_pid_and_scan() {
         base.display()
     );
     assert_eq!(stdout(&o), expected);
+
+    // `cantal read` says so, in JSON and in the table.
+    let o = cantal(&["read", "--json", base.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 4, "{out}");
+    assert!(
+        out.lines().all(|l| l.ends_with(", \"stale\": true}")),
+        "{out}"
+    );
+    let o = cantal(&["read", base.to_str().unwrap()]);
+    let out = stdout(&o);
+    assert!(
+        out.starts_with(&format!(
+            "stale: no process holds the lock of {}.values, and its process is gone\n",
+            base.display()
+        )),
+        "{out}"
+    );
 }
 
 /// `--dir`, `--pid`, `--no-proc` and `--no-default-dirs` look only where

@@ -7,7 +7,7 @@ use cantal_cli::bench::Exporter;
 use cantal_core::{Collection, State};
 use cantal_testkit::TempDir;
 use std::fs;
-use std::os::unix::fs::{PermissionsExt, chown, lchown, symlink};
+use std::os::unix::fs::{MetadataExt, PermissionsExt, chown, lchown, symlink};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -53,6 +53,9 @@ fn a_fifo_swapped_in_for_the_values_never_blocks_a_scrape() {
                 std::thread::yield_now();
                 fs::rename(&values, &fifo).unwrap();
                 fs::rename(&held, &values).unwrap();
+                // Pacing, not synchronisation: leave the real file in
+                // place for a moment too, so that scrapes also read it.
+                std::thread::sleep(Duration::from_micros(200));
             }
         })
     };
@@ -89,6 +92,19 @@ fn a_fifo_swapped_in_for_the_values_never_blocks_a_scrape() {
     );
 }
 
+/// Publishes `metrics` from this process at `path` (the lock held: alive).
+fn publish_here<M: cantal_core::Metrics + ?Sized>(
+    path: PathBuf,
+    metrics: &'static M,
+) -> cantal_mmap::Publication<'static> {
+    let mut collection = Collection::growable();
+    collection.register(metrics).unwrap();
+    cantal_mmap::Publisher::new()
+        .path(path)
+        .publish(collection)
+        .unwrap()
+}
+
 static PHASE: State = State::new(&[("metric", "phase")]);
 
 const TEXT_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -110,12 +126,7 @@ fn phase_text(body: &str) -> Option<String> {
 #[test]
 fn cached_scrapes_never_serve_a_torn_state() {
     let dir = TempDir::new("torn");
-    let mut metrics = Collection::growable();
-    metrics.register(&PHASE).unwrap();
-    let publication = cantal_mmap::Publisher::new()
-        .path(dir.path("torn"))
-        .publish(metrics)
-        .unwrap();
+    let publication = publish_here(dir.path("torn"), &PHASE);
     let base: PathBuf = publication.path().to_path_buf();
     PHASE.enter(TEXT_A);
     let stop = Arc::new(AtomicBool::new(false));
@@ -266,4 +277,297 @@ fn root_only_files_named_by_another_user_are_not_served() {
     // Without the check, root reads them: what the check prevents.
     let out = scan("never");
     assert_eq!(out.matches("\"metrics\": 1,").count(), 2, "{out}");
+}
+
+/// A hand-written publication of `n` counters at `base`, each holding its
+/// index.
+fn big_publication(base: &Path, n: usize) {
+    let mut meta = String::new();
+    let mut values = Vec::with_capacity(n * 8);
+    for i in 0..n {
+        if i > 0 {
+            meta.push('\n');
+        }
+        meta.push_str(&format!(
+            "counter 8: {{\"metric\": \"big\", \"i\": \"{i}\"}}"
+        ));
+        values.extend((i as u64).to_ne_bytes());
+    }
+    fs::write(format!("{}.meta", base.display()), meta).unwrap();
+    fs::write(format!("{}.values", base.display()), values).unwrap();
+}
+
+/// A `sleep` whose environment names `path` as its CANTAL_PATH, once
+/// `/proc` shows it.
+fn naming(path: &Path) -> KillOnDrop {
+    let child = KillOnDrop(
+        Command::new("sleep")
+            .arg("60")
+            .env("CANTAL_PATH", path)
+            .spawn()
+            .unwrap(),
+    );
+    let environ = format!("/proc/{}/environ", child.0.id());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !fs::read(&environ).is_ok_and(|e| e.windows(12).any(|w| w == b"CANTAL_PATH=")) {
+        assert!(
+            Instant::now() < deadline,
+            "{environ} never showed CANTAL_PATH"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child
+}
+
+/// The value of the sample `name` (with no labels) in `body`.
+fn sample(body: &str, name: &str) -> Option<String> {
+    body.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .map(str::to_string)
+}
+
+/// Eight processes name one big publication, each through its own path
+/// (a symlinked directory apiece, so discovery cannot merge them by path):
+/// it is read and parsed once and served once; the other seven are
+/// duplicates. The limits refuse it without reading it eight times.
+#[test]
+fn many_processes_naming_one_big_publication_cost_one_read() {
+    const N: usize = 2_000;
+    let dir = TempDir::new("many");
+    let real = dir.path("real");
+    fs::create_dir(&real).unwrap();
+    big_publication(&real.join("big"), N);
+    let processes: Vec<KillOnDrop> = (0..8)
+        .map(|i| {
+            let link = dir.path(&format!("link{i}"));
+            symlink(&real, &link).unwrap();
+            naming(&link.join("big"))
+        })
+        .collect();
+    let mut args = vec!["--no-default-dirs".to_string()];
+    for p in &processes {
+        args.extend(["--pid".to_string(), p.0.id().to_string()]);
+    }
+    let scrape = |extra: &[&str]| {
+        let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
+        all.extend(extra);
+        Exporter::from_args(&all).unwrap().scrape_found(None)
+    };
+
+    let body = scrape(&[]);
+    let served = body
+        .lines()
+        .filter(|l| l.starts_with("cantal_big_total{"))
+        .count();
+    assert_eq!(served, N, "one publication's samples, once");
+    let ups: Vec<&str> = body
+        .lines()
+        .filter(|l| l.starts_with("cantal_up{"))
+        .collect();
+    assert_eq!(ups.len(), 8, "{ups:?}");
+    assert_eq!(
+        ups.iter().filter(|l| l.ends_with(" 1")).count(),
+        1,
+        "{ups:?}"
+    );
+    let duplicates = ups
+        .iter()
+        .filter(|l| l.contains("reason=\"duplicate\""))
+        .count();
+    assert_eq!(duplicates, 7, "{ups:?}");
+    assert_eq!(
+        sample(&body, "cantal_exporter_layout_parses_total").as_deref(),
+        Some("1")
+    );
+
+    // Limits: too many lines, too much layout memory, too many
+    // publishers. Nothing of the publication is served then.
+    // (The values limit is met after the meta file was parsed.)
+    for (flags, reason, parses) in [
+        (&["--max-meta-lines", "1000"][..], "too_large", "0"),
+        (&["--max-meta-bytes", "4096"][..], "too_large", "0"),
+        (&["--max-values-bytes", "4096"][..], "too_large", "1"),
+        (&["--max-layout-bytes", "10000"][..], "memory_limit", "0"),
+    ] {
+        let body = scrape(flags);
+        assert!(!body.contains("cantal_big_total{"), "{flags:?}");
+        // Refused when opened (size limits: all eight, by fstat) or when
+        // parsed (the first; the others are its duplicates).
+        let refused = format!("cantal_exporter_publishers_refused{{reason=\"{reason}\"}} ");
+        assert!(
+            body.lines().any(|l| l.starts_with(&refused)),
+            "{flags:?}: {refused}\nnot in\n{body}"
+        );
+        assert_eq!(
+            sample(&body, "cantal_exporter_layout_parses_total").as_deref(),
+            Some(parses),
+            "{flags:?}"
+        );
+    }
+    let body = scrape(&["--max-publishers", "3"]);
+    let limited = body
+        .lines()
+        .filter(|l| l.starts_with("cantal_up{") && l.contains("reason=\"publisher_limit\""))
+        .count();
+    assert_eq!(limited, 5, "{body}");
+}
+
+/// A meta file touched before every scrape is not parsed again (its text
+/// is the same); one whose text changes at every scrape is parsed
+/// `--max-reparses-per-minute` times, then marked down.
+#[test]
+fn a_meta_touched_before_every_scrape_is_not_parsed_again() {
+    static TOUCHED: cantal_core::Counter = cantal_core::Counter::new(&[("metric", "touched")]);
+    let dir = TempDir::new("touched");
+    let publication = publish_here(dir.path("p"), &TOUCHED);
+    TOUCHED.incr(5);
+    let meta = dir.path("p.meta");
+    let dir_arg = dir.0.to_str().unwrap();
+    let mut exporter = Exporter::from_args(&[
+        "--no-proc",
+        "--no-default-dirs",
+        "--dir",
+        dir_arg,
+        "--max-reparses-per-minute",
+        "2",
+    ])
+    .unwrap();
+    let up = format!("cantal_up{{path=\"{}\"}} 1", dir.path("p").display());
+    let start = std::time::SystemTime::now();
+    for i in 0..5 {
+        let file = fs::OpenOptions::new().write(true).open(&meta).unwrap();
+        file.set_modified(start + Duration::from_secs(i + 1))
+            .unwrap();
+        drop(file);
+        let body = exporter.scrape_found(None);
+        assert!(body.lines().any(|l| l == up), "{up}\nnot in\n{body}");
+        let touched = format!(
+            "\ncantal_touched_total{{path=\"{}\"}} 5\n",
+            dir.path("p").display()
+        );
+        assert!(body.contains(&touched), "{body}");
+        assert_eq!(
+            sample(&body, "cantal_exporter_layout_parses_total").as_deref(),
+            Some("1"),
+            "scrape {i}"
+        );
+    }
+    // The text changes (a new name, same layout) before every scrape.
+    let text = fs::read_to_string(&meta).unwrap();
+    let mut last = String::new();
+    for (i, name) in ["touchea", "toucheb", "touchec"].iter().enumerate() {
+        let next = dir.path("next.meta");
+        fs::write(&next, text.replace("touched", name)).unwrap();
+        fs::rename(&next, &meta).unwrap();
+        last = exporter.scrape_found(None);
+        if i < 2 {
+            assert!(last.contains(&format!("cantal_{name}_total{{")), "{last}");
+        }
+    }
+    assert!(!last.contains("cantal_touchec_total"), "{last}");
+    assert!(last.contains("reason=\"reparse_limit\"} 0"), "{last}");
+    assert_eq!(
+        sample(&last, "cantal_exporter_layout_parses_total").as_deref(),
+        Some("3")
+    );
+    drop(publication);
+}
+
+/// Publishers not read before the deadline are `cantal_up 0` with reason
+/// `deadline`, and the rest of the body (the exporter's series) is
+/// served.
+#[test]
+fn publishers_past_the_deadline_are_down() {
+    static LIVE: cantal_core::Counter = cantal_core::Counter::new(&[("metric", "live")]);
+    let dir = TempDir::new("deadline");
+    let publication = publish_here(dir.path("p"), &LIVE);
+    let dir_arg = dir.0.to_str().unwrap();
+    let flags = ["--no-proc", "--no-default-dirs", "--dir", dir_arg];
+    let mut exporter =
+        Exporter::from_args(&[&flags[..], &["--scrape-timeout", "0"]].concat()).unwrap();
+    let body = exporter.scrape_found(None);
+    let down = format!(
+        "cantal_up{{path=\"{}\",reason=\"deadline\"}} 0",
+        dir.path("p").display()
+    );
+    assert!(body.lines().any(|l| l == down), "{down}\nnot in\n{body}");
+    assert!(!body.contains("cantal_live_total"), "{body}");
+    assert!(body.contains("\ncantal_exporter_publishers{state=\"seen\"} 1\n"));
+    // A scraper's timeout of 0.5 s or less halves it: still no time left
+    // at 0 s, but with the default limit and a 10 s scraper, read.
+    let mut exporter = Exporter::from_args(&flags).unwrap();
+    let body = exporter.scrape_found(Some(Duration::from_secs(10)));
+    assert!(body.contains("cantal_live_total{"), "{body}");
+    assert!(Exporter::from_args(&["--scrape-timeout", "-1"]).is_err());
+    drop(publication);
+}
+
+/// `--include`/`--exclude` by path and user keep only what they select;
+/// a stale publication is `cantal_up{reason="stale"} 0` during
+/// `--stale-grace`, then left out.
+#[test]
+fn selection_and_stale_grace() {
+    let dir = TempDir::new("select");
+    publication(&dir.path("a"));
+    publication(&dir.path("b"));
+    let dir_arg = dir.0.to_str().unwrap();
+    let ups = |extra: &[&str]| -> Vec<String> {
+        let flags = [
+            &["--no-proc", "--no-default-dirs", "--dir", dir_arg][..],
+            extra,
+        ]
+        .concat();
+        let body = Exporter::from_args(&flags).unwrap().scrape_found(None);
+        body.lines()
+            .filter(|l| l.starts_with("cantal_up{"))
+            .map(|l| {
+                let path = &l[l.find("path=\"").unwrap() + 6..];
+                path[..path.find('"').unwrap()]
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    assert_eq!(ups(&[]), ["a", "b"]);
+    assert_eq!(ups(&["--include", "path=*/a"]), ["a"]);
+    assert_eq!(ups(&["--exclude", "path=*/a"]), ["b"]);
+    assert_eq!(
+        ups(&["--include", "path=*/a", "--include", "path=*/b"]),
+        ["a", "b"]
+    );
+    // Files owned by us (no process): the user is their owner.
+    let me = fs::metadata(dir.path("a.meta")).unwrap().uid().to_string();
+    assert_eq!(ups(&["--include", &format!("user={me}")]), ["a", "b"]);
+    assert!(ups(&["--exclude", &format!("user={me}")]).is_empty());
+    assert!(ups(&["--include", "appname=?*"]).is_empty());
+    assert!(Exporter::from_args(&["--include", "host=x"]).is_err());
+
+    // Hand-written files, no lock, no process: stale.
+    let stale = format!(
+        "cantal_up{{path=\"{}\",reason=\"stale\"}} 0",
+        dir.path("a").display()
+    );
+    let body = Exporter::from_args(&["--no-proc", "--no-default-dirs", "--dir", dir_arg])
+        .unwrap()
+        .scrape_found(None);
+    assert!(body.lines().any(|l| l == stale), "{stale}\nnot in\n{body}");
+    let mut exporter = Exporter::from_args(&[
+        "--no-proc",
+        "--no-default-dirs",
+        "--dir",
+        dir_arg,
+        "--stale-grace",
+        "0",
+    ])
+    .unwrap();
+    for _ in 0..2 {
+        let body = exporter.scrape_found(None);
+        assert!(!body.contains("cantal_up{"), "{body}");
+        assert!(
+            body.contains("\ncantal_exporter_publishers{state=\"seen\"} 0\n"),
+            "{body}"
+        );
+    }
 }

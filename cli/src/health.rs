@@ -1,0 +1,136 @@
+//! The exporter's own series, `cantal_exporter_*`, appended to every
+//! scrape: how long it took, how many publishers were seen, read and
+//! refused (by reason), how many layouts were parsed, how much memory the
+//! kept layouts take, and how many read errors there were.
+
+use crate::prom::Format;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+/// What one scrape did, and totals since the exporter started.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Stats {
+    /// Time spent reading the publishers of this scrape.
+    pub(crate) duration: Duration,
+    /// Publishers in this scrape (found, less those stale for longer than
+    /// `--stale-grace`).
+    pub(crate) seen: usize,
+    /// Publishers read and served.
+    pub(crate) read: usize,
+    /// Publishers not served, by the reason of their `cantal_up`.
+    pub(crate) refused: BTreeMap<&'static str, usize>,
+    /// Meta files parsed since start.
+    pub(crate) parses_total: u64,
+    /// Publishers that could not be read (any reason but `stale` and
+    /// `duplicate`), summed over all scrapes since start.
+    pub(crate) errors_total: u64,
+    /// The estimated memory of the kept layouts, in bytes.
+    pub(crate) layout_bytes: u64,
+}
+
+/// Appends the series of `stats` to the body `out` (before OpenMetrics'
+/// `# EOF`).
+pub(crate) fn render(out: &mut String, stats: &Stats, format: Format) {
+    let eof = out.ends_with("# EOF\n");
+    if eof {
+        out.truncate(out.len() - "# EOF\n".len());
+    }
+    let gauge = |out: &mut String, name: &str, help: &str, samples: &[(String, String)]| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for (labels, value) in samples {
+            let _ = writeln!(out, "{name}{labels} {value}");
+        }
+    };
+    let counter = |out: &mut String, name: &str, help: &str, value: u64| {
+        // OpenMetrics names the family without `_total`, its sample with.
+        let family = match format {
+            Format::OpenMetrics => name,
+            Format::Prometheus => &format!("{name}_total"),
+        };
+        let _ = writeln!(
+            out,
+            "# HELP {family} {help}\n# TYPE {family} counter\n{name}_total {value}"
+        );
+    };
+    let plain = |v: String| vec![(String::new(), v)];
+    gauge(
+        out,
+        "cantal_exporter_scrape_duration_seconds",
+        "Time the exporter spent reading publishers for this scrape",
+        &plain(format!("{:.6}", stats.duration.as_secs_f64())),
+    );
+    gauge(
+        out,
+        "cantal_exporter_publishers",
+        "Publishers found (state=\"seen\") and served (state=\"read\") in this scrape",
+        &[
+            ("{state=\"read\"}".into(), stats.read.to_string()),
+            ("{state=\"seen\"}".into(), stats.seen.to_string()),
+        ],
+    );
+    let refused: Vec<(String, String)> = stats
+        .refused
+        .iter()
+        .map(|(reason, n)| (format!("{{reason=\"{reason}\"}}"), n.to_string()))
+        .collect();
+    gauge(
+        out,
+        "cantal_exporter_publishers_refused",
+        "Publishers not served in this scrape, by the reason of their cantal_up",
+        &refused,
+    );
+    gauge(
+        out,
+        "cantal_exporter_layout_bytes",
+        "Estimated memory of the parsed meta files the exporter keeps",
+        &plain(stats.layout_bytes.to_string()),
+    );
+    counter(
+        out,
+        "cantal_exporter_layout_parses",
+        "Meta files parsed since the exporter started",
+        stats.parses_total,
+    );
+    counter(
+        out,
+        "cantal_exporter_errors",
+        "Publishers that could not be read, summed over all scrapes",
+        stats.errors_total,
+    );
+    if eof {
+        out.push_str("# EOF\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_formats() {
+        let mut stats = Stats {
+            seen: 3,
+            read: 1,
+            parses_total: 4,
+            ..Stats::default()
+        };
+        stats.refused.insert("stale", 2);
+        let mut text = String::from("x 1\n");
+        render(&mut text, &stats, Format::Prometheus);
+        assert!(text.starts_with("x 1\n# HELP cantal_exporter_scrape_duration_seconds "));
+        assert!(text.contains("\ncantal_exporter_publishers{state=\"seen\"} 3\n"));
+        assert!(text.contains("\ncantal_exporter_publishers_refused{reason=\"stale\"} 2\n"));
+        assert!(text.contains(
+            "# TYPE cantal_exporter_layout_parses_total counter\ncantal_exporter_layout_parses_total 4\n"
+        ));
+        let mut om = String::from("x 1\n# EOF\n");
+        render(&mut om, &stats, Format::OpenMetrics);
+        assert!(
+            om.ends_with("cantal_exporter_errors_total 0\n# EOF\n"),
+            "{om}"
+        );
+        assert!(om.contains("# TYPE cantal_exporter_layout_parses counter\n"));
+        assert_eq!(om.matches("# EOF").count(), 1);
+    }
+}
