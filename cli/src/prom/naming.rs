@@ -158,8 +158,10 @@ pub(crate) fn family(
 }
 
 /// The full family name: `prefix` + `base`, unless `base` starts with one
-/// of `unprefixed`; a leading digit gets a `_`; a name that would be our
-/// own `cantal_up` (or Prometheus's `up`) gets `_metric`.
+/// of `unprefixed`; a leading digit gets a `_`; a name in the exporter's
+/// own namespace (`cantal_up`, `cantal_exporter_*`, or Prometheus's `up`)
+/// gets `metric_` after its `cantal_` (`cantal_metric_up`), a name that no
+/// series of the exporter has.
 pub(crate) fn full_name(prefix: &str, unprefixed: &[&str], base: &str) -> String {
     let mut name = if unprefixed.iter().any(|u| base.starts_with(u)) {
         base.to_string()
@@ -169,8 +171,10 @@ pub(crate) fn full_name(prefix: &str, unprefixed: &[&str], base: &str) -> String
     if name.starts_with(|c: char| c.is_ascii_digit()) || name.is_empty() {
         name.insert(0, '_');
     }
-    if name == "cantal_up" || name == "up" {
-        name.push_str("_metric");
+    if name == "up" {
+        name.insert_str(0, "metric_");
+    } else if name == "cantal_up" || name.starts_with("cantal_exporter_") {
+        name.insert_str("cantal_".len(), "metric_");
     }
     name
 }
@@ -470,8 +474,16 @@ mod tests {
                 &[("metric", "up")],
                 Signed,
                 None,
-                "cantal_up_metric",
+                "cantal_metric_up",
                 "gauge",
+                "",
+            ),
+            (
+                &[("group", "exporter"), ("metric", "errors")],
+                Counter,
+                None,
+                "cantal_metric_exporter_errors_total",
+                "counter",
                 "",
             ),
             (
@@ -529,8 +541,12 @@ mod tests {
     #[test]
     fn prefixes_and_leading_digits() {
         assert_eq!(full_name("", &[], "9x"), "_9x");
-        assert_eq!(full_name("", &[], "up"), "up_metric");
-        assert_eq!(full_name("", &[], "cantal_up"), "cantal_up_metric");
+        assert_eq!(full_name("", &[], "up"), "metric_up");
+        assert_eq!(full_name("", &[], "cantal_up"), "cantal_metric_up");
+        assert_eq!(
+            full_name("", &[], "cantal_exporter_x"),
+            "cantal_metric_exporter_x"
+        );
         assert_eq!(
             full_name("app_", &["process_"], "process_open_fds"),
             "process_open_fds"
