@@ -16,7 +16,7 @@
 //! Only a line that is really malformed fails the whole file.
 
 use crate::error::Error;
-use crate::shards;
+use crate::{histogram, shards};
 use cantal_core::SHARD_KEY;
 use cantal_core::decode::{self, Kind, LevelKind, Value, ValuesError};
 use std::collections::HashMap;
@@ -37,6 +37,9 @@ pub enum SlotType {
     Unsigned,
     /// `state N`.
     State,
+    /// The parts of a histogram (see [`crate::histogram`]): counters
+    /// `_count` and `_bucket`, a float `_sum`.
+    Histogram,
     /// A slot this reader does not read: a type it does not know (its word
     /// is in [`Slot::kind`]), or a known one it cannot interpret. Its
     /// [`Slot::skipped`] says which.
@@ -70,7 +73,21 @@ pub struct Slot {
     /// For the shards of a sharded counter: where the other shards'
     /// counters are.
     more_shards: Vec<usize>,
+    /// For a histogram: where its parts are.
+    parts: Option<Box<Parts>>,
 }
+
+/// Where a histogram's parts are in the values: offsets of 8-byte slots.
+#[derive(Debug, Clone, PartialEq)]
+struct Parts {
+    count: usize,
+    sum: usize,
+    /// Ascending bounds, each with its cumulative counter's offset.
+    buckets: Vec<(f64, usize)>,
+}
+
+// The bounds are finite (never NaN): equality is reflexive.
+impl Eq for Parts {}
 
 /// The value of a [`Slot`], owned.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,6 +108,17 @@ pub enum OwnedValue {
         timestamp: u64,
         /// The text up to the first NUL.
         text: String,
+    },
+    /// A histogram: its `_count`, `_sum`, and each bucket's bound and
+    /// cumulative count, in ascending bound order (no `+Inf` bucket: that
+    /// is the count).
+    Histogram {
+        /// How many values were recorded.
+        count: u64,
+        /// Their sum.
+        sum: f64,
+        /// Each bucket's upper bound and how many values were at most it.
+        buckets: Vec<(f64, u64)>,
     },
     /// A slot of a type this reader does not know.
     Unknown,
@@ -189,7 +217,7 @@ impl Layout {
             slots.push(slot);
         }
         Ok(Layout {
-            slots: sum_shards(slots),
+            slots: join_histograms(sum_shards(slots)),
             size,
         })
     }
@@ -238,6 +266,9 @@ impl Layout {
                     path: values_path.to_path_buf(),
                     source: ValuesError::new(slot.line, end as u64, values.len()),
                 };
+                if let Some(parts) = &slot.parts {
+                    return read_histogram(parts, values).ok_or_else(|| too_short(slot.range.1));
+                }
                 let (start, end) = slot.range;
                 let bytes = values.get(start..end).ok_or_else(|| too_short(end))?;
                 let mut value = OwnedValue::from(Value::of_slot(slot.decode_kind(), bytes));
@@ -295,6 +326,7 @@ impl Slot {
             },
             range,
             more_shards: Vec::new(),
+            parts: None,
         }
     }
 
@@ -313,7 +345,7 @@ impl Slot {
             SlotType::Float => Kind::Level(LevelKind::Float),
             SlotType::Unsigned => Kind::Level(LevelKind::Unsigned),
             SlotType::State => Kind::State,
-            SlotType::Unknown => Kind::Unknown {
+            SlotType::Histogram | SlotType::Unknown => Kind::Unknown {
                 word: "",
                 param: None,
             },
@@ -352,6 +384,88 @@ fn sum_shards(slots: Vec<Slot>) -> Vec<Slot> {
                     .collect();
             }
             Some(slot)
+        })
+        .collect()
+}
+
+/// Reads a histogram's parts; `None` when `values` is too short.
+fn read_histogram(parts: &Parts, values: &[u8]) -> Option<OwnedValue> {
+    let word = |offset: usize| -> Option<[u8; 8]> {
+        values.get(offset..offset.checked_add(8)?)?.try_into().ok()
+    };
+    let count = u64::from_ne_bytes(word(parts.count)?);
+    let sum = f64::from_ne_bytes(word(parts.sum)?);
+    let buckets = parts
+        .buckets
+        .iter()
+        .map(|&(bound, offset)| Some((bound, u64::from_ne_bytes(word(offset)?))))
+        .collect::<Option<Vec<_>>>()?;
+    Some(OwnedValue::Histogram {
+        count,
+        sum,
+        buckets,
+    })
+}
+
+/// Makes one slot of the parts of each histogram (see
+/// [`crate::histogram`]), where its first part is. Parts are 8-byte
+/// slots that are not sharded counters.
+fn join_histograms(slots: Vec<Slot>) -> Vec<Slot> {
+    let kinds: Vec<(histogram::Part, &[(String, String)])> = slots
+        .iter()
+        .map(|s| {
+            let whole = s.more_shards.is_empty() && s.range.1 - s.range.0 == 8;
+            let part = match s.ty {
+                SlotType::Counter if whole => histogram::Part::Counter,
+                SlotType::Float if whole => histogram::Part::Float,
+                _ => histogram::Part::Other,
+            };
+            (part, s.pairs.as_slice())
+        })
+        .collect();
+    let groups = histogram::groups(&kinds);
+    if groups.len() == slots.len() {
+        return slots;
+    }
+    let mut slots: Vec<Option<Slot>> = slots.into_iter().map(Some).collect();
+    groups
+        .into_iter()
+        .filter_map(|group| match group {
+            histogram::Group::One(i) => slots.get_mut(i)?.take(),
+            histogram::Group::Histogram(h) => {
+                let offset = |i: usize| slots.get(i)?.as_ref().map(|s| s.range.0);
+                let parts = Parts {
+                    count: offset(h.count)?,
+                    sum: offset(h.sum)?,
+                    buckets: h
+                        .buckets
+                        .iter()
+                        .map(|&(bound, i)| Some((bound, offset(i)?)))
+                        .collect::<Option<_>>()?,
+                };
+                let count = slots.get(h.count)?.as_ref()?;
+                let line = count.line;
+                let name = histogram::histogram_name(&count.name);
+                let end = h
+                    .slots()
+                    .iter()
+                    .filter_map(|&i| slots.get(i)?.as_ref().map(|s| s.range.1))
+                    .max()?;
+                for i in h.slots() {
+                    slots[i] = None;
+                }
+                Some(Slot {
+                    pairs: h.pairs,
+                    name,
+                    kind: "histogram".into(),
+                    ty: SlotType::Histogram,
+                    line,
+                    skipped: None,
+                    range: (parts.count, end),
+                    more_shards: Vec::new(),
+                    parts: Some(Box::new(parts)),
+                })
+            }
         })
         .collect()
 }
@@ -452,5 +566,46 @@ mod tests {
             ),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_recorder_histogram_is_one_slot_with_buckets_in_bound_order() {
+        let meta = "counter 8: {\"le\": \"1\", \"metric\": \"h_bucket\"}\n\
+            counter 8: {\"le\": \"10\", \"metric\": \"h_bucket\"}\n\
+            counter 8: {\"le\": \"2.5\", \"metric\": \"h_bucket\"}\n\
+            counter 8: {\"metric\": \"h_count\"}\n\
+            level 8 float: {\"metric\": \"h_sum\"}\n\
+            counter 8: {\"metric\": \"other\"}";
+        let layout = Layout::parse(meta.as_bytes(), "h.meta").unwrap();
+        let slots = layout.slots();
+        assert_eq!(slots.len(), 2);
+        assert_eq!(
+            (slots[0].name.as_str(), slots[0].kind.as_str(), slots[0].ty),
+            (r#"{"metric": "h"}"#, "histogram", SlotType::Histogram)
+        );
+        assert_eq!(slots[0].pairs, [("metric".to_string(), "h".to_string())]);
+        assert_eq!(slots[1].name, r#"{"metric": "other"}"#);
+        let mut values = Vec::new();
+        for v in [1u64, 5, 3, 6] {
+            values.extend(v.to_ne_bytes());
+        }
+        values.extend(12.5f64.to_ne_bytes());
+        values.extend(9u64.to_ne_bytes());
+        let read = layout.read(&values, Path::new("h.values")).unwrap();
+        assert_eq!(
+            read,
+            [
+                OwnedValue::Histogram {
+                    count: 6,
+                    sum: 12.5,
+                    buckets: vec![(1.0, 1), (2.5, 3), (10.0, 5)],
+                },
+                OwnedValue::Counter(9),
+            ]
+        );
+        let e = layout
+            .read(&values[..40], Path::new("h.values"))
+            .unwrap_err();
+        assert!(e.to_string().contains("values too short"), "{e}");
     }
 }

@@ -112,6 +112,8 @@ mod dir;
 mod error;
 pub mod extend;
 mod files;
+pub mod help;
+pub mod histogram;
 mod layout;
 mod os;
 mod path;

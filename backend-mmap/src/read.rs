@@ -609,7 +609,7 @@ fn stabilise_state(file: &File, offset: u64, slot: &mut [u8]) -> io::Result<()> 
 /// on a FIFO; checks with `fstat` on the opened descriptor that it is a
 /// regular file, of `owner` when set, of at most `limit` bytes. Returns it
 /// with its identity.
-fn open(path: &Path, owner: Option<u32>, limit: u64) -> Result<(File, Identity), Error> {
+pub(crate) fn open(path: &Path, owner: Option<u32>, limit: u64) -> Result<(File, Identity), Error> {
     let file = os::open_nofollow(path).map_err(|e| {
         if os::is_symlink_error(&e) {
             Error::NotRegularFile {
@@ -648,7 +648,12 @@ fn open(path: &Path, owner: Option<u32>, limit: u64) -> Result<(File, Identity),
 
 /// Reads a regular file opened by [`open`] from its start: at most `want`
 /// bytes when given, and never more than `limit`.
-fn read_file(file: &File, path: &Path, limit: u64, want: Option<u64>) -> Result<Vec<u8>, Error> {
+pub(crate) fn read_file(
+    file: &File,
+    path: &Path,
+    limit: u64,
+    want: Option<u64>,
+) -> Result<Vec<u8>, Error> {
     let meta = file.metadata().map_err(|e| Error::io(path, e))?;
     let take = want.map_or(limit, |w| w.min(limit));
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len().min(take)).unwrap_or(0));

@@ -60,8 +60,8 @@ impl Exporter {
     fn with(discovery: Discovery, limits: Limits) -> Exporter {
         let config = Config {
             options: Options {
-                states: true,
-                state_text_limit: 64,
+                label_pid: true,
+                ..Options::DEFAULT
             },
             discovery,
             limits,

@@ -163,6 +163,18 @@ enum Command {
         /// The longest state text put in a label, in characters.
         #[arg(long, value_name = "N", default_value_t = 64)]
         state_text_limit: usize,
+        /// Put before every family name (empty for none; cantal_up keeps
+        /// its name).
+        #[arg(long, value_name = "PREFIX", default_value = "cantal_", value_parser = parse_prefix)]
+        prefix: String,
+        /// Family names starting with STEM get no prefix (repeatable), e.g.
+        /// --unprefixed process_ for a library's standard process_* names.
+        #[arg(long, value_name = "STEM")]
+        unprefixed: Vec<String>,
+        /// Give every series a pid label (it changes at each restart, so
+        /// series then do not continue across restarts).
+        #[arg(long)]
+        label_pid: bool,
         #[command(flatten)]
         discovery: scan::Discovery,
         #[command(flatten)]
@@ -184,6 +196,20 @@ fn parse_interval(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => Ok(v),
         _ => Err(format!("{s:?} is not a number of seconds in (0, 86400]")),
+    }
+}
+
+/// A metric name prefix: `[a-zA-Z_:][a-zA-Z0-9_:]*`, or empty.
+fn parse_prefix(s: &str) -> Result<String, String> {
+    let ok = s.chars().enumerate().all(|(i, c)| {
+        c.is_ascii_alphabetic() || c == '_' || c == ':' || (i > 0 && c.is_ascii_digit())
+    });
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{s:?} is not a metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)"
+        ))
     }
 }
 
@@ -210,28 +236,39 @@ pub fn main() -> ExitCode {
             write_timeout,
             no_states,
             state_text_limit,
+            prefix,
+            unprefixed,
+            label_pid,
             discovery,
             limits,
-        } => export::run(
-            http::Settings {
-                listen,
-                telemetry_path,
-                web_config,
-                max_connections: max_connections as usize,
-                max_header_bytes: max_header_bytes as usize,
-                header_timeout: Duration::from_secs_f64(header_timeout),
-                idle_timeout: Duration::from_secs_f64(idle_timeout),
-                write_timeout: Duration::from_secs_f64(write_timeout),
-            },
-            scrape::Config {
-                options: prom::Options {
-                    states: !no_states,
-                    state_text_limit,
+        } => {
+            // Leaked once: the options are copied into every scrape.
+            let unprefixed: Vec<&'static str> =
+                unprefixed.into_iter().map(|s| &*s.leak()).collect();
+            export::run(
+                http::Settings {
+                    listen,
+                    telemetry_path,
+                    web_config,
+                    max_connections: max_connections as usize,
+                    max_header_bytes: max_header_bytes as usize,
+                    header_timeout: Duration::from_secs_f64(header_timeout),
+                    idle_timeout: Duration::from_secs_f64(idle_timeout),
+                    write_timeout: Duration::from_secs_f64(write_timeout),
                 },
-                discovery,
-                limits,
-            },
-        ),
+                scrape::Config {
+                    options: prom::Options {
+                        states: !no_states,
+                        state_text_limit,
+                        prefix: prefix.leak(),
+                        unprefixed: unprefixed.leak(),
+                        label_pid,
+                    },
+                    discovery,
+                    limits,
+                },
+            )
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

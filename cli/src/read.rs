@@ -121,6 +121,21 @@ fn json_line(out: &mut String, slot: &Slot, reading: &Reading) {
             json::string(out, text);
             let _ = write!(out, ", \"timestamp\": {timestamp}");
         }
+        Reading::Histogram {
+            count,
+            sum,
+            buckets,
+        } => {
+            let _ = write!(out, "{{\"count\": {count}, \"sum\": ");
+            json::float(out, *sum);
+            out.push_str(", \"buckets\": [");
+            for (i, (bound, n)) in buckets.iter().enumerate() {
+                out.push_str(if i > 0 { ", [" } else { "[" });
+                json::float(out, *bound);
+                let _ = write!(out, ", {n}]");
+            }
+            out.push_str("]}");
+        }
         _ => out.push_str("null"),
     }
     skipped_json(out, slot);
@@ -174,6 +189,18 @@ pub(crate) fn human_value(reading: &Reading, now_ms: u64) -> String {
                 table::cut(text, TABLE_STATE_TEXT),
                 human_age(age)
             )
+        }
+        Reading::Histogram {
+            count,
+            sum,
+            buckets,
+        } => {
+            let mut s = format!("count {count}, sum {sum}, le");
+            for (bound, n) in buckets {
+                let _ = write!(s, " {bound}: {n},");
+            }
+            let _ = write!(s, " +Inf: {count}");
+            s
         }
         _ => "?".into(),
     }
@@ -260,7 +287,7 @@ pub(crate) fn table(
         // Numbers are right-aligned; a state's text and a skipped slot's
         // reason are not.
         let value = match reading {
-            Reading::State { .. } => Cell::left(value),
+            Reading::State { .. } | Reading::Histogram { .. } => Cell::left(value),
             _ if slot.skipped.is_some() => Cell::left(value),
             _ => Cell::new(value),
         };
@@ -373,5 +400,30 @@ mod tests {
         assert_eq!(human_age(850), "850 ms");
         assert_eq!(human_age(3_200), "3.2 s");
         assert_eq!(human_age(600_000), "10 min");
+    }
+
+    #[test]
+    fn a_histogram_is_one_metric_with_its_buckets_in_bound_order() {
+        let meta = "counter 8: {\"metric\": \"h_count\"}\nlevel 8 float: {\"metric\": \"h_sum\"}\n\
+            counter 8: {\"le\": \"10\", \"metric\": \"h_bucket\"}\n\
+            counter 8: {\"le\": \"2.5\", \"metric\": \"h_bucket\"}";
+        let layout = Layout::parse(meta.as_bytes(), "h.meta").unwrap();
+        let mut values = Vec::new();
+        values.extend(7u64.to_ne_bytes());
+        values.extend(1.5f64.to_ne_bytes());
+        values.extend(6u64.to_ne_bytes());
+        values.extend(4u64.to_ne_bytes());
+        let readings = layout.read(&values, "h.values".as_ref()).unwrap();
+        let mut json = String::new();
+        json_lines(&mut json, &layout, &readings);
+        assert_eq!(
+            json,
+            "{\"name\": {\"metric\": \"h\"}, \"type\": \"histogram\", \"value\": \
+             {\"count\": 7, \"sum\": 1.5, \"buckets\": [[2.5, 4], [10.0, 6]]}}\n"
+        );
+        assert_eq!(
+            human_value(&readings[0], 0),
+            "count 7, sum 1.5, le 2.5: 4, 10: 6, +Inf: 7"
+        );
     }
 }

@@ -136,6 +136,9 @@ struct Parsed {
     prepared: Arc<Prepared>,
     /// The source it was prepared for.
     source: Source,
+    /// The help side file's identity when it was prepared (the recorder
+    /// may rewrite it while the meta file stays).
+    help: Option<HelpId>,
     /// The scrape that last used it.
     used: u64,
     /// A hash of the meta text, to recognise it under a new identity (a
@@ -143,6 +146,16 @@ struct Parsed {
     hash: u64,
     /// Its estimated memory.
     bytes: u64,
+}
+
+/// What identifies a version of a help side file: device, inode,
+/// modification time.
+type HelpId = (u64, u64, i64, i64);
+
+fn help_id(base: &Path) -> Option<HelpId> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::symlink_metadata(crate::target::with_suffix(base, ".help")).ok()?;
+    Some((m.dev(), m.ino(), m.mtime(), m.mtime_nsec()))
 }
 
 /// The exporter's state between scrapes: parsed layouts by meta file
@@ -254,7 +267,7 @@ impl Cache {
                     ),
                 ));
             }
-            let (layout, prepared) = self.layout(&opened, source)?;
+            let (layout, prepared) = self.layout(&opened, source, &options)?;
             match opened.read_values(&layout) {
                 Ok((readings, alive)) => {
                     return Ok(Scrape {
@@ -283,19 +296,22 @@ impl Cache {
         &mut self,
         opened: &read::Opened,
         source: &Source,
+        options: &read::Options,
     ) -> Result<(Arc<Layout>, Arc<Prepared>), Down> {
         let id = opened.meta_id();
         let base = &source.base;
         if !self.parsed.contains_key(&id) {
-            self.parse(opened, source)?;
+            self.parse(opened, source, options)?;
         }
         self.last.insert(base.clone(), id);
         let Some(parsed) = self.parsed.get_mut(&id) else {
             return Err(Down::new("io", "layout lost"));
         };
-        if parsed.source != *source {
-            parsed.prepared = Arc::new(prom::prepare(source, &parsed.layout));
+        let help = help_id(base);
+        if parsed.source != *source || parsed.help != help {
+            parsed.prepared = Arc::new(prom::prepare(source, &parsed.layout, options));
             parsed.source = source.clone();
+            parsed.help = help;
         }
         parsed.used = self.scrapes;
         Ok((Arc::clone(&parsed.layout), Arc::clone(&parsed.prepared)))
@@ -304,7 +320,12 @@ impl Cache {
     /// Reads the meta file `opened` of `base` and keeps its layout under
     /// its identity: moved from the previous identity of `base` when the
     /// text is the same, else parsed, when the limits allow.
-    fn parse(&mut self, opened: &read::Opened, source: &Source) -> Result<(), Down> {
+    fn parse(
+        &mut self,
+        opened: &read::Opened,
+        source: &Source,
+        options: &read::Options,
+    ) -> Result<(), Down> {
         let base = &source.base;
         let limits = &self.config.limits;
         let meta = opened.read_meta()?;
@@ -368,13 +389,15 @@ impl Cache {
         }
         self.stats.parses_total += 1;
         let layout = Layout::parse(&meta, path)?;
-        let prepared = prom::prepare(source, &layout);
+        let help = help_id(base);
+        let prepared = prom::prepare(source, &layout, options);
         self.parsed.insert(
             opened.meta_id(),
             Parsed {
                 layout: Arc::new(layout),
                 prepared: Arc::new(prepared),
                 source: source.clone(),
+                help,
                 used: self.scrapes,
                 hash,
                 bytes,

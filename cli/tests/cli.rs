@@ -8,15 +8,15 @@ use cantal_core::{Collection, Counter, Float, Integer, ShardedCounter, State};
 mod common;
 
 use cantal_testkit::TempDir;
-use common::{Exporter, KillOnDrop, Prometheus, have};
+use common::{
+    BIN, Exporter, KillOnDrop, Prometheus, first_line, get, have, promtool_check, python_available,
+};
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::BIN;
 const ROLE: &str = "CANTAL_CLI_TEST_ROLE";
 
 fn cantal(args: &[&str]) -> Output {
@@ -196,22 +196,6 @@ fn read_json_gives_exact_values() {
 // ---------------------------------------------------------------------
 // Files of the reference Python client.
 
-fn python_available() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import cantal"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CANTAL_PYTHON_TESTS").is_none_or(|v| v != "1"),
-            "CANTAL_PYTHON_TESTS=1 but python3 cannot import cantal"
-        );
-        println!("SKIPPED: python3 -c 'import cantal' fails");
-    }
-    ok
-}
-
 const PYTHON: &str = r#"
 import cantal, sys
 c = cantal.Collection()
@@ -243,16 +227,8 @@ fn read_json_of_python_files() {
     }
     let dir = TempDir::new("py");
     let base = dir.0.join("py");
-    let mut child = Command::new("python3")
-        .args(["-c", PYTHON, base.to_str().unwrap()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (mut child, line) =
+        first_line(Command::new("python3").args(["-c", PYTHON, base.to_str().unwrap()]));
     assert_eq!(line, "ready\n");
     let o = cantal(&["read", "--json", base.to_str().unwrap()]);
     drop(child.stdin.take());
@@ -655,23 +631,6 @@ fn watch_shows_rates_and_stops_when_the_publisher_goes() {
 // ---------------------------------------------------------------------
 // export.
 
-/// A minimal HTTP/1.0 GET: (status line, headers, body).
-fn get(addr: &str, path: &str, accept: Option<&str>) -> (String, String, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    let accept = accept.map_or(String::new(), |a| format!("Accept: {a}\r\n"));
-    write!(
-        s,
-        "GET {path} HTTP/1.0\r\nHost: {addr}\r\n{accept}Connection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    s.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    let (status, headers) = head.split_once("\r\n").unwrap_or((head, ""));
-    (status.to_string(), headers.to_string(), body.to_string())
-}
-
 #[test]
 fn export_serves_prometheus_and_openmetrics() {
     let dir = TempDir::new("export");
@@ -680,7 +639,7 @@ fn export_serves_prometheus_and_openmetrics() {
     let pid_arg = pid.to_string();
     // Only our own child: promtool below checks what we published, not
     // whatever else runs on this machine.
-    let exporter = Exporter::start(&["--no-default-dirs", "--pid", &pid_arg]);
+    let exporter = Exporter::start(&["--label-pid", "--no-default-dirs", "--pid", &pid_arg]);
     let (status, headers, body) = get(&exporter.addr, "/metrics", None);
     assert!(status.contains(" 200 "), "{status}");
     assert!(
@@ -690,19 +649,21 @@ fn export_serves_prometheus_and_openmetrics() {
         "{headers}"
     );
     let fixed = format!(
-        "cantal_fixed_total{{appname=\"cli-test\",group=\"cli_test\",metric=\"fixed\",pid=\"{pid}\"}} 12345"
+        "cantal_cli_test_fixed_total{{appname=\"cli-test\",path=\"{}\",pid=\"{pid}\"}} 12345",
+        base.display()
     );
     assert!(body.lines().any(|l| l == fixed), "{fixed}\nnot in\n{body}");
     // The four shards of SPREAD are one series holding their sum.
     let spread = format!(
-        "cantal_spread_total{{appname=\"cli-test\",group=\"cli_test\",metric=\"spread\",pid=\"{pid}\"}} 1000"
+        "cantal_cli_test_spread_total{{appname=\"cli-test\",path=\"{}\",pid=\"{pid}\"}} 1000",
+        base.display()
     );
     assert!(
         body.lines().any(|l| l == spread),
         "{spread}\nnot in\n{body}"
     );
     assert!(!body.contains("cantal_shard"), "{body}");
-    assert!(body.contains("# TYPE cantal_fixed_total counter\n"));
+    assert!(body.contains("# TYPE cantal_cli_test_fixed_total counter\n"));
     assert!(body.contains(&format!(
         "cantal_up{{appname=\"cli-test\",path=\"{}\",pid=\"{pid}\"}} 1",
         base.display()
@@ -728,8 +689,8 @@ fn export_serves_prometheus_and_openmetrics() {
         "{headers}"
     );
     assert!(om.ends_with("# EOF\n"));
-    assert!(om.contains("# TYPE cantal_fixed counter\n"));
-    assert!(om.contains("\ncantal_fixed_total{"));
+    assert!(om.contains("# TYPE cantal_cli_test_fixed counter\n"));
+    assert!(om.contains("\ncantal_cli_test_fixed_total{"));
 
     let (status, _, _) = get(&exporter.addr, "/nothing", None);
     assert!(status.contains(" 404 "), "{status}");
@@ -737,23 +698,8 @@ fn export_serves_prometheus_and_openmetrics() {
     if have("promtool", "CANTAL_PROMETHEUS_TESTS") {
         // promtool checks the Prometheus text format only (OpenMetrics is
         // checked by the real Prometheus test: it asks for OpenMetrics).
-        {
-            let text = &body;
-            let mut p = Command::new("promtool")
-                .args(["check", "metrics"])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            p.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-            let o = p.wait_with_output().unwrap();
-            assert!(
-                o.status.success(),
-                "promtool: {}{}\n{text}",
-                stdout(&o),
-                stderr(&o)
-            );
+        if let Err(e) = promtool_check(&body) {
+            panic!("promtool: {e}\n{body}");
         }
     }
 
@@ -770,6 +716,7 @@ fn export_serves_prometheus_and_openmetrics() {
     let broken_arg = broken.0.id().to_string();
     let exporter = Exporter::start(&[
         "--no-states",
+        "--label-pid",
         "--no-default-dirs",
         "--pid",
         &pid_arg,
@@ -804,18 +751,18 @@ fn real_prometheus_scrapes_the_exporter() {
     let (mut child, _) = spawn_publisher(&[("CANTAL_PATH", &dir.0.join("scraped"))], false);
     let pid = child.id();
     let exporter = Exporter::start(&["--no-default-dirs", "--pid", &pid.to_string()]);
-    let prometheus = Prometheus::start(
-        &dir.0,
-        &format!(
-            "  - job_name: cantal\n    static_configs:\n      - targets: ['{}']\n",
-            exporter.addr
-        ),
+    let prometheus = Prometheus::scraping(&dir.0, &exporter.addr);
+    let query = format!(
+        "cantal_cli_test_fixed_total{{path=\"{}\"}}",
+        dir.0.join("scraped").display()
     );
-    let query = format!("/api/v1/query?query=cantal_fixed_total%7Bpid%3D%22{pid}%22%7D");
-    let found = prometheus.query_until(&query, |body| body.contains("\"12345\""));
+    let found = prometheus.wait(&query, Duration::from_secs(60), |v| v == [12345.0]);
+    let last = prometheus.query_raw(&query);
+    let found = found == [12345.0];
     drop(child.stdin.take());
     child.wait().unwrap();
-    if let Err(last) = found {
-        panic!("Prometheus never returned the counter; last answer: {last}");
-    }
+    assert!(
+        found,
+        "Prometheus never returned the counter; last answer: {last}"
+    );
 }

@@ -114,7 +114,7 @@ const TEXT_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 fn phase_text(body: &str) -> Option<String> {
     let line = body
         .lines()
-        .find(|l| l.starts_with("cantal_state_start_seconds{") && l.contains("\"phase\""))?;
+        .find(|l| l.starts_with("cantal_phase_state_start_seconds{"))?;
     let at = line.find("state_text=\"")? + "state_text=\"".len();
     let end = at + line[at..].find('"')?;
     Some(line[at..end].to_string())
@@ -441,7 +441,11 @@ fn a_meta_touched_before_every_scrape_is_not_parsed_again() {
         drop(file);
         let body = exporter.scrape_found(None);
         assert!(body.lines().any(|l| l == up), "{up}\nnot in\n{body}");
-        assert!(body.contains("\ncantal_touched_total{metric=\"touched\"} 5\n"));
+        let touched = format!(
+            "\ncantal_touched_total{{path=\"{}\"}} 5\n",
+            dir.path("p").display()
+        );
+        assert!(body.contains(&touched), "{body}");
         assert_eq!(
             sample(&body, "cantal_exporter_layout_parses_total").as_deref(),
             Some("1"),

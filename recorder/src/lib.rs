@@ -39,8 +39,12 @@
 //! `{"metric": "name", "label": "value", ...}` ([`METRIC_KEY`]). A label
 //! whose key is taken (a label called `metric`, a histogram's label `le`,
 //! a label given twice) gets `_` in front until it is free: `_metric`.
-//! Labels in another order are the same metric. Descriptions and units are
-//! not published (the protocol has no place for them).
+//! Labels in another order are the same metric. Descriptions and units
+//! (`describe_counter!`, `describe_gauge!`, `describe_histogram!`) go to
+//! the help side file `P.help` (see `PROTOCOL-help.md` and
+//! `cantal_mmap::help`), one line per published metric of a described
+//! name, which `cantal export` serves as `# HELP` and `# UNIT`; the
+//! original agent and the Python client never open it.
 //!
 //! | `metrics` | Cantal slots | update cost |
 //! | --- | --- | --- |
@@ -128,6 +132,7 @@
 #![doc(test(attr(deny(warnings))))]
 #![deny(missing_docs, unreachable_pub)]
 
+mod describe;
 mod error;
 mod global;
 mod handles;

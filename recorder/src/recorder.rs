@@ -1,5 +1,6 @@
 //! [`CantalRecorder`] (the `metrics::Recorder`) and its [`Builder`].
 
+use crate::describe::Descriptions;
 use crate::error::Error;
 use crate::handles::{CounterHandle, GaugeHandle, HistogramHandle};
 use crate::name::{self, BUCKET_KEY, Owned};
@@ -138,6 +139,7 @@ impl Builder {
                 gauges: RwLock::default(),
                 histograms: RwLock::default(),
                 names: Mutex::new(names),
+                descriptions: Descriptions::default(),
                 dropped,
                 late,
                 published_once: AtomicBool::new(false),
@@ -146,6 +148,7 @@ impl Builder {
                 warned_cap: AtomicBool::new(false),
                 warned_kind: AtomicBool::new(false),
                 warned_static: AtomicBool::new(false),
+                warned_help: AtomicBool::new(false),
                 extender: Mutex::new(None),
             }),
         }
@@ -234,8 +237,11 @@ struct Inner {
     warned_cap: AtomicBool,
     warned_kind: AtomicBool,
     warned_static: AtomicBool,
+    warned_help: AtomicBool,
     /// The publication, once connected.
     extender: Mutex<Option<Extender>>,
+    /// `describe_*!` texts, for the help side file.
+    descriptions: Descriptions,
 }
 
 /// The Cantal names in use, and the metrics not published yet.
@@ -321,6 +327,8 @@ impl Inner {
                 let metric: &'static Counter =
                     Box::leak(Box::new(Counter::with_name(name::leak(&names[0]))));
                 pending.push(metric);
+                self.descriptions
+                    .made(key.name(), metric.name().to_string());
                 Arc::new(CounterHandle(metric))
             })
         })
@@ -333,6 +341,8 @@ impl Inner {
                 let metric: &'static Float =
                     Box::leak(Box::new(Float::with_name(name::leak(&names[0]))));
                 pending.push(metric);
+                self.descriptions
+                    .made(key.name(), metric.name().to_string());
                 Arc::new(GaugeHandle(metric))
             })
         })
@@ -368,6 +378,9 @@ impl Inner {
             let buckets: &'static [(f64, Counter)] = Box::leak(buckets.into_boxed_slice());
             pending.push(count);
             pending.push(sum);
+            // Readers show the parts as one histogram, named without `_count`.
+            let shown = cantal_mmap::histogram::histogram_name(&count.name().to_string());
+            self.descriptions.made(key.name(), shown);
             pending.extend(buckets.iter().map(|(_, c)| c as &'static dyn Metric));
             Arc::new(HistogramHandle {
                 count,
@@ -381,6 +394,13 @@ impl Inner {
     /// not be written); the number published.
     fn flush(&self, extender: &Extender) -> Result<usize, cantal_mmap::Error> {
         let batch = std::mem::take(&mut lock(&self.names).pending);
+        // The help file first: a reader that sees the new meta file finds
+        // the help of its new metrics.
+        if let Err(e) = self.descriptions.write(&extender.path())
+            && !self.warned_help.swap(true, Ordering::Relaxed)
+        {
+            log::warn!("Cantal metrics recorder: cannot write the help file: {e}");
+        }
         match extender.extend(&batch) {
             Ok(left_out) => {
                 if !left_out.is_empty() {
@@ -551,11 +571,17 @@ fn run(inner: &Inner, extender: &Extender) {
 }
 
 impl metrics::Recorder for CantalRecorder {
-    fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+    fn describe_counter(&self, name: KeyName, unit: Option<Unit>, text: SharedString) {
+        self.inner.descriptions.describe(name.as_str(), unit, &text);
+    }
 
-    fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+    fn describe_gauge(&self, name: KeyName, unit: Option<Unit>, text: SharedString) {
+        self.inner.descriptions.describe(name.as_str(), unit, &text);
+    }
 
-    fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+    fn describe_histogram(&self, name: KeyName, unit: Option<Unit>, text: SharedString) {
+        self.inner.descriptions.describe(name.as_str(), unit, &text);
+    }
 
     fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> metrics::Counter {
         match self.inner.counter(key) {

@@ -87,25 +87,14 @@ fn counters_gauges_and_histograms_have_exact_values() {
             OwnedValue::Counter(10),
         ),
         (r#"{"metric": "load"}"#, OwnedValue::Float(2.25)),
+        // Readers show the histogram's parts as one metric.
         (
-            r#"{"metric": "latency_count", "op": "get"}"#,
-            OwnedValue::Counter(4),
-        ),
-        (
-            r#"{"metric": "latency_sum", "op": "get"}"#,
-            OwnedValue::Float(11.0),
-        ),
-        (
-            r#"{"le": "1", "metric": "latency_bucket", "op": "get"}"#,
-            OwnedValue::Counter(1),
-        ),
-        (
-            r#"{"le": "2", "metric": "latency_bucket", "op": "get"}"#,
-            OwnedValue::Counter(3),
-        ),
-        (
-            r#"{"le": "5", "metric": "latency_bucket", "op": "get"}"#,
-            OwnedValue::Counter(3),
+            r#"{"metric": "latency", "op": "get"}"#,
+            OwnedValue::Histogram {
+                count: 4,
+                sum: 11.0,
+                buckets: vec![(1.0, 1), (2.0, 3), (5.0, 3)],
+            },
         ),
         (DROPPED, OwnedValue::Counter(0)),
         // The histogram's 5 slots, first used after the connection.
@@ -126,10 +115,7 @@ fn counters_gauges_and_histograms_have_exact_values() {
             .clone()
     };
     assert_eq!(kind(r#"{"metric": "load"}"#), "level float");
-    assert_eq!(
-        kind(r#"{"metric": "latency_sum", "op": "get"}"#),
-        "level float"
-    );
+    assert_eq!(kind(r#"{"metric": "latency", "op": "get"}"#), "histogram");
     assert_eq!(kind(r#"{"code": "200", "metric": "requests"}"#), "counter");
     drop(publication);
 }
@@ -241,21 +227,20 @@ fn no_update_is_lost_while_threads_make_and_update_metrics() {
         OwnedValue::Float((THREADS * KEYS) as f64)
     );
     for t in 0..THREADS {
-        assert_eq!(
-            v[&format!(r#"{{"metric": "h_count", "t": "{t}"}}"#)],
-            OwnedValue::Counter(KEYS as u64)
-        );
-        assert_eq!(
-            v[&format!(r#"{{"le": "0.25", "metric": "h_bucket", "t": "{t}"}}"#)],
-            OwnedValue::Counter(KEYS as u64)
-        );
-        assert_eq!(
-            v[&format!(r#"{{"le": "0.1", "metric": "h_bucket", "t": "{t}"}}"#)],
-            OwnedValue::Counter(0)
-        );
+        let OwnedValue::Histogram { count, buckets, .. } =
+            &v[&format!(r#"{{"metric": "h", "t": "{t}"}}"#)]
+        else {
+            panic!("histogram {t}: {v:?}");
+        };
+        assert_eq!(*count, KEYS as u64);
+        let bucket = |bound: f64| buckets.iter().find(|(b, _)| *b == bound).map(|(_, n)| *n);
+        assert_eq!(bucket(0.25), Some(KEYS as u64));
+        assert_eq!(bucket(0.1), Some(0));
     }
     let histogram_slots = THREADS * (2 + cantal_recorder::DEFAULT_BUCKETS.len());
-    assert_eq!(v.len(), KEYS + 2 + histogram_slots + 2);
+    // Each histogram is one metric for readers; then `dropped` and
+    // `late_keys`.
+    assert_eq!(v.len(), KEYS + 2 + THREADS + 2);
     assert_eq!(recorder.slots(), KEYS + 2 + histogram_slots);
     drop(publication);
 }
@@ -375,5 +360,34 @@ fn replacements_are_an_interval_apart_and_coalesce_a_burst() {
     assert_eq!(v.len(), 3 + 1 + 20, "{v:?}");
     replaced(&recorder, 2);
     assert_eq!((recorder.late_keys(), recorder.replacements()), (21, 2));
+    drop(publication);
+}
+
+#[test]
+fn descriptions_go_to_the_help_side_file() {
+    let dir = TempDir::new("help");
+    let recorder = Builder::new().buckets(&[1.0]).build();
+    with_local_recorder(&recorder, || {
+        metrics::describe_histogram!(
+            "latency",
+            metrics::Unit::Milliseconds,
+            "How long a request took"
+        );
+        metrics::histogram!("latency", "op" => "get").record(3.0);
+        metrics::counter!("plain").increment(1);
+    });
+    let base = dir.path("app");
+    let publication = connect(&base, &recorder);
+    // Described after the connection: written at the next flush.
+    with_local_recorder(&recorder, || {
+        metrics::describe_counter!("plain", "Undescribed\nno more");
+    });
+    recorder.flush().unwrap();
+    let help = cantal_mmap::help::read(&base).unwrap().unwrap();
+    let latency = &help[r#"{"metric": "latency", "op": "get"}"#];
+    assert_eq!(latency.unit.as_deref(), Some("milliseconds"));
+    assert_eq!(latency.text, "How long a request took");
+    assert_eq!(help[r#"{"metric": "plain"}"#].text, "Undescribed\nno more");
+    assert_eq!(help.len(), 2, "{help:?}");
     drop(publication);
 }

@@ -1,6 +1,7 @@
 //! What the command's cross-process tests share: an exporter started on a
-//! free loopback port, a real Prometheus server, and the switches that
-//! make tests of installed programs skip or insist.
+//! free loopback port, a minimal HTTP client, promtool, a real Prometheus
+//! server and its query API, and the switches that make tests of
+//! installed programs skip or insist.
 // Each test binary uses a part of this module.
 #![allow(dead_code)]
 
@@ -29,11 +30,20 @@ impl Exporter {
         Exporter::start_with(Command::new(BIN), args)
     }
 
+    /// Starts `cantal export` with `args`, listening on `listen`.
+    pub(crate) fn start_on(listen: &str, args: &[&str]) -> Exporter {
+        Exporter::spawn(Command::new(BIN), listen, args)
+    }
+
     /// Starts `command` (BIN, or a wrapper that runs it) with `export` and
     /// `args`.
-    pub(crate) fn start_with(mut command: Command, args: &[&str]) -> Exporter {
+    pub(crate) fn start_with(command: Command, args: &[&str]) -> Exporter {
+        Exporter::spawn(command, "127.0.0.1:0", args)
+    }
+
+    fn spawn(mut command: Command, listen: &str, args: &[&str]) -> Exporter {
         let mut child = command
-            .args(["export", "--listen", "127.0.0.1:0"])
+            .args(["export", "--listen", listen])
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -156,18 +166,25 @@ pub(crate) fn get_body(addr: &str, path: &str) -> String {
 /// `dir`; killed when dropped.
 pub(crate) struct Prometheus {
     _server: KillOnDrop,
-    addr: String,
+    /// `127.0.0.1:port` of its HTTP API.
+    pub(crate) addr: String,
 }
 
 impl Prometheus {
+    /// Starts Prometheus with its data in `dir`, scraping `target` (an
+    /// exporter's `host:port`) every second.
+    pub(crate) fn scraping(dir: &Path, target: &str) -> Prometheus {
+        Prometheus::start(
+            dir,
+            &format!("  - job_name: cantal\n    static_configs:\n      - targets: ['{target}']\n"),
+        )
+    }
+
     /// Starts Prometheus scraping every second with `scrape_configs` (the
-    /// YAML list, indented by two spaces).
+    /// YAML list, indented by two spaces); returns once its API answers
+    /// (at most 60 s).
     pub(crate) fn start(dir: &Path, scrape_configs: &str) -> Prometheus {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let config = dir.join("prometheus.yml");
         std::fs::write(
             &config,
@@ -187,9 +204,16 @@ impl Prometheus {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        let server = KillOnDrop(server);
+        let addr = format!("127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(&addr).is_err() {
+            assert!(Instant::now() < deadline, "Prometheus never listened");
+            std::thread::sleep(Duration::from_millis(100));
+        }
         Prometheus {
-            _server: KillOnDrop(server),
-            addr: format!("127.0.0.1:{port}"),
+            _server: server,
+            addr,
         }
     }
 
@@ -214,5 +238,143 @@ impl Prometheus {
             last = body;
         }
         Err(last)
+    }
+
+    /// The raw JSON answer of an instant query.
+    pub(crate) fn query_raw(&self, expr: &str) -> String {
+        get(
+            &self.addr,
+            &format!("/api/v1/query?query={}", encode(expr)),
+            None,
+        )
+        .2
+    }
+
+    /// The values of an instant query's result, as numbers (`NaN` too).
+    pub(crate) fn query(&self, expr: &str) -> Vec<f64> {
+        let body = self.query_raw(expr);
+        // Every sample is `"value":[<time>,"<number>"]`.
+        body.split("\"value\":[")
+            .skip(1)
+            .filter_map(|rest| {
+                let (_, after) = rest.split_once(",\"")?;
+                let (number, _) = after.split_once('"')?;
+                number.parse().ok()
+            })
+            .collect()
+    }
+
+    /// Polls `expr` every 500 ms until `want` holds for its values, at
+    /// most `timeout`; the last values.
+    pub(crate) fn wait(
+        &self,
+        expr: &str,
+        timeout: Duration,
+        want: impl Fn(&[f64]) -> bool,
+    ) -> Vec<f64> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let values = self.query(expr);
+            if want(&values) || std::time::Instant::now() > deadline {
+                return values;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+}
+
+/// A minimal HTTP/1.0 GET: (status line, headers, body).
+pub(crate) fn get(addr: &str, path: &str, accept: Option<&str>) -> (String, String, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let accept = accept.map_or(String::new(), |a| format!("Accept: {a}\r\n"));
+    write!(
+        s,
+        "GET {path} HTTP/1.0\r\nHost: {addr}\r\n{accept}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    let (status, headers) = head.split_once("\r\n").unwrap_or((head, ""));
+    (status.to_string(), headers.to_string(), body.to_string())
+}
+
+/// Spawns `cmd` with piped standard input and output; returns it with
+/// the first line it printed.
+pub(crate) fn first_line(cmd: &mut Command) -> (Child, String) {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (child, line)
+}
+
+/// Whether python3 can import the reference client (asserting so under
+/// `CANTAL_PYTHON_TESTS=1`).
+pub(crate) fn python_available() -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import cantal"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CANTAL_PYTHON_TESTS").is_none_or(|v| v != "1"),
+            "CANTAL_PYTHON_TESTS=1 but python3 cannot import cantal"
+        );
+        println!("SKIPPED: python3 -c 'import cantal' fails");
+    }
+    ok
+}
+
+/// A loopback port that was free a moment ago.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Percent-encodes a query parameter.
+pub(crate) fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Whether promtool accepts `text` (the Prometheus text format); its
+/// complaints otherwise.
+pub(crate) fn promtool_check(text: &str) -> Result<(), String> {
+    let mut p = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    p.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let o = p.wait_with_output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    if o.status.success() && said.trim().is_empty() {
+        Ok(())
+    } else {
+        Err(said)
     }
 }

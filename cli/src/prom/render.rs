@@ -1,0 +1,434 @@
+//! Writing the exposition: families of samples, `# HELP`, `# TYPE`,
+//! `# UNIT`, and `cantal_up`.
+
+use super::naming::{self, Type, Unit};
+use super::{Format, Labels, Options, Scraped, Template, identity};
+use crate::load::Reading;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A sample's value.
+#[derive(Clone, Copy)]
+enum Number {
+    Unsigned(u64),
+    Signed(i64),
+    Float(f64),
+    /// Milliseconds, written as seconds with three decimals.
+    Millis(u64),
+}
+
+impl Number {
+    fn write(self, out: &mut String) {
+        let _ = match self {
+            Number::Unsigned(v) => write!(out, "{v}"),
+            Number::Signed(v) => write!(out, "{v}"),
+            Number::Float(v) => {
+                write_float(out, v);
+                Ok(())
+            }
+            Number::Millis(ms) => write!(out, "{}.{:03}", ms / 1000, ms % 1000),
+        };
+    }
+}
+
+/// `v` in the base unit.
+fn scale(v: f64, unit: Option<Unit>) -> f64 {
+    match unit {
+        // Dividing by 1000 is exact where multiplying by 0.001 is not.
+        Some(u) if u.factor < 1.0 => v / (1.0 / u.factor).round(),
+        Some(u) => v * u.factor,
+        None => v,
+    }
+}
+
+/// An integer in the base unit.
+fn scale_int(v: u64, unit: Option<Unit>) -> Number {
+    match unit {
+        Some(u) if u == Unit::MILLIS => Number::Millis(v),
+        Some(u) if u.factor != 1.0 => Number::Float(scale(v as f64, unit)),
+        _ => Number::Unsigned(v),
+    }
+}
+
+/// A hash map with [`Fx`] hashing.
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+
+/// The multiply-rotate hash of rustc's `FxHasher`, for the per-scrape maps
+/// keyed by label text: SipHash's protection against chosen collisions
+/// is not needed for names that publishers on this machine chose (at
+/// worst a hostile publisher slows its own scrape), and SipHash was the
+/// largest single cost of a scrape.
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        for &b in chunks.remainder() {
+            self.add(u64::from(b));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl Fx {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+/// What a sample holds.
+enum Value<'a> {
+    One(Number),
+    Histogram {
+        count: u64,
+        sum: f64,
+        buckets: &'a [(f64, u64)],
+    },
+}
+
+/// A sample before families are named.
+struct Sample<'a> {
+    template: &'a Template,
+    labels: Cow<'a, str>,
+    /// Its publisher's labels.
+    identity: &'a str,
+    value: Value<'a>,
+}
+
+/// Renders every publisher.
+pub(crate) fn render(scraped: &[Scraped<'_>], options: Options, format: Format) -> String {
+    let identities = identities(scraped, options);
+    let mut samples = Vec::new();
+    for (s, identity) in scraped.iter().zip(&identities) {
+        if let Some((prepared, readings)) = s.metrics {
+            for (template, reading) in prepared.templates.iter().zip(readings.iter()) {
+                if let Some(t) = template
+                    && let Some(sample) = sample(t, reading, identity, options)
+                {
+                    samples.push(sample);
+                }
+            }
+        }
+    }
+    // Each family's samples, by family base and type.
+    let mut families: FastMap<(&str, Type), Vec<&Sample<'_>>> = FastMap::default();
+    let mut seen: HashSet<(&str, Type, &str, &str), BuildHasherDefault<Fx>> =
+        HashSet::with_capacity_and_hasher(samples.len(), Default::default());
+    for s in &samples {
+        let key = (s.template.base.as_str(), s.template.kind);
+        if !seen.insert((key.0, key.1, &s.labels, s.identity)) {
+            continue;
+        }
+        families.entry(key).or_default().push(s);
+    }
+    let mut named: Vec<(String, Type, Vec<&Sample<'_>>)> = families
+        .into_iter()
+        .map(|((base, kind), samples)| {
+            let name = naming::full_name(options.prefix, options.unprefixed, base);
+            (name, kind, samples)
+        })
+        .collect();
+    named.sort_unstable_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    let mut out = String::with_capacity(samples.len() * 96);
+    for (name, kind, samples) in &named {
+        family(&mut out, name, *kind, samples, format);
+    }
+    up(&mut out, scraped, &identities);
+    skipped_slots(&mut out, scraped, &identities);
+    if format == Format::OpenMetrics {
+        out.push_str("# EOF\n");
+    }
+    out
+}
+
+/// Each publisher's identity labels, rendered.
+fn identities(scraped: &[Scraped<'_>], options: Options) -> Vec<String> {
+    let sources: Vec<_> = scraped.iter().map(|s| (s.source, s.up)).collect();
+    identity::paths(&sources)
+        .into_iter()
+        .zip(scraped)
+        .map(|(path, s)| {
+            let mut l = identity::labels(s.source, path, options.label_pid);
+            l.sort();
+            labels(&l)
+        })
+        .collect()
+}
+
+/// `cantal_up`, one per publisher (whatever the prefix: it is the
+/// exporter's own).
+fn up(out: &mut String, scraped: &[Scraped<'_>], identities: &[String]) {
+    let mut up: Vec<(Cow<'_, str>, u8)> = scraped
+        .iter()
+        .zip(identities)
+        .map(|(s, id)| {
+            let labels = match s.reason {
+                // `reason` sorts after `appname`, `path` and `pid`.
+                Some(reason) => {
+                    let reason = labels(&[("reason".to_string(), reason.to_string())]);
+                    format!("{id},{reason}").into()
+                }
+                None => Cow::Borrowed(id.as_str()),
+            };
+            (labels, u8::from(s.up))
+        })
+        .collect();
+    up.sort_unstable();
+    up.dedup_by(|a, b| a.0 == b.0);
+    if up.is_empty() {
+        return;
+    }
+    out.push_str(
+        "# HELP cantal_up 1 when the Cantal publisher's files were read and it is alive\n\
+         # TYPE cantal_up gauge\n",
+    );
+    for (labels, v) in up {
+        let _ = writeln!(out, "cantal_up{{{labels}}} {v}");
+    }
+}
+
+/// `cantal_exporter_skipped_slots`: for each publisher read that has slots
+/// the reader cannot interpret and skips (see `Layout::parse`), how many.
+fn skipped_slots(out: &mut String, scraped: &[Scraped<'_>], identities: &[String]) {
+    let mut rows: Vec<(&str, usize)> = scraped
+        .iter()
+        .zip(identities)
+        .filter_map(|(s, id)| {
+            let skipped = s.metrics?.0.skipped;
+            (skipped > 0).then_some((id.as_str(), skipped))
+        })
+        .collect();
+    rows.sort_unstable();
+    rows.dedup_by(|a, b| a.0 == b.0);
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str(
+        "# HELP cantal_exporter_skipped_slots Slots of the publisher's meta file that the \
+         reader cannot interpret and skips\n\
+         # TYPE cantal_exporter_skipped_slots gauge\n",
+    );
+    for (labels, n) in rows {
+        let _ = writeln!(out, "cantal_exporter_skipped_slots{{{labels}}} {n}");
+    }
+}
+
+/// One family: its metadata lines and samples.
+fn family(out: &mut String, name: &str, kind: Type, samples: &[&Sample<'_>], format: Format) {
+    let Some(first) = samples.first() else { return };
+    // In the text format a counter's family is named with `_total`; in
+    // OpenMetrics without, and its samples with.
+    let (family, suffix) = match (kind, format) {
+        (Type::Counter, Format::Prometheus) => (format!("{name}_total"), ""),
+        (Type::Counter, Format::OpenMetrics) => (name.to_string(), "_total"),
+        _ => (name.to_string(), ""),
+    };
+    out.push_str("# HELP ");
+    out.push_str(&family);
+    out.push(' ');
+    escape_help(out, &first.template.help, format);
+    out.push('\n');
+    let _ = writeln!(out, "# TYPE {family} {}", kind.word());
+    if format == Format::OpenMetrics
+        && let Some(unit) = first.template.unit
+        && family.ends_with(&format!("_{}", unit.name))
+    {
+        let _ = writeln!(out, "# UNIT {family} {}", unit.name);
+    }
+    for s in samples {
+        match &s.value {
+            Value::One(n) => line(out, &family, suffix, [&s.labels, "", s.identity], *n),
+            Value::Histogram {
+                count,
+                sum,
+                buckets,
+            } => histogram(out, &family, s, *count, *sum, buckets),
+        }
+    }
+}
+
+/// A histogram's lines: cumulative buckets (never decreasing, though the
+/// publisher updates them one by one), `+Inf` (the count), sum, count.
+fn histogram(
+    out: &mut String,
+    name: &str,
+    s: &Sample<'_>,
+    count: u64,
+    sum: f64,
+    buckets: &[(f64, u64)],
+) {
+    let unit = s.template.unit;
+    let mut running = 0;
+    let mut le = String::new();
+    for &(bound, n) in buckets {
+        running = running.max(n);
+        le.clear();
+        let _ = write!(le, "le=\"{}\"", scale(bound, unit));
+        line(
+            out,
+            name,
+            "_bucket",
+            [&s.labels, &le, s.identity],
+            Number::Unsigned(running),
+        );
+    }
+    let total = count.max(running);
+    let tail = [
+        ("_bucket", "le=\"+Inf\"", Number::Unsigned(total)),
+        ("_sum", "", Number::Float(scale(sum, unit))),
+        ("_count", "", Number::Unsigned(total)),
+    ];
+    for (suffix, le, value) in tail {
+        line(out, name, suffix, [&s.labels, le, s.identity], value);
+    }
+}
+
+/// `name+suffix{a,b,c} value`, with the non-empty label parts.
+fn line(out: &mut String, name: &str, suffix: &str, parts: [&str; 3], value: Number) {
+    out.push_str(name);
+    out.push_str(suffix);
+    out.push('{');
+    let mut first = true;
+    for part in parts.into_iter().filter(|p| !p.is_empty()) {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        out.push_str(part);
+    }
+    out.push_str("} ");
+    value.write(out);
+    out.push('\n');
+}
+
+/// The sample of `template` for `reading`, or `None` when there is none
+/// (a state with no value, or states left out).
+fn sample<'t>(
+    template: &'t Template,
+    reading: &'t Reading,
+    identity: &'t str,
+    options: Options,
+) -> Option<Sample<'t>> {
+    let unit = template.unit;
+    let value = match reading {
+        Reading::Counter(v) | Reading::Unsigned(v) => scale_int(*v, unit),
+        Reading::Signed(v) if unit.is_some_and(|u| u.factor != 1.0) => {
+            Number::Float(scale(*v as f64, unit))
+        }
+        Reading::Signed(v) => Number::Signed(*v),
+        Reading::Float(v) => Number::Float(scale(*v, unit)),
+        Reading::Histogram {
+            count,
+            sum,
+            buckets,
+        } => {
+            let Labels::Fixed(labels) = &template.labels else {
+                return None;
+            };
+            return Some(Sample {
+                template,
+                labels: labels.as_str().into(),
+                identity,
+                value: Value::Histogram {
+                    count: *count,
+                    sum: *sum,
+                    buckets,
+                },
+            });
+        }
+        Reading::State { timestamp, text } => {
+            if !options.states || *timestamp == 0 {
+                return None;
+            }
+            let Labels::State(labels, at) = &template.labels else {
+                return None;
+            };
+            let text: String = text.chars().take(options.state_text_limit).collect();
+            let mut labels = labels.clone();
+            labels.insert(*at, ("state_text".into(), text));
+            return Some(Sample {
+                template,
+                labels: self::labels(&labels).into(),
+                identity,
+                value: Value::One(Number::Millis(*timestamp)),
+            });
+        }
+        _ => return None,
+    };
+    let Labels::Fixed(labels) = &template.labels else {
+        return None;
+    };
+    Some(Sample {
+        template,
+        labels: labels.as_str().into(),
+        identity,
+        value: Value::One(value),
+    })
+}
+
+/// A float sample value.
+fn write_float(out: &mut String, v: f64) {
+    if v.is_nan() {
+        out.push_str("NaN");
+    } else if v == f64::INFINITY {
+        out.push_str("+Inf");
+    } else if v == f64::NEG_INFINITY {
+        out.push_str("-Inf");
+    } else {
+        let _ = write!(out, "{v:?}");
+    }
+}
+
+/// A `# HELP` text: backslash and newline escaped (and, in OpenMetrics,
+/// double quotes).
+fn escape_help(out: &mut String, text: &str, format: Format) {
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '"' if format == Format::OpenMetrics => out.push_str("\\\""),
+            c => out.push(c),
+        }
+    }
+}
+
+/// `a="1",b="x\"y"`: labels with escaped values.
+pub(super) fn labels(labels: &[(String, String)]) -> String {
+    let mut out = String::new();
+    for (i, (k, v)) in labels.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(k);
+        out.push_str("=\"");
+        for c in v.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '"' => out.push_str("\\\""),
+                '\n' => out.push_str("\\n"),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    }
+    out
+}

@@ -1,0 +1,208 @@
+use super::*;
+use crate::load::Reading;
+use cantal_mmap::help::Description;
+use std::path::Path;
+
+fn source(base: &str, pid: u32) -> Source {
+    Source {
+        base: base.into(),
+        pid: Some(pid),
+        appname: Some("web".into()),
+    }
+}
+
+const META: &str = "counter 8: {\"group\": \"http\", \"metric\": \"requests\"}\n\
+    counter 8: {\"group\": \"http\", \"metric\": \"total_duration\"}\n\
+    level 8 float: {\"metric\": \"load\", \"pid\": \"x\", \"__a\": \"q\\\"\\n\\\\\"}\n\
+    state 24: {\"state\": \"main\"}\nstate 24: {\"state\": \"idle\"}\n\
+    counter 8: {\"metric\": \"h_count\"}\nlevel 8 float: {\"metric\": \"h_sum\"}\n\
+    counter 8: {\"le\": \"10\", \"metric\": \"h_bucket\"}\n\
+    counter 8: {\"le\": \"2.5\", \"metric\": \"h_bucket\"}";
+
+fn readings() -> Vec<Reading> {
+    vec![
+        Reading::Counter(u64::MAX),
+        Reading::Counter(1_234_567),
+        Reading::Float(f64::NAN),
+        Reading::State {
+            timestamp: 1_700_000_000_012,
+            text: "a\"very long text".into(),
+        },
+        Reading::State {
+            timestamp: 0,
+            text: "old".into(),
+        },
+        Reading::Histogram {
+            count: 7,
+            sum: 1500.0,
+            // Read while the publisher was between two buckets.
+            buckets: vec![(2.5, 4), (10.0, 3)],
+        },
+    ]
+}
+
+#[test]
+fn families_labels_units_and_histograms() {
+    let layout = Layout::parse(META.as_bytes(), Path::new("m")).unwrap();
+    let help: Help = [(
+        r#"{"metric": "h"}"#.to_string(),
+        Description {
+            unit: Some("milliseconds".into()),
+            text: "How long \\ it took\nin all".into(),
+        },
+    )]
+    .into_iter()
+    .collect();
+    let prepared = prepare_with(&layout, Some(&help));
+    let readings = readings();
+    let src = source("/tmp/cantal.1000.42", 42);
+    let scraped = [Scraped {
+        source: &src,
+        up: true,
+        reason: None,
+        metrics: Some((&prepared, &readings)),
+    }];
+    let options = Options {
+        state_text_limit: 6,
+        ..Options::DEFAULT
+    };
+    let text = render(&scraped, options, Format::Prometheus);
+    let expected = "\
+# HELP cantal_h_seconds How long \\\\ it took\\nin all
+# TYPE cantal_h_seconds histogram
+cantal_h_seconds_bucket{le=\"0.0025\",appname=\"web\",path=\"/tmp/cantal.1000\"} 4
+cantal_h_seconds_bucket{le=\"0.01\",appname=\"web\",path=\"/tmp/cantal.1000\"} 4
+cantal_h_seconds_bucket{le=\"+Inf\",appname=\"web\",path=\"/tmp/cantal.1000\"} 7
+cantal_h_seconds_sum{appname=\"web\",path=\"/tmp/cantal.1000\"} 1.5
+cantal_h_seconds_count{appname=\"web\",path=\"/tmp/cantal.1000\"} 7
+# HELP cantal_http_duration_seconds_total A Cantal counter (group=\"http\", metric=\"total_duration\"), published in milliseconds, served in seconds
+# TYPE cantal_http_duration_seconds_total counter
+cantal_http_duration_seconds_total{appname=\"web\",path=\"/tmp/cantal.1000\"} 1234.567
+# HELP cantal_http_requests_total A Cantal counter (group=\"http\", metric=\"requests\")
+# TYPE cantal_http_requests_total counter
+cantal_http_requests_total{appname=\"web\",path=\"/tmp/cantal.1000\"} 18446744073709551615
+# HELP cantal_load A Cantal level (metric=\"load\")
+# TYPE cantal_load gauge
+cantal_load{name___a=\"q\\\"\\n\\\\\",name_pid=\"x\",appname=\"web\",path=\"/tmp/cantal.1000\"} NaN
+# HELP cantal_state_start_seconds When the Cantal state (text in label state_text) was entered, in seconds since the Unix epoch
+# TYPE cantal_state_start_seconds gauge
+cantal_state_start_seconds{state=\"main\",state_text=\"a\\\"very\",appname=\"web\",path=\"/tmp/cantal.1000\"} 1700000000.012
+# HELP cantal_up 1 when the Cantal publisher's files were read and it is alive
+# TYPE cantal_up gauge
+cantal_up{appname=\"web\",path=\"/tmp/cantal.1000\"} 1
+";
+    assert_eq!(text, expected);
+    let om = render(
+        &scraped,
+        Options {
+            states: false,
+            label_pid: true,
+            prefix: "app_",
+            ..options
+        },
+        Format::OpenMetrics,
+    );
+    assert!(om.contains("# TYPE app_http_requests counter\n"), "{om}");
+    assert!(
+        om.contains(
+            "\napp_http_requests_total{appname=\"web\",path=\"/tmp/cantal.1000\",pid=\"42\"} "
+        ),
+        "{om}"
+    );
+    assert!(
+        om.contains("# UNIT app_http_duration_seconds seconds\n"),
+        "{om}"
+    );
+    assert!(om.contains("# UNIT app_h_seconds seconds\n"), "{om}");
+    assert!(
+        om.contains("# HELP app_h_seconds How long \\\\ it took\\nin all\n"),
+        "{om}"
+    );
+    assert!(!om.contains("state_start"));
+    assert!(om.ends_with("# EOF\n"));
+}
+
+#[test]
+fn a_family_does_not_depend_on_other_publishers() {
+    // A counter `queue_len` elsewhere does not rename our level.
+    let ours = Layout::parse(b"level 8 float: {\"metric\": \"queue_len\"}", "a").unwrap();
+    let theirs = Layout::parse(b"counter 8: {\"metric\": \"queue_len\"}", "b").unwrap();
+    let (a, b) = (prepare_with(&ours, None), prepare_with(&theirs, None));
+    let (ra, rb) = ([Reading::Float(3.0)], [Reading::Counter(9)]);
+    let (sa, sb) = (source("/run/a", 1), source("/run/b", 2));
+    let alone = render(
+        &[Scraped {
+            source: &sa,
+            up: true,
+            reason: None,
+            metrics: Some((&a, &ra)),
+        }],
+        Options::DEFAULT,
+        Format::Prometheus,
+    );
+    let both = render(
+        &[
+            Scraped {
+                source: &sa,
+                up: true,
+                reason: None,
+                metrics: Some((&a, &ra)),
+            },
+            Scraped {
+                source: &sb,
+                up: true,
+                reason: None,
+                metrics: Some((&b, &rb)),
+            },
+        ],
+        Options::DEFAULT,
+        Format::Prometheus,
+    );
+    let line = "cantal_queue_len{appname=\"web\",path=\"/run/a\"} 3.0\n";
+    assert!(alone.contains(line), "{alone}");
+    assert!(both.contains(line), "{both}");
+    assert!(
+        both.contains("cantal_queue_len_total{appname=\"web\",path=\"/run/b\"} 9\n"),
+        "{both}"
+    );
+}
+
+#[test]
+fn skipped_slots_are_counted_per_publisher() {
+    let meta = b"counter 8: {\"metric\": \"a\"}\ncounter 4: {\"metric\": \"b\"}\npad 0\n\
+                 counter 8: {\"metric\": \"c\"}";
+    let render_one = |meta: &[u8], readings: &[Reading]| {
+        let layout = Layout::parse(meta, Path::new("m")).unwrap();
+        let prepared = prepare_with(&layout, None);
+        let src = source("/run/app", 42);
+        let scraped = [Scraped {
+            source: &src,
+            up: true,
+            reason: None,
+            metrics: Some((&prepared, readings)),
+        }];
+        render(&scraped, Options::DEFAULT, Format::Prometheus)
+    };
+    let text = render_one(
+        meta,
+        &[
+            Reading::Counter(1),
+            Reading::Unknown,
+            Reading::Unknown,
+            Reading::Counter(3),
+        ],
+    );
+    assert!(text.contains("\ncantal_a_total{"), "{text}");
+    assert!(text.contains("\ncantal_c_total{"), "{text}");
+    assert!(!text.contains("cantal_b"), "{text}");
+    assert!(
+        text.ends_with(
+            "# TYPE cantal_exporter_skipped_slots gauge\n\
+             cantal_exporter_skipped_slots{appname=\"web\",path=\"/run/app\"} 2\n"
+        ),
+        "{text}"
+    );
+    // None skipped: no such family.
+    let text = render_one(b"counter 8: {}", &[Reading::Counter(1)]);
+    assert!(!text.contains("skipped"), "{text}");
+}
