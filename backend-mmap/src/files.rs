@@ -34,6 +34,8 @@ pub(crate) struct Files {
     pub(crate) meta: PathBuf,
     values_name: CString,
     meta_name: CString,
+    /// `P.help`, the side file of descriptions (see [`crate::help`]).
+    help_name: CString,
 }
 
 /// A temporary file's name in the directory, removed when dropped unless
@@ -79,6 +81,7 @@ impl Files {
             meta: crate::path::with_suffix(base, ".meta"),
             values_name: c(".values")?,
             meta_name: c(".meta")?,
+            help_name: c(".help")?,
             name: name.as_bytes().to_vec(),
             dir: Arc::new(dir),
         })
@@ -329,9 +332,13 @@ impl Files {
         }
     }
 
-    /// Deletes `P.values` if it is still the file `id`.
+    /// Deletes `P.values` if it is still the file `id`, and with it
+    /// `P.help`: the descriptions our recorder wrote for it. (A help file
+    /// names the values file it describes, so one left behind would never
+    /// describe another publication; removing it leaves nothing behind.)
     pub(crate) fn remove_values_if_same(&self, id: &Identity) {
         if self.is_same(&self.values_name, id) {
+            let _ = os::unlink_at(&self.dir.fd, &self.help_name);
             let _ = os::unlink_at(&self.dir.fd, &self.values_name);
         }
     }

@@ -390,4 +390,9 @@ fn descriptions_go_to_the_help_side_file() {
     assert_eq!(help[r#"{"metric": "plain"}"#].text, "Undescribed\nno more");
     assert_eq!(help.len(), 2, "{help:?}");
     drop(publication);
+    // Removed with the pair: nothing is left behind.
+    assert!(
+        !dir.path("app.help").exists(),
+        "P.help stays after the publication is dropped"
+    );
 }
