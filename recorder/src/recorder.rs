@@ -534,7 +534,9 @@ impl CantalRecorder {
     }
 
     /// How many times a re-publication replaced `P.meta` (the first
-    /// publication, at [`connect`](Self::connect), not counted).
+    /// publication, at [`connect`](Self::connect), not counted). This and
+    /// [`late_keys`](Self::late_keys) are counted just after the new meta
+    /// is in place: a reader may see new keys a moment before.
     pub fn replacements(&self) -> u64 {
         self.inner.replacements.load(Ordering::Relaxed)
     }

@@ -46,12 +46,12 @@ fn wait_for(base: &Path, name: &str, timeout: Duration) -> (HashMap<String, Owne
     }
 }
 
-/// Waits (at most 5 s) until `recorder` has counted `replacements`
-/// replacements of the meta: it counts them just after the new meta is in
-/// place, so a reader may see the new file a moment before the count.
-fn replaced(recorder: &CantalRecorder, replacements: u64) {
-    let start = Instant::now();
-    while recorder.replacements() < replacements && start.elapsed() < Duration::from_secs(5) {
+/// Waits until `recorder` has replaced the meta `n` times, at most 5 s:
+/// it counts a replacement just after the new meta is in place, so a
+/// reader may see the new keys a moment before.
+fn wait_replacements(recorder: &CantalRecorder, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while recorder.replacements() < n && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -152,7 +152,7 @@ fn metrics_made_after_the_connection_appear_within_the_interval() {
     assert_eq!(items.len(), 2);
     assert_eq!(items[0].1, Value::Counter(0)); // the recorder's `dropped`
     // Published late, in one replacement of the meta.
-    replaced(&recorder, 1);
+    wait_replacements(&recorder, 1);
     assert_eq!((recorder.late_keys(), recorder.replacements()), (1, 1));
     assert_eq!(values(&dir.path("app"))[LATE], OwnedValue::Counter(1));
     drop(publication);
@@ -358,7 +358,7 @@ fn replacements_are_an_interval_apart_and_coalesce_a_burst() {
         flushed.elapsed()
     );
     assert_eq!(v.len(), 3 + 1 + 20, "{v:?}");
-    replaced(&recorder, 2);
+    wait_replacements(&recorder, 2);
     assert_eq!((recorder.late_keys(), recorder.replacements()), (21, 2));
     drop(publication);
 }
