@@ -11,10 +11,14 @@
 //!   (and [`ShardedCounter`] for counters many cores increment at once),
 //!   which work before publication (counting into their own storage) and
 //!   keep every update when they are published;
+//! - [`Histogram`]: a distribution in fixed buckets (a default log-linear
+//!   scheme or bounds of your own), three atomic adds per observation,
+//!   published as plain counters (see its module's protocol note);
 //! - the compound utilities of the reference client: [`RequestTracker`]
 //!   (requests, total duration, errors, in progress) and [`Fork`] (which
 //!   [`Branch`] of its work a process is in, and for how long), timed by a
-//!   [`clock::Clock`];
+//!   [`clock::Clock`], and [`TimedRequestTracker`], a `RequestTracker` with
+//!   a histogram of request durations;
 //! - metric [`Name`]s and their canonical JSON form;
 //! - [`Collection`] → [`ActiveCollection`]: the deterministic slot layout of
 //!   the reference client, the hand-over of values into the [`Region`], and
@@ -112,6 +116,8 @@ mod error;
 #[cfg(not(loom))]
 mod fork;
 #[cfg(not(loom))]
+mod histogram;
+#[cfg(not(loom))]
 mod layout;
 #[cfg(not(loom))]
 mod level;
@@ -127,6 +133,8 @@ mod request;
 mod sharded;
 #[cfg(not(loom))]
 mod state;
+#[cfg(not(loom))]
+mod timed;
 mod unpublished;
 
 #[doc(hidden)]
@@ -137,6 +145,7 @@ pub use crate::{
     counter::Counter,
     error::{RegisterError, StartError},
     fork::{Branch, Fork, ForkContext},
+    histogram::{DEFAULT_BUCKETS, HISTOGRAM_KEY, Histogram, INF_BOUND, LE_KEY, Timer},
     level::{Float, Integer, IntegerGuard},
     metric::{Kind, Metric, Metrics},
     name::{CanonicalJson, Name, NameValue, Pair, Pairs},
@@ -144,6 +153,7 @@ pub use crate::{
     request::{Request, RequestTracker},
     sharded::{MAX_SHARDS, SHARD_KEY, ShardedCounter},
     state::{State, StateGuard, StateValue},
+    timed::TimedRequestTracker,
 };
 
 #[cfg(all(feature = "alloc", not(loom)))]

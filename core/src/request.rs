@@ -3,6 +3,7 @@
 
 use crate::clock::{Clock, DefaultClock};
 use crate::counter::Counter;
+use crate::histogram::{Histogram, elapsed_us};
 use crate::level::Integer;
 use crate::metric::{Metric, Metrics};
 use crate::name::{Name, Pair};
@@ -114,11 +115,18 @@ impl<C: Clock> RequestTracker<C> {
     /// marked failed ([`Request::fail`]) or is dropped by a panic (with
     /// `std`; see [`Request`]).
     pub fn request(&self) -> Request<'_, C> {
-        let start_ms = self.clock.monotonic_ms();
+        self.start(None)
+    }
+
+    /// Starts a request whose duration `durations` also records (in
+    /// microseconds) when it finishes.
+    pub(crate) fn start<'t>(&'t self, durations: Option<&'t Histogram>) -> Request<'t, C> {
+        let start_ns = self.clock.monotonic_ns();
         self.in_progress.incr(1);
         Request {
             tracker: self,
-            start_ms,
+            durations,
+            start_ns,
             failed: false,
         }
     }
@@ -130,12 +138,7 @@ impl<C: Clock> RequestTracker<C> {
     ///
     /// Those of `f`, passed on.
     pub fn track<T, E>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
-        let mut request = self.request();
-        let result = f();
-        if result.is_err() {
-            request.fail();
-        }
-        result
+        self.request().run(f)
     }
 
     /// Awaits `future` as one request, counting an `Err` (or a panic, with
@@ -152,12 +155,7 @@ impl<C: Clock> RequestTracker<C> {
     where
         F: Future<Output = Result<T, E>>,
     {
-        let mut request = self.request();
-        let result = future.await;
-        if result.is_err() {
-            request.fail();
-        }
-        result
+        self.request().run_async(future).await
     }
 
     /// The `requests` counter: finished requests.
@@ -208,8 +206,9 @@ impl<C> fmt::Debug for RequestTracker<C> {
     }
 }
 
-/// A request in progress; returned by [`RequestTracker::request`]. Dropping
-/// it finishes the request.
+/// A request in progress; returned by [`RequestTracker::request`] and
+/// [`TimedRequestTracker::request`](crate::TimedRequestTracker::request).
+/// Dropping it finishes the request.
 ///
 /// It is `Send` (when the clock is `Sync`): a request may finish on
 /// another thread than it started on.
@@ -221,7 +220,9 @@ impl<C> fmt::Debug for RequestTracker<C> {
 #[must_use = "the request finishes when the guard is dropped"]
 pub struct Request<'t, C: Clock = DefaultClock> {
     tracker: &'t RequestTracker<C>,
-    start_ms: u64,
+    /// The duration histogram of a [`TimedRequestTracker`](crate::TimedRequestTracker).
+    durations: Option<&'t Histogram>,
+    start_ns: u64,
     failed: bool,
 }
 
@@ -239,20 +240,50 @@ impl<C: Clock> Request<'_, C> {
 
     /// Milliseconds since the request started, as it would be counted now.
     pub fn elapsed_ms(&self) -> u64 {
-        self.tracker
-            .clock
-            .monotonic_ms()
-            .saturating_sub(self.start_ms)
+        elapsed_ms(self.start_ns, self.tracker.clock.monotonic_ns())
     }
+
+    /// Runs `f` as this request, marking it failed on an `Err`.
+    pub(crate) fn run<T, E>(mut self, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+        let result = f();
+        if result.is_err() {
+            self.fail();
+        }
+        result
+    }
+
+    /// Awaits `future` as this request, marking it failed on an `Err`.
+    pub(crate) async fn run_async<T, E, F>(mut self, future: F) -> Result<T, E>
+    where
+        F: Future<Output = Result<T, E>>,
+    {
+        let result = future.await;
+        if result.is_err() {
+            self.fail();
+        }
+        result
+    }
+}
+
+/// Whole milliseconds from `start_ns` to `now_ns`: the difference of whole
+/// milliseconds since the clock's origin, so that consecutive durations add
+/// up to the total time (see [`Clock::monotonic_ms`]).
+fn elapsed_ms(start_ns: u64, now_ns: u64) -> u64 {
+    (now_ns / 1_000_000).saturating_sub(start_ns / 1_000_000)
 }
 
 impl<C: Clock> Drop for Request<'_, C> {
     fn drop(&mut self) {
         let tracker = self.tracker;
-        let elapsed = self.elapsed_ms();
+        let now_ns = tracker.clock.monotonic_ns();
         tracker.in_progress.decr(1);
         tracker.requests.incr(1);
-        tracker.total_duration.incr(elapsed);
+        tracker
+            .total_duration
+            .incr(elapsed_ms(self.start_ns, now_ns));
+        if let Some(durations) = self.durations {
+            durations.record(elapsed_us(self.start_ns, now_ns));
+        }
         if self.failed || panicking() {
             tracker.errors.incr(1);
         }
@@ -262,7 +293,7 @@ impl<C: Clock> Drop for Request<'_, C> {
 impl<C: Clock> fmt::Debug for Request<'_, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Request")
-            .field("start_ms", &self.start_ms)
+            .field("start_ns", &self.start_ns)
             .field("failed", &self.failed)
             .finish_non_exhaustive()
     }
