@@ -15,9 +15,9 @@ use cantal_core::{Collection, Counter, Float, RequestTracker, State};
 use cantal_testkit::TempDir;
 use common::{Exporter, Prometheus, first_line, get, have, promtool_check, python_available};
 use std::collections::BTreeSet;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 const ROLE: &str = "CANTAL_PROM_ROLE";
@@ -146,18 +146,27 @@ fn spawn_cmd(mut cmd: Command, role: &str, app: &str) -> Child {
     cmd.args(["--exact", "child_main", "--nocapture", "--test-threads=1"])
         .env(ROLE, role)
         .env("CANTAL_APPNAME", app);
-    let (child, line) = first_line(&mut cmd);
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // One reader for every line: the harness may print `running 1 test`
+    // before `started`, and both may come in one read, so a reader made
+    // for the first line alone could swallow the second with its buffer.
+    let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut child = Stopper(Some(child));
-    // The harness may print `test child_main ... ` before it.
-    if !line.contains("started") {
-        let mut rest = String::new();
-        let out = child.0.as_mut().unwrap().stdout.as_mut().unwrap();
-        let mut byte = [0u8; 1];
-        while !rest.contains("started") && out.read(&mut byte).unwrap_or(0) == 1 {
-            rest.push(byte[0] as char);
+    let mut seen = String::new();
+    while !seen.contains("started") {
+        let mut line = String::new();
+        if out.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
         }
-        assert!(rest.contains("started"), "{role} child: {line}{rest}");
+        seen.push_str(&line);
     }
+    assert!(seen.contains("started"), "{role} child: {seen}");
+    // The rest of its output, drained so that it never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
     child.0.take().unwrap()
 }
 
