@@ -179,6 +179,8 @@ pub(crate) struct Cache {
     stats: Stats,
     /// When each stale publication was first seen stale.
     stale_since: HashMap<PathBuf, Instant>,
+    /// The length of the last body.
+    body_len: usize,
 }
 
 /// A publisher as read for one scrape.
@@ -241,6 +243,7 @@ impl Cache {
             hasher: RandomState::new(),
             stats: Stats::default(),
             stale_since: HashMap::new(),
+            body_len: 0,
         }
     }
 
@@ -309,7 +312,12 @@ impl Cache {
         };
         let help = help_id(base);
         if parsed.source != *source || parsed.help != help {
-            parsed.prepared = Arc::new(prom::prepare(source, &parsed.layout, options));
+            parsed.prepared = Arc::new(prom::prepare(
+                source,
+                &parsed.layout,
+                options,
+                &self.config.options,
+            ));
             parsed.source = source.clone();
             parsed.help = help;
         }
@@ -390,7 +398,7 @@ impl Cache {
         self.stats.parses_total += 1;
         let layout = Layout::parse(&meta, path)?;
         let help = help_id(base);
-        let prepared = prom::prepare(source, &layout, options);
+        let prepared = prom::prepare(source, &layout, options, &self.config.options);
         self.parsed.insert(
             opened.meta_id(),
             Parsed {
@@ -499,8 +507,12 @@ impl Cache {
                     .map(|r| (r.prepared.as_ref(), r.readings.as_slice())),
             })
             .collect();
-        let mut body = prom::render(&scraped, self.config.options, format);
+        // Room for a body like the last one, so that a large body is not
+        // copied as it grows.
+        let room = self.body_len + self.body_len / 8;
+        let mut body = prom::render(&scraped, self.config.options, format, room);
         health::render(&mut body, &self.stats, format);
+        self.body_len = body.len();
         body
     }
 

@@ -93,8 +93,8 @@ pub(crate) struct Scraped<'a> {
 /// (see [`prepare`]).
 #[derive(Debug)]
 struct Template {
-    /// The family name without the prefix (nor a counter's `_total`).
-    base: String,
+    /// The family name, prefixed (without a counter's `_total`).
+    name: String,
     kind: Type,
     unit: Option<Unit>,
     /// The `# HELP` text.
@@ -119,44 +119,67 @@ enum Labels {
 pub(crate) struct Prepared {
     /// One per slot of the layout; `None` for slots that are not exported.
     templates: Vec<Option<Template>>,
+    /// The indices of the exported slots in the order their samples are
+    /// written (by family name, type and labels), so that a scrape merges
+    /// publishers' runs that are sorted already.
+    order: Vec<usize>,
     /// How many of the layout's slots the reader skips.
     skipped: usize,
 }
 
-/// Makes `layout`'s slots ready for rendering, with the help texts and
-/// units of the publication's help side file (`source.base` + `.help`,
-/// read with the one reader and the checks of `options`; a missing or
-/// unreadable one gives none).
+/// Makes `layout`'s slots ready for rendering with `options`, with the
+/// help texts and units of the publication's help side file
+/// (`source.base` + `.help`, read with the one reader and the checks of
+/// `read`; a missing or unreadable one gives none).
 pub(crate) fn prepare(
     source: &Source,
     layout: &Layout,
-    options: &cantal_mmap::read::Options,
+    read: &cantal_mmap::read::Options,
+    options: &Options,
 ) -> Prepared {
-    let help = match cantal_mmap::help::read_with(&source.base, options) {
+    let help = match cantal_mmap::help::read_with(&source.base, read) {
         Ok(help) => help,
         Err(e) => {
             eprintln!("cantal export: ignoring the help file: {e}");
             None
         }
     };
-    prepare_with(layout, help.as_ref())
+    prepare_with(layout, help.as_ref(), options)
 }
 
 /// [`prepare`] with the help already read.
-fn prepare_with(layout: &Layout, help: Option<&Help>) -> Prepared {
+fn prepare_with(layout: &Layout, help: Option<&Help>, options: &Options) -> Prepared {
+    let templates: Vec<Option<Template>> = layout
+        .slots()
+        .iter()
+        .map(|slot| template(slot, help, options))
+        .collect();
+    let mut order: Vec<usize> = (0..templates.len())
+        .filter(|&i| templates[i].is_some())
+        .collect();
+    order.sort_by_key(|&i| templates[i].as_ref().map(Template::order_key));
     Prepared {
-        templates: layout
-            .slots()
-            .iter()
-            .map(|slot| template(slot, help))
-            .collect(),
+        templates,
+        order,
         skipped: layout.skipped(),
+    }
+}
+
+impl Template {
+    /// What orders the samples of one publication (a state's labels are
+    /// completed at each scrape: its `state_text` is not part of this).
+    fn order_key(&self) -> (&str, Type, &str) {
+        let labels = match &self.labels {
+            Labels::Fixed(l) => l.as_str(),
+            Labels::State(..) => "",
+        };
+        (&self.name, self.kind, labels)
     }
 }
 
 /// The family and labels of `slot`, or `None` for a slot of a type we do
 /// not export.
-fn template(slot: &Slot, help: Option<&Help>) -> Option<Template> {
+fn template(slot: &Slot, help: Option<&Help>, options: &Options) -> Option<Template> {
     let description = help.and_then(|h| h.get(&slot.name));
     let family = naming::family(
         &slot.pairs,
@@ -176,7 +199,7 @@ fn template(slot: &Slot, help: Option<&Help>) -> Option<Template> {
         Labels::Fixed(render::labels(&labels))
     };
     Some(Template {
-        base: family.base,
+        name: naming::full_name(options.prefix, options.unprefixed, &family.base),
         kind: family.kind,
         unit: family.unit,
         help,

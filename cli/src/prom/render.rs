@@ -1,13 +1,11 @@
 //! Writing the exposition: families of samples, `# HELP`, `# TYPE`,
 //! `# UNIT`, and `cantal_up`.
 
-use super::naming::{self, Type, Unit};
+use super::naming::{Type, Unit};
 use super::{Format, Labels, Options, Scraped, Template, identity};
 use crate::load::Reading;
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
-use std::hash::{BuildHasherDefault, Hasher};
 
 /// A sample's value.
 #[derive(Clone, Copy)]
@@ -52,49 +50,6 @@ fn scale_int(v: u64, unit: Option<Unit>) -> Number {
     }
 }
 
-/// A hash map with [`Fx`] hashing.
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
-
-/// The multiply-rotate hash of rustc's `FxHasher`, for the per-scrape maps
-/// keyed by label text: SipHash's protection against chosen collisions
-/// is not needed for names that publishers on this machine chose (at
-/// worst a hostile publisher slows its own scrape), and SipHash was the
-/// largest single cost of a scrape.
-#[derive(Default, Clone, Copy)]
-struct Fx(u64);
-
-impl Hasher for Fx {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-        for &b in chunks.remainder() {
-            self.add(u64::from(b));
-        }
-    }
-
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-impl Fx {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
 /// What a sample holds.
 enum Value<'a> {
     One(Number),
@@ -114,43 +69,38 @@ struct Sample<'a> {
     value: Value<'a>,
 }
 
-/// Renders every publisher.
-pub(crate) fn render(scraped: &[Scraped<'_>], options: Options, format: Format) -> String {
+/// Renders every publisher, into a string of at least `room` bytes'
+/// capacity.
+pub(crate) fn render(
+    scraped: &[Scraped<'_>],
+    options: Options,
+    format: Format,
+    room: usize,
+) -> String {
     let identities = identities(scraped, options);
-    let mut samples = Vec::new();
+    let mut runs: Vec<Vec<Sample<'_>>> = Vec::with_capacity(scraped.len());
     for (s, identity) in scraped.iter().zip(&identities) {
         if let Some((prepared, readings)) = s.metrics {
-            for (template, reading) in prepared.templates.iter().zip(readings.iter()) {
-                if let Some(t) = template
-                    && let Some(sample) = sample(t, reading, identity, options)
-                {
-                    samples.push(sample);
-                }
-            }
+            let run = prepared.order.iter().filter_map(|&i| {
+                let template = prepared.templates[i].as_ref()?;
+                sample(template, readings.get(i)?, identity, options)
+            });
+            runs.push(run.collect());
         }
     }
-    // Each family's samples, by family base and type.
-    let mut families: FastMap<(&str, Type), Vec<&Sample<'_>>> = FastMap::default();
-    let mut seen: HashSet<(&str, Type, &str, &str), BuildHasherDefault<Fx>> =
-        HashSet::with_capacity_and_hasher(samples.len(), Default::default());
-    for s in &samples {
-        let key = (s.template.base.as_str(), s.template.kind);
-        if !seen.insert((key.0, key.1, &s.labels, s.identity)) {
-            continue;
-        }
-        families.entry(key).or_default().push(s);
-    }
-    let mut named: Vec<(String, Type, Vec<&Sample<'_>>)> = families
-        .into_iter()
-        .map(|((base, kind), samples)| {
-            let name = naming::full_name(options.prefix, options.unprefixed, base);
-            (name, kind, samples)
-        })
-        .collect();
-    named.sort_unstable_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-    let mut out = String::with_capacity(samples.len() * 96);
-    for (name, kind, samples) in &named {
-        family(&mut out, name, *kind, samples, format);
+    // Each publisher's samples come sorted already (see `Prepared::order`).
+    // In the order of their first samples, publishers whose families do
+    // not interleave (other applications) make one sorted sequence, which
+    // the stable sort checks in one pass; interleaved runs (processes of
+    // one application) it merges. Of two samples with the same family,
+    // labels and publisher labels, the first one is kept.
+    runs.sort_by(|a, b| a.first().map(Sample::key).cmp(&b.first().map(Sample::key)));
+    let mut samples: Vec<Sample<'_>> = runs.into_iter().flatten().collect();
+    samples.sort_by(|a, b| a.key().cmp(&b.key()));
+    samples.dedup_by(|later, kept| later.key() == kept.key());
+    let mut out = String::with_capacity(room.max(samples.len() * 96));
+    for family in samples.chunk_by(|a, b| a.family() == b.family()) {
+        self::family(&mut out, family, format);
     }
     up(&mut out, scraped, &identities);
     skipped_slots(&mut out, scraped, &identities);
@@ -158,6 +108,19 @@ pub(crate) fn render(scraped: &[Scraped<'_>], options: Options, format: Format) 
         out.push_str("# EOF\n");
     }
     out
+}
+
+impl Sample<'_> {
+    /// The family: name and type.
+    fn family(&self) -> (&str, Type) {
+        (&self.template.name, self.template.kind)
+    }
+
+    /// What orders samples, and makes two of them one series.
+    fn key(&self) -> (&str, Type, &str, &str) {
+        let (name, kind) = self.family();
+        (name, kind, &self.labels, self.identity)
+    }
 }
 
 /// Each publisher's identity labels, rendered.
@@ -232,28 +195,39 @@ fn skipped_slots(out: &mut String, scraped: &[Scraped<'_>], identities: &[String
     }
 }
 
-/// One family: its metadata lines and samples.
-fn family(out: &mut String, name: &str, kind: Type, samples: &[&Sample<'_>], format: Format) {
+/// One family: its metadata lines and samples (at least one).
+fn family(out: &mut String, samples: &[Sample<'_>], format: Format) {
     let Some(first) = samples.first() else { return };
+    let (name, kind) = first.family();
     // In the text format a counter's family is named with `_total`; in
     // OpenMetrics without, and its samples with.
     let (family, suffix) = match (kind, format) {
-        (Type::Counter, Format::Prometheus) => (format!("{name}_total"), ""),
-        (Type::Counter, Format::OpenMetrics) => (name.to_string(), "_total"),
-        _ => (name.to_string(), ""),
+        (Type::Counter, Format::Prometheus) => ([name, "_total"], ""),
+        (Type::Counter, Format::OpenMetrics) => ([name, ""], "_total"),
+        _ => ([name, ""], ""),
     };
-    out.push_str("# HELP ");
-    out.push_str(&family);
-    out.push(' ');
+    let meta = |out: &mut String, word: &str| {
+        out.push_str(word);
+        out.push_str(family[0]);
+        out.push_str(family[1]);
+        out.push(' ');
+    };
+    meta(out, "# HELP ");
     escape_help(out, &first.template.help, format);
+    meta(out, "\n# TYPE ");
+    out.push_str(kind.word());
     out.push('\n');
-    let _ = writeln!(out, "# TYPE {family} {}", kind.word());
     if format == Format::OpenMetrics
         && let Some(unit) = first.template.unit
-        && family.ends_with(&format!("_{}", unit.name))
+        && name
+            .strip_suffix(unit.name)
+            .is_some_and(|n| n.ends_with('_'))
     {
-        let _ = writeln!(out, "# UNIT {family} {}", unit.name);
+        meta(out, "# UNIT ");
+        out.push_str(unit.name);
+        out.push('\n');
     }
+    let family = family.concat();
     for s in samples {
         match &s.value {
             Value::One(n) => line(out, &family, suffix, [&s.labels, "", s.identity], *n),

@@ -53,7 +53,7 @@ fn families_labels_units_and_histograms() {
     )]
     .into_iter()
     .collect();
-    let prepared = prepare_with(&layout, Some(&help));
+    let prepared = prepare_with(&layout, Some(&help), &Options::DEFAULT);
     let readings = readings();
     let src = source("/tmp/cantal.1000.42", 42);
     let scraped = [Scraped {
@@ -66,7 +66,7 @@ fn families_labels_units_and_histograms() {
         state_text_limit: 6,
         ..Options::DEFAULT
     };
-    let text = render(&scraped, options, Format::Prometheus);
+    let text = render(&scraped, options, Format::Prometheus, 0);
     let expected = "\
 # HELP cantal_h_seconds How long \\\\ it took\\nin all
 # TYPE cantal_h_seconds histogram
@@ -92,16 +92,19 @@ cantal_state_start_seconds{state=\"main\",state_text=\"a\\\"very\",appname=\"web
 cantal_up{appname=\"web\",path=\"/tmp/cantal.1000\"} 1
 ";
     assert_eq!(text, expected);
-    let om = render(
-        &scraped,
-        Options {
-            states: false,
-            label_pid: true,
-            prefix: "app_",
-            ..options
-        },
-        Format::OpenMetrics,
-    );
+    // The prefix is applied when a layout is prepared.
+    let options = Options {
+        states: false,
+        label_pid: true,
+        prefix: "app_",
+        ..options
+    };
+    let prepared = prepare_with(&layout, Some(&help), &options);
+    let scraped = [Scraped {
+        metrics: Some((&prepared, &readings)),
+        ..scraped[0]
+    }];
+    let om = render(&scraped, options, Format::OpenMetrics, 0);
     assert!(om.contains("# TYPE app_http_requests counter\n"), "{om}");
     assert!(
         om.contains(
@@ -127,7 +130,10 @@ fn a_family_does_not_depend_on_other_publishers() {
     // A counter `queue_len` elsewhere does not rename our level.
     let ours = Layout::parse(b"level 8 float: {\"metric\": \"queue_len\"}", "a").unwrap();
     let theirs = Layout::parse(b"counter 8: {\"metric\": \"queue_len\"}", "b").unwrap();
-    let (a, b) = (prepare_with(&ours, None), prepare_with(&theirs, None));
+    let (a, b) = (
+        prepare_with(&ours, None, &Options::DEFAULT),
+        prepare_with(&theirs, None, &Options::DEFAULT),
+    );
     let (ra, rb) = ([Reading::Float(3.0)], [Reading::Counter(9)]);
     let (sa, sb) = (source("/run/a", 1), source("/run/b", 2));
     let alone = render(
@@ -139,6 +145,7 @@ fn a_family_does_not_depend_on_other_publishers() {
         }],
         Options::DEFAULT,
         Format::Prometheus,
+        0,
     );
     let both = render(
         &[
@@ -157,6 +164,7 @@ fn a_family_does_not_depend_on_other_publishers() {
         ],
         Options::DEFAULT,
         Format::Prometheus,
+        0,
     );
     let line = "cantal_queue_len{appname=\"web\",path=\"/run/a\"} 3.0\n";
     assert!(alone.contains(line), "{alone}");
@@ -173,7 +181,7 @@ fn skipped_slots_are_counted_per_publisher() {
                  counter 8: {\"metric\": \"c\"}";
     let render_one = |meta: &[u8], readings: &[Reading]| {
         let layout = Layout::parse(meta, Path::new("m")).unwrap();
-        let prepared = prepare_with(&layout, None);
+        let prepared = prepare_with(&layout, None, &Options::DEFAULT);
         let src = source("/run/app", 42);
         let scraped = [Scraped {
             source: &src,
@@ -181,7 +189,7 @@ fn skipped_slots_are_counted_per_publisher() {
             reason: None,
             metrics: Some((&prepared, readings)),
         }];
-        render(&scraped, Options::DEFAULT, Format::Prometheus)
+        render(&scraped, Options::DEFAULT, Format::Prometheus, 0)
     };
     let text = render_one(
         meta,
