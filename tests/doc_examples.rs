@@ -19,8 +19,8 @@ use std::path::Path;
 mod resolved {
     mod a {
         use cantal::{
-            Branch, Collection, Counter, Fixed, Float, Fork, Histogram, Integer, Metric, Metrics,
-            Name, NameValue, RequestTracker, ShardedCounter, State, TimedRequestTracker,
+            Branch, Collection, Counter, Described, Fixed, Float, Fork, Histogram, Integer, Metric,
+            Metrics, Name, NameValue, RequestTracker, ShardedCounter, State, TimedRequestTracker,
         };
     }
     mod clock {

@@ -47,6 +47,7 @@
 
 use crate::error::Error;
 use crate::files::{self, Files};
+use crate::help::{HelpLine, PublishedHelp};
 use crate::os::Identity;
 use cantal_core::{ActiveCollection, Collection, Growable, Metric, REGION_ALIGN, Region};
 use memmap2::{MmapOptions, MmapRaw};
@@ -88,6 +89,10 @@ pub(crate) struct State {
     /// The canonical names of every metric published, once an extender
     /// exists.
     pub(crate) names: HashSet<String>,
+    /// The descriptions written to `P.help`.
+    pub(crate) help: PublishedHelp,
+    /// A failure to write `P.help` was logged.
+    pub(crate) help_warned: bool,
     /// The text in `meta_text` is not yet the file's (a rename failed).
     pub(crate) dirty: bool,
     /// The added collections, each with the offset of its first slot.
@@ -233,6 +238,11 @@ impl Extender {
         if layout.size() > 0 {
             self.append(st, collection, layout.size())?;
             st.names.extend(added);
+            // The help first: a reader of the new meta finds its help.
+            let batch = st.batches.last().map(|(_, active)| active.metrics());
+            if st.help.add_described(batch.into_iter().flatten()) {
+                write_help(st);
+            }
         }
         if st.dirty {
             write_meta(st)?;
@@ -297,6 +307,26 @@ impl Extender {
         Ok(())
     }
 
+    /// Replaces the help lines given through this call before (canonical
+    /// name, unit word, text; see [`help`](crate::help)) and rewrites the
+    /// publication's `P.help` with them and the descriptions of its
+    /// [`Described`](cantal_core::Described) handles, which win over a
+    /// given line of the same name. The `metrics` recorder gives its
+    /// `describe_*!` texts this way.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Closed`] once the publication is dropped, and those of
+    /// [`help::write`](crate::help::write).
+    pub fn set_help(&self, lines: Vec<HelpLine>) -> Result<(), Error> {
+        let mut st = self.shared.lock();
+        if st.closed {
+            return Err(closed(&st.files.base));
+        }
+        st.help.set_given(lines);
+        st.help.write(&st.files.base)
+    }
+
     /// Waits until the publication is dropped, at most `timeout`; returns
     /// whether it is (a worker thread's sleep that ends with the
     /// publication).
@@ -349,6 +379,21 @@ impl Extender {
     /// The publication's base path `P`.
     pub fn path(&self) -> std::path::PathBuf {
         self.shared.lock().files.base.clone()
+    }
+}
+
+/// Rewrites `P.help` with the new descriptions. The help is optional (the
+/// metrics are published all the same), so a failure is logged, once per
+/// publication, and the next extension that adds a description tries
+/// again.
+fn write_help(st: &mut State) {
+    if let Err(e) = st.help.write(&st.files.base)
+        && !std::mem::replace(&mut st.help_warned, true)
+    {
+        log::warn!(
+            "cantal: cannot write the help file of {}: {e}",
+            st.files.base.display()
+        );
     }
 }
 

@@ -23,7 +23,10 @@
 //! or empty) and its text, with `\` written `\\` and a newline `\n`.
 //! Readers skip lines they cannot parse.
 //!
-//! [`write()`] (called by the `metrics` recorder) replaces the file
+//! The publication writes it: at publishing and at each extension, for
+//! its [`Described`](cantal_core::Described) handles, and when the
+//! `metrics` recorder gives its `describe_*!` texts
+//! ([`Extender::set_help`](crate::Extender::set_help)). [`write()`] replaces the file
 //! atomically: a new file made exclusively beside it, then `rename(2)`.
 //! The publication code does not delete `P.help` when it removes its
 //! files; the inode check above makes a leftover harmless, and [`remove`]
@@ -32,6 +35,7 @@
 use crate::error::Error;
 use crate::path::with_suffix;
 use crate::read::{self, Options};
+use cantal_core::Metric;
 use std::collections::HashMap;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -171,7 +175,7 @@ fn escape(s: &str, out: &mut String) {
 /// The text of a help file for the values file `(dev, ino)` and `lines`
 /// (canonical name, unit word, help text). Names or units with a tab or a
 /// newline are left out.
-pub fn render(dev: u64, ino: u64, lines: &[(String, Option<String>, String)]) -> String {
+pub fn render(dev: u64, ino: u64, lines: &[HelpLine]) -> String {
     let mut out = format!("{MAGIC} {dev} {ino}\n");
     for (name, unit, text) in lines {
         let unit = unit.as_deref().unwrap_or("");
@@ -189,6 +193,50 @@ pub fn render(dev: u64, ino: u64, lines: &[(String, Option<String>, String)]) ->
     out
 }
 
+/// One line of a help file: canonical name, unit word, help text.
+pub type HelpLine = (String, Option<String>, String);
+
+/// The help of a live publication: what its handles declare
+/// ([`Described`](cantal_core::Described)) and what was given through
+/// [`Extender::set_help`](crate::Extender::set_help) (the `metrics`
+/// recorder's `describe_*!`). The publication writes the file.
+#[derive(Debug, Default)]
+pub(crate) struct PublishedHelp {
+    described: Vec<HelpLine>,
+    given: Vec<HelpLine>,
+}
+
+impl PublishedHelp {
+    /// Keeps the descriptions of those of `metrics` that have one; whether
+    /// there was any (then the file is behind).
+    pub(crate) fn add_described<'a>(
+        &mut self,
+        metrics: impl IntoIterator<Item = &'a dyn Metric>,
+    ) -> bool {
+        let before = self.described.len();
+        for m in metrics {
+            if let Some(text) = m.help() {
+                let unit = m.unit().map(String::from);
+                self.described
+                    .push((m.name().to_string(), unit, text.to_string()));
+            }
+        }
+        self.described.len() > before
+    }
+
+    /// Replaces the lines given from outside the handles.
+    pub(crate) fn set_given(&mut self, lines: Vec<HelpLine>) {
+        self.given = lines;
+    }
+
+    /// Replaces `base.help` with every line kept (a handle's own
+    /// description after, so above, a given line of the same name).
+    pub(crate) fn write(&self, base: &Path) -> Result<(), Error> {
+        let all: Vec<HelpLine> = self.given.iter().chain(&self.described).cloned().collect();
+        write(base, &all)
+    }
+}
+
 /// Replaces `base.help` with the descriptions `lines` (canonical name,
 /// unit word, help text) of the publication at `base`, whose values file
 /// must exist. The file gets the values file's permission bits (at most
@@ -198,10 +246,7 @@ pub fn render(dev: u64, ino: u64, lines: &[(String, Option<String>, String)]) ->
 ///
 /// The values file cannot be examined, or the help file cannot be made
 /// (named in the error).
-pub fn write(
-    base: impl AsRef<Path>,
-    lines: &[(String, Option<String>, String)],
-) -> Result<(), Error> {
+pub fn write(base: impl AsRef<Path>, lines: &[HelpLine]) -> Result<(), Error> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let base = base.as_ref();
     let values_path = with_suffix(base, ".values");

@@ -7,6 +7,7 @@ use crate::dir;
 use crate::error::Error;
 use crate::extend::{Extender, Shared, State};
 use crate::files::{self, Files, NotAdopted};
+use crate::help::PublishedHelp;
 use crate::os::{self, Identity};
 use crate::path;
 use crate::region::MappedRegion;
@@ -179,6 +180,8 @@ impl Publisher {
         if let Some(values) = resumed {
             restore(&active, &values, &meta_text, &base);
         }
+        // The help before the meta: a reader of the meta finds its help.
+        let (help, help_warned) = write_help(&active, &base, quiet);
         if let Err(e) = files.install_meta(meta_tmp) {
             files.remove_values_if_same(&values_id);
             return Err(e);
@@ -193,6 +196,8 @@ impl Publisher {
             len: layout.size(),
             meta_text: None,
             names: Default::default(),
+            help,
+            help_warned,
             dirty: false,
             batches: Vec::new(),
             closed: false,
@@ -263,6 +268,27 @@ pub fn warn_visibly(warned: &AtomicBool, quiet: bool, msg: &str) {
             "cantal: warning: {msg} (set {CANTAL_QUIET}=1 to silence)"
         );
     }
+}
+
+/// Writes `P.help` when a metric of `active` is
+/// [`Described`](cantal_core::Described); a failure is a warning (the help
+/// is optional). The descriptions, and whether a failure was reported.
+fn write_help<'a, S: Storage<'a>, R: cantal_core::Region>(
+    active: &ActiveCollection<'a, S, R>,
+    base: &Path,
+    quiet: bool,
+) -> (PublishedHelp, bool) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    let mut help = PublishedHelp::default();
+    let failed = help.add_described(active.metrics())
+        && help
+            .write(base)
+            .inspect_err(|e| {
+                let msg = format!("cannot write the help file of {}: {e}", base.display());
+                warn_visibly(&WARNED, quiet, &msg);
+            })
+            .is_err();
+    (help, failed)
 }
 
 /// The values of the stale publication at the base path when it is ours

@@ -359,3 +359,78 @@ fn names_already_published_are_left_out() {
     assert_eq!(v.len(), 2);
     assert_eq!(v[r#"{"metric": "fixed"}"#], OwnedValue::Counter(1));
 }
+
+#[test]
+fn described_handles_and_given_lines_make_the_help_file() {
+    use cantal_core::Described;
+    use cantal_mmap::help;
+    static SERVED: Described<Counter> =
+        Described::new(Counter::new(&[("metric", "served")]), "Requests answered");
+    static PLAIN: Counter = Counter::new(&[("metric", "plain")]);
+    static WAITED: Described<Counter> = Described::with_unit(
+        Counter::new(&[("metric", "waited")]),
+        "Time spent waiting",
+        "milliseconds",
+    );
+    let dir = TempDir::new("described");
+    let base = dir.path("app");
+    // Without a description, no help file is made.
+    let undescribed = Publisher::new()
+        .path(dir.path("plain"))
+        .publish(collection(&[&PLAIN]))
+        .unwrap();
+    assert!(!dir.path("plain.help").exists());
+    drop(undescribed);
+
+    let publication = Publisher::new()
+        .path(&base)
+        .publish(collection(&[&SERVED]))
+        .unwrap();
+    SERVED.incr(2);
+    let h = help::read(&base)
+        .unwrap()
+        .expect("a help file for a Described handle");
+    assert_eq!(h.len(), 1, "{h:?}");
+    let served = &h[r#"{"metric": "served"}"#];
+    assert_eq!(
+        (served.unit.as_deref(), served.text.as_str()),
+        (None, "Requests answered")
+    );
+    assert_eq!(
+        values(&base)[r#"{"metric": "served"}"#],
+        OwnedValue::Counter(2)
+    );
+
+    // An extension adds its handles' descriptions.
+    let extender = publication.extender();
+    extender.extend(&[&WAITED]).unwrap();
+    let h = help::read(&base).unwrap().unwrap();
+    assert_eq!(
+        h[r#"{"metric": "waited"}"#].unit.as_deref(),
+        Some("milliseconds")
+    );
+    assert_eq!(h.len(), 2, "{h:?}");
+
+    // Given lines (the recorder's) join them; a handle's own text wins
+    // over a given line of its name.
+    let line = |name: &str, text: &str| (name.to_string(), None, text.to_string());
+    extender
+        .set_help(vec![
+            line(r#"{"metric": "other"}"#, "given"),
+            line(r#"{"metric": "served"}"#, "not this one"),
+        ])
+        .unwrap();
+    let h = help::read(&base).unwrap().unwrap();
+    assert_eq!(h[r#"{"metric": "other"}"#].text, "given");
+    assert_eq!(h[r#"{"metric": "served"}"#].text, "Requests answered");
+    assert_eq!(h.len(), 3, "{h:?}");
+    drop(publication);
+    assert!(
+        !dir.path("app.help").exists(),
+        "P.help outlives the publication"
+    );
+    assert!(matches!(
+        extender.set_help(Vec::new()),
+        Err(Error::Closed { .. })
+    ));
+}

@@ -571,3 +571,34 @@ fn selection_and_stale_grace() {
         );
     }
 }
+
+static WAITED: cantal_core::Described<cantal_core::Counter> = cantal_core::Described::with_unit(
+    cantal_core::Counter::new(&[("group", "db"), ("metric", "waited")]),
+    "Time spent waiting for the database",
+    "milliseconds",
+);
+
+/// A `Described` handle's help text and unit reach the scrape: `# HELP`
+/// from the text, the family in base units (milliseconds served as
+/// seconds, divided by 1000).
+#[test]
+fn a_described_handle_is_served_with_its_help_and_unit() {
+    let dir = TempDir::new("described");
+    let publication = publish_here(dir.path("app"), &WAITED);
+    WAITED.incr(1500);
+    let base: PathBuf = publication.path().to_path_buf();
+    let body = Exporter::new().scrape(std::slice::from_ref(&base), std::process::id());
+    drop(publication);
+    let family = "cantal_db_waited_seconds_total";
+    assert!(
+        body.contains(&format!(
+            "# HELP {family} Time spent waiting for the database\n"
+        )),
+        "{body}"
+    );
+    let value = body
+        .lines()
+        .find_map(|l| l.strip_prefix(family)?.strip_prefix('{')?.rsplit_once(' '))
+        .map(|(_, v)| v.parse::<f64>().unwrap());
+    assert_eq!(value, Some(1.5), "{body}");
+}

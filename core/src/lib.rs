@@ -19,6 +19,8 @@
 //!   [`Branch`] of its work a process is in, and for how long), timed by a
 //!   [`clock::Clock`], and [`TimedRequestTracker`], a `RequestTracker` with
 //!   a histogram of request durations;
+//! - [`Described`]: a handle with a `const` help text and unit, which the
+//!   Linux publisher writes into the help side file `P.help`;
 //! - metric [`Name`]s and their canonical JSON form;
 //! - [`Collection`] → [`ActiveCollection`]: the deterministic slot layout of
 //!   the reference client, the hand-over of values into the [`Region`], and
@@ -112,6 +114,8 @@ mod counter;
 #[cfg(not(loom))]
 pub mod decode;
 #[cfg(not(loom))]
+mod described;
+#[cfg(not(loom))]
 mod error;
 #[cfg(not(loom))]
 mod fork;
@@ -143,6 +147,7 @@ pub use crate::unpublished::set_unpublished_hook;
 pub use crate::{
     collection::{ActiveCollection, Collection, Fixed, Layout, Meta, MetricRef, Storage},
     counter::Counter,
+    described::Described,
     error::{RegisterError, StartError},
     fork::{Branch, Fork, ForkContext},
     histogram::{DEFAULT_BUCKETS, HISTOGRAM_KEY, Histogram, INF_BOUND, LE_KEY, Timer},

@@ -99,6 +99,17 @@ pub trait Metric: Sync + Sealed {
     /// metric's slot bytes): counters add it, gauges and states are set.
     #[doc(hidden)]
     fn restore(&self, slot: &[u8]);
+    /// The metric's help text: `None` but for a [`Described`](crate::Described)
+    /// handle.
+    fn help(&self) -> Option<&'static str> {
+        None
+    }
+    /// The unit of the metric's values (a `metrics` crate unit word such
+    /// as `milliseconds`): `None` but for a [`Described`](crate::Described)
+    /// handle given one.
+    fn unit(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// Anything that can be registered in a collection: a single metric or a

@@ -3,9 +3,9 @@
 //! help side file (`P.help`, see `cantal_mmap::help`) for every published
 //! metric of a described name.
 
+use cantal_mmap::Extender;
 use metrics::Unit;
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 
 /// The most descriptions kept (further ones are ignored): the recorder's
@@ -59,7 +59,7 @@ impl Descriptions {
     }
 
     /// The help file's lines: canonical name, unit word, text.
-    fn lines(st: &State) -> Vec<(String, Option<String>, String)> {
+    fn lines(st: &State) -> Vec<cantal_mmap::help::HelpLine> {
         st.shown
             .iter()
             .filter_map(|(name, canonical)| {
@@ -69,9 +69,10 @@ impl Descriptions {
             .collect()
     }
 
-    /// Rewrites the help file of the publication at `base` when a
-    /// description or a described metric was added since the last write.
-    pub(crate) fn write(&self, base: &Path) -> Result<(), cantal_mmap::Error> {
+    /// Gives the publication of `extender` the help lines, when a
+    /// description or a described metric was added since the last time;
+    /// the publication rewrites its help file.
+    pub(crate) fn write(&self, extender: &Extender) -> Result<(), cantal_mmap::Error> {
         let lines = {
             let mut st = self.state();
             if !st.changed {
@@ -80,7 +81,9 @@ impl Descriptions {
             st.changed = false;
             Self::lines(&st)
         };
-        cantal_mmap::help::write(base, &lines).inspect_err(|_| self.state().changed = true)
+        extender
+            .set_help(lines)
+            .inspect_err(|_| self.state().changed = true)
     }
 }
 

@@ -396,7 +396,7 @@ impl Inner {
         let batch = std::mem::take(&mut lock(&self.names).pending);
         // The help file first: a reader that sees the new meta file finds
         // the help of its new metrics.
-        if let Err(e) = self.descriptions.write(&extender.path())
+        if let Err(e) = self.descriptions.write(extender)
             && !self.warned_help.swap(true, Ordering::Relaxed)
         {
             log::warn!("Cantal metrics recorder: cannot write the help file: {e}");

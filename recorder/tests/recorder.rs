@@ -396,3 +396,33 @@ fn descriptions_go_to_the_help_side_file() {
         "P.help stays after the publication is dropped"
     );
 }
+
+/// The recorder's descriptions join those of the publication's own
+/// `Described` handles in one help file: neither replaces the other.
+#[test]
+fn recorder_and_described_handles_share_the_help_file() {
+    static OWN: cantal_core::Described<cantal_core::Counter> = cantal_core::Described::new(
+        cantal_core::Counter::new(&[("metric", "own")]),
+        "The program's own counter",
+    );
+    let dir = TempDir::new("help-shared");
+    let base = dir.path("app");
+    let recorder = Builder::new().build();
+    let mut collection = Collection::growable();
+    collection.register(&OWN).unwrap();
+    let publication = Publisher::new().path(&base).publish(collection).unwrap();
+    recorder.connect(publication.extender()).unwrap();
+    with_local_recorder(&recorder, || {
+        metrics::describe_counter!("jobs", "Jobs done");
+        metrics::counter!("jobs").increment(1);
+    });
+    recorder.flush().unwrap();
+    let help = cantal_mmap::help::read(&base).unwrap().unwrap();
+    assert_eq!(
+        help[r#"{"metric": "own"}"#].text,
+        "The program's own counter"
+    );
+    assert_eq!(help[r#"{"metric": "jobs"}"#].text, "Jobs done");
+    assert_eq!(help.len(), 2, "{help:?}");
+    drop(publication);
+}
