@@ -193,6 +193,9 @@ pub fn render(dev: u64, ino: u64, lines: &[HelpLine]) -> String {
     out
 }
 
+/// The pair of a core histogram's count slot, as its canonical name has it.
+const COUNT_PAIR: &str = "\"cantal_histogram\": \"count\"";
+
 /// One line of a help file: canonical name, unit word, help text.
 pub type HelpLine = (String, Option<String>, String);
 
@@ -215,11 +218,18 @@ impl PublishedHelp {
     ) -> bool {
         let before = self.described.len();
         for m in metrics {
-            if let Some(text) = m.help() {
-                let unit = m.unit().map(String::from);
-                self.described
-                    .push((m.name().to_string(), unit, text.to_string()));
+            if m.help().is_none() && m.unit().is_none() {
+                continue;
             }
+            let mut name = m.name().to_string();
+            // A core histogram's unit rides on its count slot; readers show
+            // the histogram under its own name.
+            if m.help().is_none() && name.contains(COUNT_PAIR) {
+                name = crate::histogram::exclusive_histogram_name(&name);
+            }
+            let text = m.help().unwrap_or_default().to_string();
+            self.described
+                .push((name, m.unit().map(String::from), text));
         }
         self.described.len() > before
     }

@@ -9,9 +9,20 @@
 //!   `{"le": "B", "metric": "X_bucket", L...}` (no `+Inf` bucket: that is
 //!   the `_count`).
 //!
-//! Readers show such a histogram as one metric named `{"metric": "X",
-//! L...}` with its count, sum and buckets in numeric bound order:
-//! [`groups`] says which slots make one histogram.
+//! `cantal_core::Histogram` (and a `TimedRequestTracker`'s durations)
+//! publishes a histogram named `P` as counters only, not cumulative (see
+//! `docs/histogram.md`):
+//!
+//! - `{"cantal_histogram": "count", P...}` and `{"cantal_histogram":
+//!   "sum", P...}`,
+//! - for each upper bound `B` (a decimal integer), `{"cantal_le": "B",
+//!   P...}` holding the observations in `(previous bound, B]`, and
+//!   `{"cantal_le": "+Inf", P...}` for those above the last bound.
+//!
+//! Readers show either shape as one metric named `{"metric": "X", L...}`
+//! (or `P`) with its count, sum and cumulative buckets in numeric bound
+//! order: [`groups`] says which slots make one histogram, and [`Shape`]
+//! which of the two it is.
 //!
 //! The rule: a set of slots is one histogram when, with `X` and `L` the
 //! same for all, there is exactly one `X_count` counter, exactly one
@@ -20,8 +31,10 @@
 //! no two with the same bound. Anything else (a missing part, two bounds
 //! that are one number, a name that is not a histogram's part) is left as
 //! the separate slots it is: nothing is guessed. A bucket whose `le` is not
-//! a finite number (`+Inf`, `x`) is never a part. The rule looks at the
-//! slots of one meta file only.
+//! a finite number (`+Inf`, `x`) is never a part. For the core's shape,
+//! the rule of `docs/histogram.md`: one count, one sum and one `+Inf`
+//! bucket, every other `cantal_le` a decimal `u64`, no bound twice, all
+//! counters. The rule looks at the slots of one meta file only.
 //!
 //! # Examples
 //!
@@ -50,6 +63,7 @@
 //! assert_eq!(groups[1], Group::One(4));
 //! ```
 
+use cantal_core::{HISTOGRAM_KEY, INF_BOUND, LE_KEY};
 use std::collections::HashMap;
 
 /// The key of a bucket's upper bound.
@@ -69,19 +83,36 @@ pub enum Part {
     Other,
 }
 
+/// Which of the two histogram shapes a [`Histogram`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// The `metrics` recorder's: a float `_sum`, cumulative buckets, no
+    /// `+Inf` bucket (that is the `_count`).
+    Cumulative,
+    /// `cantal_core::Histogram`'s: an integer sum, each bucket holding only
+    /// its own range, and a `+Inf` bucket ([`Histogram::overflow`]).
+    Exclusive,
+}
+
 /// One histogram: where its parts are.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Histogram {
     /// Its name: the parts' pairs with `metric` without its suffix and
-    /// without `le`, in the `_count` slot's order.
+    /// without `le` (the core's shape: without `cantal_le` or
+    /// `cantal_histogram`), in the count slot's order.
     pub pairs: Vec<(String, String)>,
-    /// The index of the `_count` counter.
+    /// Which shape its parts have.
+    pub shape: Shape,
+    /// The index of the count counter.
     pub count: usize,
-    /// The index of the `_sum` float.
+    /// The index of the sum (a float level, or for [`Shape::Exclusive`] a
+    /// counter).
     pub sum: usize,
-    /// Each bucket's bound and the index of its counter, in ascending
-    /// bound order.
+    /// Each finite bucket's bound and the index of its counter, in
+    /// ascending bound order.
     pub buckets: Vec<(f64, usize)>,
+    /// The index of the `+Inf` bucket's counter ([`Shape::Exclusive`]).
+    pub overflow: Option<usize>,
 }
 
 impl Histogram {
@@ -90,6 +121,7 @@ impl Histogram {
         let mut all: Vec<usize> = [self.count, self.sum]
             .into_iter()
             .chain(self.buckets.iter().map(|(_, i)| *i))
+            .chain(self.overflow)
             .collect();
         all.sort_unstable();
         all
@@ -110,6 +142,44 @@ enum Role {
     Count,
     Sum,
     Bucket(f64),
+    /// The core's `+Inf` bucket.
+    Overflow,
+    /// A core bucket whose bound is not a canonical decimal: its group is
+    /// no histogram.
+    Bad,
+}
+
+/// The role of a core histogram's part: a counter with exactly one
+/// `cantal_le` or `cantal_histogram` pair (and not both).
+fn exclusive_role(part: Part, pairs: &[(String, String)]) -> Option<(Role, Key)> {
+    if part != Part::Counter {
+        return None;
+    }
+    let mut extra = pairs
+        .iter()
+        .filter(|(k, _)| k == LE_KEY || k == HISTOGRAM_KEY);
+    let (key, value) = extra.next()?;
+    if extra.next().is_some() {
+        return None;
+    }
+    let role = match (key.as_str(), value.as_str()) {
+        (HISTOGRAM_KEY, "count") => Role::Count,
+        (HISTOGRAM_KEY, "sum") => Role::Sum,
+        (LE_KEY, INF_BOUND) => Role::Overflow,
+        (LE_KEY, bound) => decimal_bound(bound).map_or(Role::Bad, |b| Role::Bucket(b as f64)),
+        _ => return None,
+    };
+    let mut rest: Key = pairs.iter().filter(|(k, _)| k != key).cloned().collect();
+    rest.sort_unstable();
+    Some((role, rest))
+}
+
+/// A bound of the core's shape: a decimal `u64`, no sign, no leading zero.
+fn decimal_bound(text: &str) -> Option<u64> {
+    let canonical = !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    canonical.then(|| text.parse().ok()).flatten()
 }
 
 /// The name every part of one histogram has in common: sorted pairs, with
@@ -155,40 +225,62 @@ struct Found {
     count: Vec<usize>,
     sum: Vec<usize>,
     buckets: Vec<(f64, usize)>,
+    overflow: Vec<usize>,
+    bad: bool,
 }
 
 impl Found {
-    /// The histogram, when the parts make exactly one.
-    fn histogram(mut self, slots: &[(Part, &[(String, String)])]) -> Option<Histogram> {
+    fn add(&mut self, role: Role, i: usize) {
+        match role {
+            Role::Count => self.count.push(i),
+            Role::Sum => self.sum.push(i),
+            Role::Bucket(bound) => self.buckets.push((bound, i)),
+            Role::Overflow => self.overflow.push(i),
+            Role::Bad => self.bad = true,
+        }
+    }
+
+    /// The histogram, when the parts make exactly one of `shape`.
+    fn histogram(
+        mut self,
+        slots: &[(Part, &[(String, String)])],
+        shape: Shape,
+    ) -> Option<Histogram> {
         let (&[count], &[sum]) = (self.count.as_slice(), self.sum.as_slice()) else {
             return None;
         };
-        if self.buckets.is_empty() {
+        if self.bad {
             return None;
         }
+        let overflow = match (shape, self.overflow.as_slice()) {
+            (Shape::Cumulative, []) if !self.buckets.is_empty() => None,
+            (Shape::Exclusive, &[inf]) => Some(inf),
+            _ => return None,
+        };
         self.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
         if self.buckets.windows(2).any(|w| w[0].0 == w[1].0) {
             return None;
         }
-        let stem_of = |name: &str| name.strip_suffix("_count").map(str::to_string);
-        let pairs = slots
-            .get(count)?
-            .1
-            .iter()
-            .map(|(k, v)| {
-                let v = if k == METRIC_KEY {
-                    stem_of(v).unwrap_or_else(|| v.clone())
-                } else {
-                    v.clone()
-                };
-                (k.clone(), v)
-            })
-            .collect();
+        let count_pairs = slots.get(count)?.1.iter();
+        let pairs = match shape {
+            Shape::Cumulative => count_pairs
+                .map(|(k, v)| {
+                    let stem = v.strip_suffix("_count").filter(|_| k == METRIC_KEY);
+                    (k.clone(), stem.unwrap_or(v).to_string())
+                })
+                .collect(),
+            Shape::Exclusive => count_pairs
+                .filter(|(k, _)| k != HISTOGRAM_KEY)
+                .cloned()
+                .collect(),
+        };
         Some(Histogram {
             pairs,
+            shape,
             count,
             sum,
             buckets: self.buckets,
+            overflow,
         })
     }
 }
@@ -197,23 +289,24 @@ impl Found {
 /// the order of its first slot. Every index appears in exactly one group.
 /// O(n log n) for n slots.
 pub fn groups(slots: &[(Part, &[(String, String)])]) -> Vec<Group> {
-    let mut found: HashMap<Key, Found> = HashMap::new();
+    let mut cumulative: HashMap<Key, Found> = HashMap::new();
+    let mut exclusive: HashMap<Key, Found> = HashMap::new();
     for (i, (part, pairs)) in slots.iter().enumerate() {
-        let Some((role, key)) = role(*part, pairs) else {
-            continue;
-        };
-        let entry = found.entry(key).or_default();
-        match role {
-            Role::Count => entry.count.push(i),
-            Role::Sum => entry.sum.push(i),
-            Role::Bucket(bound) => entry.buckets.push((bound, i)),
+        // A slot with one of the core's keys is a candidate of its shape
+        // only (the recorder never writes them).
+        if let Some((role, key)) = exclusive_role(*part, pairs) {
+            exclusive.entry(key).or_default().add(role, i);
+        } else if let Some((role, key)) = role(*part, pairs) {
+            cumulative.entry(key).or_default().add(role, i);
         }
     }
     // Each histogram, by its first slot.
     let mut first: HashMap<usize, Histogram> = HashMap::new();
     let mut taken = vec![false; slots.len()];
-    for (_, parts) in found {
-        if let Some(h) = parts.histogram(slots) {
+    let found = (cumulative.into_values().map(|f| (f, Shape::Cumulative)))
+        .chain(exclusive.into_values().map(|f| (f, Shape::Exclusive)));
+    for (parts, shape) in found {
+        if let Some(h) = parts.histogram(slots, shape) {
             let all = h.slots();
             for &i in &all {
                 taken[i] = true;
@@ -230,6 +323,74 @@ pub fn groups(slots: &[(Part, &[(String, String)])]) -> Vec<Group> {
         }
     }
     out
+}
+
+/// The `q`-quantile (0 to 1) of a histogram of `count` observations with
+/// the cumulative `buckets` (upper bound, observations at most it; in
+/// ascending bound order; the `+Inf` bucket is `count`), estimated as
+/// Prometheus's `histogram_quantile` does: the bucket that holds the
+/// observation of rank `q * count` is found, and the value interpolated
+/// linearly between its lower bound (the previous bound, 0 for the first
+/// bucket when its bound is positive) and its upper bound. The true
+/// quantile lies in that bucket, so the estimate is off by at most the
+/// bucket's width: with the default log-linear bounds (adjacent bounds a
+/// factor of at most 1.5 apart above 2) by less than half the true value.
+/// A rank in the `+Inf` bucket gives the last finite bound (a lower bound
+/// of the true value). `None` without observations or for `q` outside
+/// 0..=1.
+///
+/// # Examples
+///
+/// ```
+/// use cantal_mmap::histogram::quantile;
+///
+/// // 10 observations: 4 at most 1, 4 more at most 2, 2 above 2.
+/// let buckets = [(1.0, 4), (2.0, 8)];
+/// assert_eq!(quantile(0.5, 10, &buckets), Some(1.25));
+/// assert_eq!(quantile(0.99, 10, &buckets), Some(2.0));
+/// assert_eq!(quantile(0.5, 0, &buckets), None);
+/// ```
+pub fn quantile(q: f64, count: u64, buckets: &[(f64, u64)]) -> Option<f64> {
+    if count == 0 || !(0.0..=1.0).contains(&q) {
+        return None;
+    }
+    let rank = q * count as f64;
+    let mut lower = (0.0, 0u64);
+    for &(bound, n) in buckets {
+        if n as f64 >= rank {
+            let (low, below) = lower;
+            let low = if low == 0.0 && bound <= 0.0 {
+                bound
+            } else {
+                low
+            };
+            let inside = n.saturating_sub(below) as f64;
+            if inside == 0.0 {
+                return Some(bound);
+            }
+            return Some(low + (bound - low) * (rank - below as f64) / inside);
+        }
+        lower = (bound, n);
+    }
+    Some(buckets.last().map_or(f64::INFINITY, |&(bound, _)| bound))
+}
+
+/// The canonical JSON name of a histogram of the core's shape, from its
+/// count slot's canonical name: without the `"cantal_histogram": "count"`
+/// pair.
+///
+/// # Examples
+///
+/// ```
+/// use cantal_mmap::histogram::exclusive_histogram_name;
+///
+/// assert_eq!(
+///     exclusive_histogram_name(r#"{"cantal_histogram": "count", "metric": "latency"}"#),
+///     r#"{"metric": "latency"}"#,
+/// );
+/// ```
+pub fn exclusive_histogram_name(count_canonical: &str) -> String {
+    crate::shards::without_pair(count_canonical, HISTOGRAM_KEY)
 }
 
 /// The canonical JSON name of a histogram (as `cantal_core`'s
@@ -382,6 +543,53 @@ mod tests {
             let g = run(&slots);
             let ones: Vec<Group> = (0..slots.len()).map(Group::One).collect();
             // Every slot is alone.
+            assert_eq!(g, ones, "{slots:?}");
+        }
+    }
+
+    #[test]
+    fn a_core_histogram_is_one_group_and_odd_ones_stay_counters() {
+        let core = |extra: (&str, &str)| (Part::Counter, owned(&[extra, ("metric", "d")]));
+        let whole = vec![
+            core(("cantal_histogram", "count")),
+            core(("cantal_histogram", "sum")),
+            core(("cantal_le", "+Inf")),
+            core(("cantal_le", "16")),
+            core(("cantal_le", "2")),
+        ];
+        let g = run(&whole);
+        let [Group::Histogram(h)] = g.as_slice() else {
+            panic!("{g:?}")
+        };
+        assert_eq!(h.shape, Shape::Exclusive);
+        assert_eq!(h.pairs, owned(&[("metric", "d")]));
+        assert_eq!((h.count, h.sum, h.overflow), (0, 1, Some(2)));
+        assert_eq!(h.buckets, [(2.0, 4), (16.0, 3)]);
+        let broken: Vec<Owned> = vec![
+            // No +Inf bucket.
+            whole
+                .iter()
+                .filter(|(_, n)| n[0].1 != "+Inf")
+                .cloned()
+                .collect(),
+            // A bound with a leading zero.
+            [&whole[..4], &[core(("cantal_le", "02"))]].concat(),
+            // The sum is a float.
+            [
+                &whole[..1],
+                &[(
+                    Part::Float,
+                    owned(&[("cantal_histogram", "sum"), ("metric", "d")]),
+                )],
+                &whole[2..],
+            ]
+            .concat(),
+            // One bound twice (another spelling cannot be: bounds are canonical).
+            [&whole[..], &[core(("cantal_le", "16"))]].concat(),
+        ];
+        for slots in broken {
+            let g = run(&slots);
+            let ones: Vec<Group> = (0..slots.len()).map(Group::One).collect();
             assert_eq!(g, ones, "{slots:?}");
         }
     }

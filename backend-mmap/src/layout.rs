@@ -80,10 +80,14 @@ pub struct Slot {
 /// Where a histogram's parts are in the values: offsets of 8-byte slots.
 #[derive(Debug, Clone, PartialEq)]
 struct Parts {
+    shape: histogram::Shape,
     count: usize,
     sum: usize,
-    /// Ascending bounds, each with its cumulative counter's offset.
+    /// Ascending bounds, each with its counter's offset (cumulative or not,
+    /// as `shape` says).
     buckets: Vec<(f64, usize)>,
+    /// The `+Inf` bucket's offset ([`histogram::Shape::Exclusive`]).
+    overflow: Option<usize>,
 }
 
 // The bounds are finite (never NaN): equality is reflexive.
@@ -394,12 +398,28 @@ fn read_histogram(parts: &Parts, values: &[u8]) -> Option<OwnedValue> {
         values.get(offset..offset.checked_add(8)?)?.try_into().ok()
     };
     let count = u64::from_ne_bytes(word(parts.count)?);
-    let sum = f64::from_ne_bytes(word(parts.sum)?);
-    let buckets = parts
+    let mut buckets = parts
         .buckets
         .iter()
         .map(|&(bound, offset)| Some((bound, u64::from_ne_bytes(word(offset)?))))
         .collect::<Option<Vec<_>>>()?;
+    let sum = word(parts.sum)?;
+    let (count, sum) = match parts.shape {
+        histogram::Shape::Cumulative => (count, f64::from_ne_bytes(sum)),
+        histogram::Shape::Exclusive => {
+            // Each bucket holds its own range: add them up in bound order.
+            let mut total = 0u64;
+            for (_, n) in &mut buckets {
+                total = total.wrapping_add(*n);
+                *n = total;
+            }
+            let overflow = u64::from_ne_bytes(word(parts.overflow?)?);
+            // A bucket is added before the count: while observations are
+            // in flight the buckets are ahead, and they are the truth.
+            let count = count.max(total.wrapping_add(overflow));
+            (count, u64::from_ne_bytes(sum) as f64)
+        }
+    };
     Some(OwnedValue::Histogram {
         count,
         sum,
@@ -435,6 +455,8 @@ fn join_histograms(slots: Vec<Slot>) -> Vec<Slot> {
             histogram::Group::Histogram(h) => {
                 let offset = |i: usize| slots.get(i)?.as_ref().map(|s| s.range.0);
                 let parts = Parts {
+                    shape: h.shape,
+                    overflow: h.overflow.and_then(offset),
                     count: offset(h.count)?,
                     sum: offset(h.sum)?,
                     buckets: h
@@ -445,7 +467,10 @@ fn join_histograms(slots: Vec<Slot>) -> Vec<Slot> {
                 };
                 let count = slots.get(h.count)?.as_ref()?;
                 let line = count.line;
-                let name = histogram::histogram_name(&count.name);
+                let name = match h.shape {
+                    histogram::Shape::Cumulative => histogram::histogram_name(&count.name),
+                    histogram::Shape::Exclusive => histogram::exclusive_histogram_name(&count.name),
+                };
                 let end = h
                     .slots()
                     .iter()

@@ -142,9 +142,15 @@ pub fn groups(slots: &[Slot<'_>]) -> Vec<Group> {
 /// assert_eq!(unsharded_name(r#"{"cantal_shard": "0"}"#), "{}");
 /// ```
 pub fn unsharded_name(canonical: &str) -> String {
+    without_pair(canonical, SHARD_KEY)
+}
+
+/// `canonical` (a name in canonical JSON) without its pair of key `key`
+/// (a key that needs no escaping), when it has one.
+pub(crate) fn without_pair(canonical: &str, key: &str) -> String {
     // In the canonical form every `"` inside a key or value is escaped, so
-    // `"cantal_shard": "` right after `{` or `, ` can only be the pair.
-    let key = format!("\"{SHARD_KEY}\": \"");
+    // `"<key>": "` right after `{` or `, ` can only be the pair.
+    let key = format!("\"{key}\": \"");
     let Some(at) = canonical
         .match_indices(&key)
         .map(|(at, _)| at)

@@ -194,15 +194,45 @@ pub(crate) fn human_value(reading: &Reading, now_ms: u64) -> String {
             count,
             sum,
             buckets,
-        } => {
-            let mut s = format!("count {count}, sum {sum}, le");
-            for (bound, n) in buckets {
-                let _ = write!(s, " {bound}: {n},");
-            }
-            let _ = write!(s, " +Inf: {count}");
-            s
-        }
+        } => histogram_summary(*count, *sum, buckets),
         _ => "?".into(),
+    }
+}
+
+/// A histogram in a table: `count 7, mean 232, p50 7.5, p90 512, p99
+/// 512`, quantiles estimated from the buckets as
+/// [`cantal_mmap::histogram::quantile`] says (within the bucket that holds
+/// the true value; `>512` when it is above the last bound). `--json` gives
+/// the buckets themselves.
+fn histogram_summary(count: u64, sum: f64, buckets: &[(f64, u64)]) -> String {
+    use cantal_mmap::histogram::quantile;
+    if count == 0 {
+        return "count 0".into();
+    }
+    let mut s = format!("count {count}, mean {}", short(sum / count as f64));
+    let finite = buckets.last().map_or(0, |&(_, n)| n);
+    for (label, q) in [("p50", 0.5), ("p90", 0.9), ("p99", 0.99)] {
+        let Some(v) = quantile(q, count, buckets) else {
+            continue;
+        };
+        // A rank past the last finite bucket is only known to be above it.
+        let above = q * count as f64 > finite as f64;
+        let _ = write!(s, ", {label} {}{}", if above { ">" } else { "" }, short(v));
+    }
+    s
+}
+
+/// A number in about three significant digits: `7.5`, `232`, `0.0123`.
+fn short(v: f64) -> String {
+    if !v.is_finite() || v == v.trunc() && v.abs() < 1e15 {
+        return format!("{v}");
+    }
+    let digits = (2 - v.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let text = format!("{v:.digits$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
     }
 }
 
@@ -423,7 +453,7 @@ mod tests {
         );
         assert_eq!(
             human_value(&readings[0], 0),
-            "count 7, sum 1.5, le 2.5: 4, 10: 6, +Inf: 7"
+            "count 7, mean 0.214, p50 2.19, p90 >10, p99 >10"
         );
     }
 }

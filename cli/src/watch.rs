@@ -71,7 +71,8 @@ pub(crate) fn run(target: &str, interval: f64, count: Option<u64>) -> Result<()>
             .iter()
             .zip(&loaded.readings)
             .map(|(slot, reading)| match reading {
-                Reading::Counter(n) => previous
+                // A histogram's rate is its count's: observations per second.
+                Reading::Counter(n) | Reading::Histogram { count: n, .. } => previous
                     .insert(slot.name.clone(), (*n, now))
                     .and_then(|(old, at)| rate(old, *n, now.duration_since(at).as_secs_f64())),
                 _ => None,

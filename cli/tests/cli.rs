@@ -766,3 +766,70 @@ fn real_prometheus_scrapes_the_exporter() {
         "Prometheus never returned the counter; last answer: {last}"
     );
 }
+
+static DURATIONS: cantal_core::Histogram =
+    cantal_core::Histogram::new(&[("metric", "durations")]).with_unit("microseconds");
+
+/// `cantal read` of a histogram another process filled with a known
+/// distribution (1 to 100,000 µs, each once): its p50/p90/p99 estimates
+/// are within the bucket of the true value (the default bounds are at most
+/// a factor 1.5 apart), and `--json` gives cumulative buckets in bound
+/// order.
+#[test]
+fn read_estimates_histogram_quantiles_within_a_bucket() {
+    let dir = TempDir::new("quantiles");
+    let mut metrics = Collection::growable();
+    metrics.register(&DURATIONS).unwrap();
+    let publication = cantal_mmap::Publisher::new()
+        .path(dir.0.join("app"))
+        .publish(metrics)
+        .unwrap();
+    for us in 1..=100_000 {
+        DURATIONS.record(us);
+    }
+    let path = publication.path().to_str().unwrap().to_string();
+    let table = cantal(&["read", &path]);
+    assert!(table.status.success(), "{}", stderr(&table));
+    let table = stdout(&table);
+    let row = table
+        .lines()
+        .find(|l| l.contains("durations"))
+        .unwrap_or_else(|| panic!("no histogram row in\n{table}"));
+    assert!(row.contains("count 100000"), "{row}");
+    for (label, truth) in [("p50", 50_000.0), ("p90", 90_000.0), ("p99", 99_000.0)] {
+        let at = row
+            .find(&format!("{label} "))
+            .unwrap_or_else(|| panic!("{row}"))
+            + 4;
+        let text = row[at..].split([',', ' ']).next().unwrap();
+        let estimate: f64 = text
+            .parse()
+            .unwrap_or_else(|_| panic!("{label} {text:?} in {row}"));
+        assert!(
+            estimate > truth / 1.5 && estimate < truth * 1.5,
+            "{label}: {estimate} for {truth} in {row}"
+        );
+    }
+
+    let json = cantal(&["read", "--json", &path]);
+    let line = stdout(&json);
+    let v: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    let value = &v["value"];
+    assert_eq!(value["count"], 100_000, "{line}");
+    assert_eq!(value["sum"], 5_000_050_000.0, "{line}");
+    let buckets = value["buckets"].as_array().unwrap();
+    let pairs: Vec<(f64, u64)> = buckets
+        .iter()
+        .map(|b| (b[0].as_f64().unwrap(), b[1].as_u64().unwrap()))
+        .collect();
+    assert_eq!(pairs.len(), 52, "{line}");
+    assert!(
+        pairs
+            .windows(2)
+            .all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1),
+        "{line}"
+    );
+    // Bucket le 65536 holds 1..=65536.
+    assert!(pairs.contains(&(65536.0, 65536)), "{line}");
+    drop(publication);
+}

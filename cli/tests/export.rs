@@ -602,3 +602,82 @@ fn a_described_handle_is_served_with_its_help_and_unit() {
         .map(|(_, v)| v.parse::<f64>().unwrap());
     assert_eq!(value, Some(1.5), "{body}");
 }
+
+static SIZES: cantal_core::Histogram<3> =
+    cantal_core::Histogram::with_bounds(&[("metric", "size")], &["2", "10"]);
+static LATENCY: cantal_core::Histogram<3> =
+    cantal_core::Histogram::with_bounds(&[("metric", "latency")], &["1000", "250000"])
+        .with_unit("microseconds");
+
+/// The samples of `family` in `body`: each line's text after the family
+/// name, labels and all.
+fn samples<'a>(body: &'a str, family: &str) -> Vec<&'a str> {
+    body.lines()
+        .filter_map(|l| l.strip_prefix(family))
+        .filter(|rest| rest.starts_with('{') || rest.starts_with(' '))
+        .collect()
+}
+
+/// A core `Histogram` (counters of their own ranges in the file) is one
+/// Prometheus histogram: cumulative `_bucket`s in bound order with `+Inf`,
+/// `_sum`, `_count`; one with a unit is served in base units.
+#[test]
+fn a_core_histogram_is_a_prometheus_histogram_in_base_units() {
+    let dir = TempDir::new("core-histogram");
+    let mut collection = Collection::growable();
+    collection.register(&SIZES).unwrap();
+    collection.register(&LATENCY).unwrap();
+    let publication = cantal_mmap::Publisher::new()
+        .path(dir.path("app"))
+        .publish(collection)
+        .unwrap();
+    for v in [1, 2, 5, 11] {
+        SIZES.record(v);
+    }
+    for us in [500, 200_000, 300_000] {
+        LATENCY.record(us);
+    }
+    let base: PathBuf = publication.path().to_path_buf();
+    let body = Exporter::new().scrape(std::slice::from_ref(&base), std::process::id());
+    drop(publication);
+    let le = |family: &str, le: &str| {
+        let label = format!("le=\"{le}\"");
+        samples(&body, family)
+            .iter()
+            .filter(|s| s.contains(&label))
+            .find_map(|s| s.rsplit_once(' ').map(|(_, v)| v.to_string()))
+    };
+    assert!(body.contains("# TYPE cantal_size histogram\n"), "{body}");
+    let size: Vec<_> = ["2", "10", "+Inf"]
+        .map(|b| le("cantal_size_bucket", b))
+        .into();
+    assert_eq!(
+        size,
+        [Some("2".into()), Some("3".into()), Some("4".into())],
+        "{body}"
+    );
+    let value = |family: &str| -> f64 {
+        let sample = samples(&body, family)[0];
+        sample.rsplit_once(' ').unwrap().1.parse().unwrap()
+    };
+    assert_eq!(
+        (value("cantal_size_sum"), value("cantal_size_count")),
+        (19.0, 4.0),
+        "{body}"
+    );
+
+    assert!(
+        body.contains("# TYPE cantal_latency_seconds histogram\n"),
+        "{body}"
+    );
+    let latency: Vec<_> = ["0.001", "0.25", "+Inf"]
+        .map(|b| le("cantal_latency_seconds_bucket", b))
+        .into();
+    assert_eq!(
+        latency,
+        [Some("1".into()), Some("2".into()), Some("3".into())],
+        "{body}"
+    );
+    let sum = value("cantal_latency_seconds_sum");
+    assert!((sum - 0.5005).abs() < 1e-9, "{body}");
+}

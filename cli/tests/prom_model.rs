@@ -11,7 +11,7 @@
 
 mod common;
 
-use cantal_core::{Collection, Counter, Float, RequestTracker, State};
+use cantal_core::{Collection, Counter, Float, RequestTracker, State, TimedRequestTracker};
 use cantal_testkit::TempDir;
 use common::{Exporter, Prometheus, first_line, get, have, promtool_check, python_available};
 use std::collections::BTreeSet;
@@ -23,6 +23,8 @@ use std::time::Duration;
 const ROLE: &str = "CANTAL_PROM_ROLE";
 
 static HTTP: RequestTracker = RequestTracker::new("http", &[]);
+/// Its durations in a histogram (microseconds in the file, seconds served).
+static API: TimedRequestTracker = TimedRequestTracker::new("api", &[]);
 static TICKS: Counter = Counter::new(&[("group", "model"), ("metric", "ticks")]);
 static QUEUE: Float = Float::new(&[("metric", "queue_len")]);
 static MAIN: State = State::new(&[("state", "main")]);
@@ -52,6 +54,7 @@ fn child_main() {
 fn lib_child() {
     let mut metrics = Collection::growable();
     metrics.register(&HTTP).unwrap();
+    metrics.register(&API).unwrap();
     metrics.register(&TICKS).unwrap();
     metrics.register(&QUEUE).unwrap();
     metrics.register(&MAIN).unwrap();
@@ -70,6 +73,9 @@ fn lib_child() {
             if i % 4 == 0 {
                 HTTP.errors().incr(1);
             }
+            // Nine of ten API requests take 50 ms, one 2 s.
+            let took = if i % 10 == 9 { 2_000 } else { 50 };
+            API.duration().record_duration(Duration::from_millis(took));
             TICKS.incr(1);
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -310,6 +316,7 @@ fn a_real_prometheus_reads_the_model() {
         dashboards(&prometheus, "appname=\"py\"");
     }
     histograms(&prometheus);
+    core_histograms(&prometheus, model);
 
     // A restart with the same path continues the same series: Prometheus
     // sees a reset.
@@ -385,6 +392,39 @@ fn histograms(prometheus: &Prometheus) {
         "{}",
         prometheus.query_raw(p99)
     );
+}
+
+/// `histogram_quantile()` on a `TimedRequestTracker`'s duration histogram
+/// (the core's buckets, not cumulative in the file, in microseconds): the
+/// median is in the default bucket (49152, 65536] µs that holds 50 ms, the
+/// 95th percentile in the one that holds 2 s, (1572864, 2097152] µs.
+fn core_histograms(prometheus: &Prometheus, app: &str) {
+    let long = Duration::from_secs(60);
+    let quantile = |q: f64| {
+        format!(
+            "histogram_quantile({q}, sum by (le) (rate(cantal_api_request_duration_seconds_bucket{{{app}}}[5m])))"
+        )
+    };
+    let within = |low: f64, high: f64| move |v: &[f64]| v.len() == 1 && v[0] > low && v[0] <= high;
+    let p50 = quantile(0.5);
+    let v = prometheus.wait(&p50, long, within(0.049152, 0.065536));
+    assert!(
+        within(0.049152, 0.065536)(&v),
+        "{}",
+        prometheus.query_raw(&p50)
+    );
+    let p95 = quantile(0.95);
+    let v = prometheus.wait(&p95, long, within(1.572864, 2.097152));
+    assert!(
+        within(1.572864, 2.097152)(&v),
+        "{}",
+        prometheus.query_raw(&p95)
+    );
+    let mean = format!(
+        "sum(rate(cantal_api_request_duration_seconds_sum{{{app}}}[5m])) / sum(rate(cantal_api_request_duration_seconds_count{{{app}}}[5m]))"
+    );
+    let v = prometheus.wait(&mean, long, |v| close(v, 0.245, 0.03));
+    assert!(close(&v, 0.245, 0.03), "{}", prometheus.query_raw(&mean));
 }
 
 /// The built example binaries (`cargo test --workspace` builds them into

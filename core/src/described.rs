@@ -56,8 +56,8 @@ use core::ops::Deref;
 /// ```
 pub struct Described<M> {
     metric: M,
-    help: &'static str,
-    unit: Option<&'static str>,
+    pub(crate) help: Option<&'static str>,
+    pub(crate) unit: Option<&'static str>,
 }
 
 impl<M: Metric> Described<M> {
@@ -66,7 +66,7 @@ impl<M: Metric> Described<M> {
     pub const fn new(metric: M, help: &'static str) -> Described<M> {
         Described {
             metric,
-            help,
+            help: Some(help),
             unit: None,
         }
     }
@@ -76,8 +76,18 @@ impl<M: Metric> Described<M> {
     pub const fn with_unit(metric: M, help: &'static str, unit: &'static str) -> Described<M> {
         Described {
             metric,
-            help,
+            help: Some(help),
             unit: Some(unit),
+        }
+    }
+
+    /// `metric` with a unit and no text (a histogram's count slot, which
+    /// carries the histogram's unit).
+    pub(crate) const fn unit_only(metric: M, unit: Option<&'static str>) -> Described<M> {
+        Described {
+            metric,
+            help: None,
+            unit,
         }
     }
 
@@ -125,7 +135,7 @@ impl<M: Metric> Metric for Described<M> {
         self.metric.restore(slot)
     }
     fn help(&self) -> Option<&'static str> {
-        Some(self.help)
+        self.help
     }
     fn unit(&self) -> Option<&'static str> {
         self.unit

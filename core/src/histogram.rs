@@ -6,6 +6,7 @@
 
 use crate::clock::{Clock, DefaultClock};
 use crate::counter::Counter;
+use crate::described::Described;
 use crate::metric::{Metric, Metrics};
 use crate::name::{Name, Pair};
 use core::fmt;
@@ -121,7 +122,7 @@ enum Names {
     Added(Name),
     /// A [`TimedRequestTracker`](crate::TimedRequestTracker)'s `duration`
     /// histogram: `extra` pairs, a static row holding the slot's pair and
-    /// `"metric": "duration"`, and `"group": group` (default bounds only).
+    /// `"metric": "request_duration"`, and `"group": group` (default bounds only).
     Duration {
         extra: &'static [Pair],
         group: &'static str,
@@ -133,7 +134,7 @@ static DURATION_ROWS: [[Pair; 2]; DEFAULT_BUCKETS] = {
     let mut rows = [[("", ""); 2]; DEFAULT_BUCKETS];
     let mut i = 0;
     while i < DEFAULT_BUCKETS {
-        rows[i] = [(LE_KEY, DEFAULT_LE[i]), ("metric", "duration")];
+        rows[i] = [(LE_KEY, DEFAULT_LE[i]), ("metric", "request_duration")];
         i += 1;
     }
     rows
@@ -154,10 +155,10 @@ impl Names {
             (Names::Added(name), true) => name.with(HISTOGRAM_KEY, "count"),
             (Names::Added(name), false) => name.with(HISTOGRAM_KEY, "sum"),
             (Names::Duration { extra, group }, true) => Name::new(extra)
-                .with_pairs(&[(HISTOGRAM_KEY, "count"), ("metric", "duration")])
+                .with_pairs(&[(HISTOGRAM_KEY, "count"), ("metric", "request_duration")])
                 .with("group", group),
             (Names::Duration { extra, group }, false) => Name::new(extra)
-                .with_pairs(&[(HISTOGRAM_KEY, "sum"), ("metric", "duration")])
+                .with_pairs(&[(HISTOGRAM_KEY, "sum"), ("metric", "request_duration")])
                 .with("group", group),
         }
     }
@@ -281,7 +282,8 @@ impl Names {
 /// ```
 pub struct Histogram<const N: usize = DEFAULT_BUCKETS> {
     buckets: [Counter; N],
-    count: Counter,
+    /// The count slot, which carries the histogram's unit to the help file.
+    count: Described<Counter>,
     sum: Counter,
     /// The buckets' upper bounds (`u64::MAX` for the last).
     bounds: [u64; N],
@@ -314,7 +316,7 @@ impl Histogram<DEFAULT_BUCKETS> {
     /// The `duration` histogram of a
     /// [`TimedRequestTracker`](crate::TimedRequestTracker).
     pub(crate) const fn duration(group: &'static str, extra: &'static [Pair]) -> Self {
-        Self::build(Names::Duration { extra, group }, &DEFAULT_LE)
+        Self::build(Names::Duration { extra, group }, &DEFAULT_LE).with_unit("microseconds")
     }
 }
 
@@ -358,6 +360,28 @@ impl<const N: usize> Histogram<N> {
         histogram
     }
 
+    /// The same histogram, its values in `unit` (a `metrics` crate unit
+    /// word, as [`Described`] takes): the Linux publisher writes it into
+    /// the help side file `P.help`, and `cantal export` serves the
+    /// histogram in base units (`microseconds`: bounds and sum divided by
+    /// 10^6, a `_seconds` family). Durations from [`start_timer`] and
+    /// [`record_duration`] are microseconds, so a latency histogram says
+    /// `.with_unit("microseconds")`; a
+    /// [`TimedRequestTracker`](crate::TimedRequestTracker)'s does so itself.
+    ///
+    /// [`start_timer`]: Self::start_timer
+    /// [`record_duration`]: Self::record_duration
+    #[must_use]
+    pub const fn with_unit(mut self, unit: &'static str) -> Self {
+        self.count.unit = Some(unit);
+        self
+    }
+
+    /// The histogram's unit, when it was given one ([`with_unit`](Self::with_unit)).
+    pub const fn unit(&self) -> Option<&'static str> {
+        self.count.unit
+    }
+
     /// The histogram with slots named by `names`: bucket `i` by the text
     /// `le[i]` (`+Inf` past the end of `le`).
     const fn build(names: Names, le: &'static [&'static str]) -> Self {
@@ -378,7 +402,7 @@ impl<const N: usize> Histogram<N> {
         }
         Histogram {
             buckets,
-            count: Counter::with_name(names.total(true)),
+            count: Described::unit_only(Counter::with_name(names.total(true)), None),
             sum: Counter::with_name(names.total(false)),
             bounds,
             log_linear: true,
@@ -648,7 +672,11 @@ mod tests {
         let size = size_of::<Histogram>();
         assert_eq!(
             size,
-            (DEFAULT_BUCKETS + 2) * size_of::<Counter>() + DEFAULT_BUCKETS * 8 + 8
+            // The count slot carries the unit (and an unused help text).
+            (DEFAULT_BUCKETS + 2) * size_of::<Counter>()
+                + 2 * size_of::<Option<&str>>()
+                + DEFAULT_BUCKETS * 8
+                + 8
         );
         if size_of::<usize>() == 8 {
             assert!(size <= 6 * 1024 + 256, "{size} bytes");
@@ -728,15 +756,15 @@ mod tests {
         assert_eq!(names.len(), DEFAULT_BUCKETS + 2);
         assert_eq!(
             names[0],
-            r#"{"cantal_le": "1", "group": "http", "metric": "duration", "service": "api"}"#
+            r#"{"cantal_le": "1", "group": "http", "metric": "request_duration", "service": "api"}"#
         );
         assert_eq!(
             names[DEFAULT_BUCKETS - 1],
-            r#"{"cantal_le": "+Inf", "group": "http", "metric": "duration", "service": "api"}"#
+            r#"{"cantal_le": "+Inf", "group": "http", "metric": "request_duration", "service": "api"}"#
         );
         assert_eq!(
             names[DEFAULT_BUCKETS + 1],
-            r#"{"cantal_histogram": "sum", "group": "http", "metric": "duration", "service": "api"}"#
+            r#"{"cantal_histogram": "sum", "group": "http", "metric": "request_duration", "service": "api"}"#
         );
     }
 }

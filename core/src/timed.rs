@@ -10,15 +10,17 @@ use core::fmt;
 use core::future::Future;
 
 /// The four metrics of a [`RequestTracker`], with the same names, plus a
-/// `duration` [`Histogram`] of the requests' durations in microseconds
+/// `request_duration` [`Histogram`] of the requests' durations in
+/// microseconds (its unit set, so `cantal export` serves
+/// `cantal_<group>_request_duration_seconds`, the usual Prometheus name)
 /// (default buckets, 1 µs to 67 s), from which readers estimate p50 or
 /// p99 latency:
 ///
 /// | slots | name |
 /// | --- | --- |
-/// | buckets | `{"group": G, "metric": "duration", "cantal_le": "<bound>", ...}` |
-/// | count | `{"group": G, "metric": "duration", "cantal_histogram": "count", ...}` |
-/// | sum (µs) | `{"group": G, "metric": "duration", "cantal_histogram": "sum", ...}` |
+/// | buckets | `{"group": G, "metric": "request_duration", "cantal_le": "<bound>", ...}` |
+/// | count | `{"group": G, "metric": "request_duration", "cantal_histogram": "count", ...}` |
+/// | sum (µs) | `{"group": G, "metric": "request_duration", "cantal_histogram": "sum", ...}` |
 ///
 /// Replace `RequestTracker::new(...)` by `TimedRequestTracker::new(...)`
 /// with the same arguments to get them; a plain [`RequestTracker`] keeps

@@ -192,7 +192,7 @@ fn a_timed_tracker_adds_its_histogram_to_the_four_reference_slots() {
         slots[&format!(r#"{{{g}, "metric": "total_duration", {s}}}"#)],
         2
     );
-    let duration = |pair: &str| format!(r#"{{{pair}, {g}, "metric": "duration", {s}}}"#);
+    let duration = |pair: &str| format!(r#"{{{pair}, {g}, "metric": "request_duration", {s}}}"#);
     assert_eq!(slots[&duration(r#""cantal_histogram": "count""#)], 2);
     assert_eq!(slots[&duration(r#""cantal_histogram": "sum""#)], 2_501);
     assert_eq!(slots[&duration(r#""cantal_le": "3072""#)], 1);
