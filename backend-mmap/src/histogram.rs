@@ -105,9 +105,11 @@ pub struct Histogram {
     pub shape: Shape,
     /// The index of the count counter.
     pub count: usize,
-    /// The index of the sum (a float level, or for [`Shape::Exclusive`] a
-    /// counter).
+    /// The index of the sum slot.
     pub sum: usize,
+    /// Whether the sum is a float level (the recorder's); else a counter
+    /// (the core's integer sum).
+    pub float_sum: bool,
     /// Each finite bucket's bound and the index of its counter, in
     /// ascending bound order.
     pub buckets: Vec<(f64, usize)>,
@@ -140,7 +142,8 @@ pub enum Group {
 /// Which role a slot may play, and the histogram it would belong to.
 enum Role {
     Count,
-    Sum,
+    /// Whether the sum is a float.
+    Sum(bool),
     Bucket(f64),
     /// The core's `+Inf` bucket.
     Overflow,
@@ -152,7 +155,7 @@ enum Role {
 /// The role of a core histogram's part: a counter with exactly one
 /// `cantal_le` or `cantal_histogram` pair (and not both).
 fn exclusive_role(part: Part, pairs: &[(String, String)]) -> Option<(Role, Key)> {
-    if part != Part::Counter {
+    if part == Part::Other {
         return None;
     }
     let mut extra = pairs
@@ -162,11 +165,12 @@ fn exclusive_role(part: Part, pairs: &[(String, String)]) -> Option<(Role, Key)>
     if extra.next().is_some() {
         return None;
     }
-    let role = match (key.as_str(), value.as_str()) {
-        (HISTOGRAM_KEY, "count") => Role::Count,
-        (HISTOGRAM_KEY, "sum") => Role::Sum,
-        (LE_KEY, INF_BOUND) => Role::Overflow,
-        (LE_KEY, bound) => decimal_bound(bound).map_or(Role::Bad, |b| Role::Bucket(b as f64)),
+    let role = match (part, key.as_str(), value.as_str()) {
+        (Part::Counter, HISTOGRAM_KEY, "count") => Role::Count,
+        // An integer sum (the core's) or a float one (the recorder's).
+        (_, HISTOGRAM_KEY, "sum") => Role::Sum(part == Part::Float),
+        (Part::Counter, LE_KEY, INF_BOUND) => Role::Overflow,
+        (Part::Counter, LE_KEY, bound) => finite_bound(bound).map_or(Role::Bad, Role::Bucket),
         _ => return None,
     };
     let mut rest: Key = pairs.iter().filter(|(k, _)| k != key).cloned().collect();
@@ -174,12 +178,11 @@ fn exclusive_role(part: Part, pairs: &[(String, String)]) -> Option<(Role, Key)>
     Some((role, rest))
 }
 
-/// A bound of the core's shape: a decimal `u64`, no sign, no leading zero.
-fn decimal_bound(text: &str) -> Option<u64> {
-    let canonical = !text.is_empty()
-        && text.bytes().all(|b| b.is_ascii_digit())
-        && (text == "0" || !text.starts_with('0'));
-    canonical.then(|| text.parse().ok()).flatten()
+/// A bucket bound of the core's shape: a finite number as Rust's `f64`
+/// parser reads it (the core writes decimal integers, the recorder
+/// shortest round-trip floats such as `0.005`).
+fn finite_bound(text: &str) -> Option<f64> {
+    text.parse().ok().filter(|b: &f64| b.is_finite())
 }
 
 /// The name every part of one histogram has in common: sorted pairs, with
@@ -200,7 +203,7 @@ fn role(part: Part, pairs: &[(String, String)]) -> Option<(Role, Key)> {
     }
     let (role, stem) = match (part, le) {
         (Part::Counter, None) => (Role::Count, name.strip_suffix("_count")?),
-        (Part::Float, None) => (Role::Sum, name.strip_suffix("_sum")?),
+        (Part::Float, None) => (Role::Sum(true), name.strip_suffix("_sum")?),
         (Part::Counter, Some((_, bound))) => {
             let bound: f64 = bound.parse().ok().filter(|b: &f64| b.is_finite())?;
             (Role::Bucket(bound), name.strip_suffix("_bucket")?)
@@ -223,7 +226,8 @@ fn role(part: Part, pairs: &[(String, String)]) -> Option<(Role, Key)> {
 #[derive(Default)]
 struct Found {
     count: Vec<usize>,
-    sum: Vec<usize>,
+    /// Each sum slot, and whether it is a float.
+    sum: Vec<(usize, bool)>,
     buckets: Vec<(f64, usize)>,
     overflow: Vec<usize>,
     bad: bool,
@@ -233,7 +237,7 @@ impl Found {
     fn add(&mut self, role: Role, i: usize) {
         match role {
             Role::Count => self.count.push(i),
-            Role::Sum => self.sum.push(i),
+            Role::Sum(float) => self.sum.push((i, float)),
             Role::Bucket(bound) => self.buckets.push((bound, i)),
             Role::Overflow => self.overflow.push(i),
             Role::Bad => self.bad = true,
@@ -246,7 +250,7 @@ impl Found {
         slots: &[(Part, &[(String, String)])],
         shape: Shape,
     ) -> Option<Histogram> {
-        let (&[count], &[sum]) = (self.count.as_slice(), self.sum.as_slice()) else {
+        let (&[count], &[(sum, float_sum)]) = (self.count.as_slice(), self.sum.as_slice()) else {
             return None;
         };
         if self.bad {
@@ -279,6 +283,7 @@ impl Found {
             shape,
             count,
             sum,
+            float_sum,
             buckets: self.buckets,
             overflow,
         })
@@ -565,6 +570,24 @@ mod tests {
         assert_eq!(h.pairs, owned(&[("metric", "d")]));
         assert_eq!((h.count, h.sum, h.overflow), (0, 1, Some(2)));
         assert_eq!(h.buckets, [(2.0, 4), (16.0, 3)]);
+        // The recorder's variant: a float sum, float bounds.
+        let float_sum = (
+            Part::Float,
+            owned(&[("cantal_histogram", "sum"), ("metric", "d")]),
+        );
+        let recorder = [
+            &whole[..1],
+            &[float_sum],
+            &whole[2..4],
+            &[core(("cantal_le", "0.005"))],
+        ]
+        .concat();
+        let g = run(&recorder);
+        let [Group::Histogram(h)] = g.as_slice() else {
+            panic!("{g:?}")
+        };
+        assert!(h.float_sum);
+        assert_eq!(h.buckets, [(0.005, 4), (16.0, 3)]);
         let broken: Vec<Owned> = vec![
             // No +Inf bucket.
             whole
@@ -572,20 +595,19 @@ mod tests {
                 .filter(|(_, n)| n[0].1 != "+Inf")
                 .cloned()
                 .collect(),
-            // A bound with a leading zero.
-            [&whole[..4], &[core(("cantal_le", "02"))]].concat(),
-            // The sum is a float.
+            // A bound that is not a number.
+            [&whole[..4], &[core(("cantal_le", "x"))]].concat(),
+            // The count is a float.
             [
-                &whole[..1],
                 &[(
                     Part::Float,
-                    owned(&[("cantal_histogram", "sum"), ("metric", "d")]),
+                    owned(&[("cantal_histogram", "count"), ("metric", "d")]),
                 )],
-                &whole[2..],
+                &whole[1..],
             ]
             .concat(),
-            // One bound twice (another spelling cannot be: bounds are canonical).
-            [&whole[..], &[core(("cantal_le", "16"))]].concat(),
+            // One bound twice, in two spellings.
+            [&whole[..], &[core(("cantal_le", "16.0"))]].concat(),
         ];
         for slots in broken {
             let g = run(&slots);

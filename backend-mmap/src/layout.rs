@@ -81,6 +81,8 @@ pub struct Slot {
 #[derive(Debug, Clone, PartialEq)]
 struct Parts {
     shape: histogram::Shape,
+    /// The sum is a float level (else a counter).
+    float_sum: bool,
     count: usize,
     sum: usize,
     /// Ascending bounds, each with its counter's offset (cumulative or not,
@@ -417,7 +419,12 @@ fn read_histogram(parts: &Parts, values: &[u8]) -> Option<OwnedValue> {
             // A bucket is added before the count: while observations are
             // in flight the buckets are ahead, and they are the truth.
             let count = count.max(total.wrapping_add(overflow));
-            (count, u64::from_ne_bytes(sum) as f64)
+            let sum = if parts.float_sum {
+                f64::from_ne_bytes(sum)
+            } else {
+                u64::from_ne_bytes(sum) as f64
+            };
+            (count, sum)
         }
     };
     Some(OwnedValue::Histogram {
@@ -456,6 +463,7 @@ fn join_histograms(slots: Vec<Slot>) -> Vec<Slot> {
                 let offset = |i: usize| slots.get(i)?.as_ref().map(|s| s.range.0);
                 let parts = Parts {
                     shape: h.shape,
+                    float_sum: h.float_sum,
                     overflow: h.overflow.and_then(offset),
                     count: offset(h.count)?,
                     sum: offset(h.sum)?,

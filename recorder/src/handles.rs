@@ -44,28 +44,34 @@ impl GaugeFn for GaugeHandle {
     }
 }
 
-/// `histogram!` → counters `_count` and `_bucket{le}`, a float `_sum`.
+/// `histogram!` → a count counter, a float sum, and a counter for each
+/// bucket holding only its own range (`cantal_core::Histogram`'s shape).
 pub(crate) struct HistogramHandle {
     pub(crate) count: &'static Counter,
     pub(crate) sum: &'static Float,
-    /// Ascending finite bounds, with the cumulative counter of each.
+    /// Ascending finite bounds, each with the counter of the values in
+    /// (previous bound, bound].
     pub(crate) buckets: &'static [(f64, Counter)],
+    /// The values above the last bound.
+    pub(crate) overflow: &'static Counter,
 }
 
 impl HistogramHandle {
-    /// Every bucket whose bound is at least `value` counts `n` (the
-    /// buckets are cumulative, as Prometheus's `le`); `NaN` is in none.
+    /// Three atomic operations: `n` more in the value's one bucket (found
+    /// by binary search) and in the count, `value * n` more in the sum (a
+    /// compare-and-swap loop). `NaN` is counted and summed (making the sum
+    /// `NaN`) but in no bucket.
     #[inline]
     fn add(&self, value: f64, n: u64) {
+        if !value.is_nan() {
+            let at = self.buckets.partition_point(|(bound, _)| *bound < value);
+            match self.buckets.get(at) {
+                Some((_, bucket)) => bucket.incr(n),
+                None => self.overflow.incr(n),
+            }
+        }
         self.count.incr(n);
         self.sum.incr(if n == 1 { value } else { value * n as f64 });
-        let first = self.buckets.partition_point(|(bound, _)| *bound < value);
-        if value.is_nan() {
-            return;
-        }
-        for (_, bucket) in self.buckets.get(first..).unwrap_or_default() {
-            bucket.incr(n);
-        }
     }
 }
 
@@ -110,7 +116,7 @@ mod tests {
     }
 
     #[test]
-    fn buckets_are_cumulative_and_nan_is_in_none() {
+    fn each_value_is_in_one_bucket_and_nan_is_in_none() {
         let buckets: Vec<(f64, Counter)> = [1.0, 2.0, 5.0]
             .into_iter()
             .map(|b| (b, Counter::new(&[("metric", "b")])))
@@ -119,6 +125,7 @@ mod tests {
             count: leak_counter("count"),
             sum: Box::leak(Box::new(Float::new(&[("metric", "sum")]))),
             buckets: Box::leak(buckets.into_boxed_slice()),
+            overflow: leak_counter("inf"),
         };
         h.record(0.5);
         h.record(2.0);
@@ -126,7 +133,8 @@ mod tests {
         h.record_many(1.5, 4);
         h.record(f64::NAN);
         let counts: Vec<u64> = h.buckets.iter().map(|(_, c)| c.get()).collect();
-        assert_eq!(counts, [1, 6, 6]);
+        assert_eq!(counts, [1, 5, 0]);
+        assert_eq!(h.overflow.get(), 1);
         assert_eq!(h.count.get(), 8);
         assert!(h.sum.get().is_nan());
     }

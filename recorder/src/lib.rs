@@ -50,11 +50,13 @@
 //! | --- | --- | --- |
 //! | `counter!` | `counter 8` `{"metric": name, ...}` | one atomic add |
 //! | `gauge!` | `level 8 float` `{"metric": name, ...}` | one atomic store (`set`) or a compare-and-swap loop (`increment`) |
-//! | `histogram!` | `counter 8` `name_count`, `level 8 float` `name_sum`, a `counter 8` `name_bucket` with `"le": bound` per bound | one add, one compare-and-swap loop, and one add per bound at or above the value (cumulative, as Prometheus's `le`; at most 13 atomics with the 11 default bounds) |
+//! | `histogram!` | `counter 8` `{"cantal_histogram": "count", "metric": name, ...}`, `level 8 float` `{"cantal_histogram": "sum", ...}`, a `counter 8` `{"cantal_le": bound, ...}` per bound and one `{"cantal_le": "+Inf", ...}` (`cantal_core::Histogram`'s shape: each bucket holds only its own range) | one add to the value's bucket (binary search), one add to the count, a compare-and-swap loop on the sum: three atomics whatever the number of bounds |
 //!
 //! Bounds are fixed for all histograms ([`Builder::buckets`], default
-//! [`DEFAULT_BUCKETS`]); the `+Inf` bucket is `name_count`. `NaN` is
-//! counted, added to the sum (making it `NaN`) and in no bucket.
+//! [`DEFAULT_BUCKETS`]). `NaN` is counted, added to the sum (making it
+//! `NaN`) and in no bucket. Readers (`cantal read`, `watch`, `export`)
+//! show a histogram as one metric with cumulative buckets; the original
+//! agent shows its parts as counters and a gauge.
 //! `Counter::absolute(v)` raises the counter to `v` when it is below.
 //!
 //! A name used by two kinds (`counter!("x")` and `gauge!("x")`, or a

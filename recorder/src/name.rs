@@ -1,15 +1,17 @@
 //! From a `metrics` key (a name and labels) to Cantal name pairs.
 //!
 //! - The metric's name becomes the pair `"metric": name` ([`METRIC_KEY`]);
-//!   a histogram's parts are `name_count`, `name_sum` and `name_bucket`
-//!   (the Prometheus suffixes), each bucket with a pair `"le": bound`.
+//!   a histogram's parts add one pair each, as `cantal_core::Histogram`'s
+//!   do: `"cantal_histogram": "count"` and `"sum"`, and `"cantal_le":
+//!   bound` for each bucket (`+Inf` for the last).
 //! - Each label becomes a pair, in the order of their keys (a `metrics`
 //!   key with the same labels in another order is the same metric).
 //! - Labels are taken in the order of their keys; one whose key is taken
 //!   already gets a `_` in front, as many times as needed: a label `metric`
 //!   is published as `_metric` (as `__metric` when there is a label
 //!   `_metric` too, which sorts first and keeps its key), a histogram's
-//!   label `le` as `_le`, and the second of two labels with the same key
+//!   label `le` as `_le` (Prometheus's bucket label; `cantal_le` and
+//!   `cantal_histogram` likewise), and the second of two labels with the same key
 //!   as `_key`. Nothing is dropped and the rule is deterministic, so the
 //!   same key always gives the same name.
 
@@ -18,8 +20,9 @@ use cantal_core::{Name, Pair};
 /// The key of the pair that holds the `metrics` name.
 pub const METRIC_KEY: &str = "metric";
 
-/// The key of a histogram bucket's upper bound.
-pub const BUCKET_KEY: &str = "le";
+/// The key of a histogram bucket's upper bound: the core histogram's
+/// [`LE_KEY`](cantal_core::LE_KEY), `cantal_le`.
+pub const BUCKET_KEY: &str = cantal_core::LE_KEY;
 
 /// A name as owned pairs, sorted by key: equal for equal Cantal names (the
 /// canonical JSON sorts keys by code point, which is the byte order of
@@ -50,16 +53,11 @@ pub(crate) fn pairs<'l>(
     out
 }
 
-/// `pairs` with `metric` replaced by `metric` + `suffix` and, optionally,
-/// the pair `extra` added (its key must be one of the reserved ones).
-pub(crate) fn part(pairs: &Owned, suffix: &str, extra: Option<(&str, String)>) -> Owned {
+/// `pairs` with the pair `extra` added (its key must be one of the
+/// reserved ones), sorted.
+pub(crate) fn part(pairs: &Owned, extra: (&str, String)) -> Owned {
     let mut out = pairs.clone();
-    if let Some(first) = out.first_mut() {
-        first.1.push_str(suffix);
-    }
-    if let Some((k, v)) = extra {
-        out.push((k.to_string(), v));
-    }
+    out.push((extra.0.to_string(), extra.1));
     out.sort();
     out
 }
@@ -151,14 +149,27 @@ mod tests {
 
     #[test]
     fn histogram_parts() {
-        let p = pairs("latency", [("le", "x")].into_iter(), &[BUCKET_KEY]);
+        // The recorder's reserved keys for a histogram.
+        let reserved = [BUCKET_KEY, cantal_core::HISTOGRAM_KEY, "le"];
+        let labels = [("cantal_le", "x"), ("le", "y")];
+        let p = pairs("latency", labels.into_iter(), &reserved);
         assert_eq!(
-            part(&p, "_bucket", Some((BUCKET_KEY, bound_text(0.25)))),
-            owned(&[("_le", "x"), ("le", "0.25"), ("metric", "latency_bucket")])
+            part(&p, (BUCKET_KEY, bound_text(0.25))),
+            owned(&[
+                ("_cantal_le", "x"),
+                ("_le", "y"),
+                ("cantal_le", "0.25"),
+                ("metric", "latency")
+            ])
         );
         assert_eq!(
-            part(&p, "_count", None),
-            owned(&[("_le", "x"), ("metric", "latency_count")])
+            part(&p, (cantal_core::HISTOGRAM_KEY, "count".into())),
+            owned(&[
+                ("_cantal_le", "x"),
+                ("_le", "y"),
+                ("cantal_histogram", "count"),
+                ("metric", "latency")
+            ])
         );
     }
 

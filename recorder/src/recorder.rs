@@ -5,6 +5,7 @@ use crate::error::Error;
 use crate::handles::{CounterHandle, GaugeHandle, HistogramHandle};
 use crate::name::{self, BUCKET_KEY, Owned};
 use cantal_core::{Counter, Float, Metric};
+use cantal_core::{HISTOGRAM_KEY, INF_BOUND};
 use cantal_mmap::Extender;
 use metrics::{Key, KeyName, Metadata, SharedString, Unit};
 use std::collections::{HashMap, HashSet};
@@ -82,10 +83,10 @@ impl Builder {
     }
 
     /// The upper bounds of every histogram's buckets (the same for all).
-    /// They are sorted, duplicates and non-finite values left out; the
-    /// `+Inf` bucket is never published, since it is the `_count`. Each
-    /// bound costs a slot per histogram, and one atomic add per recorded
-    /// value at or below it.
+    /// They are sorted, duplicates and non-finite values left out; a `+Inf`
+    /// bucket follows them. Each bound costs a slot per histogram; a record
+    /// costs three atomic operations whatever the number of bounds (the
+    /// bucket is found by binary search).
     pub fn buckets(mut self, bounds: &[f64]) -> Builder {
         let mut bounds: Vec<f64> = bounds.iter().copied().filter(|b| b.is_finite()).collect();
         bounds.sort_by(f64::total_cmp);
@@ -170,7 +171,8 @@ impl Builder {
 
 /// A `metrics` [`Recorder`](metrics::Recorder) that publishes into Cantal
 /// files: counters as `counter 8`, gauges as `level 8 float`, histograms
-/// as counters `_count` and `_bucket` (with `le`) and a float `_sum`.
+/// in `cantal_core::Histogram`'s shape (a count counter, a float sum, a
+/// counter per bucket holding its own range, `+Inf` included).
 ///
 /// Each key gets its Cantal metrics on first use; they count in memory
 /// until the recorder is [connected](CantalRecorder::connect) to a
@@ -353,39 +355,46 @@ impl Inner {
     }
 
     fn make_histogram(&self, key: &Key) -> Option<Arc<HistogramHandle>> {
-        let base = name::pairs(key.name(), labels(key), &[BUCKET_KEY]);
+        // `le` stays reserved too: Prometheus gives it to the buckets.
+        let base = name::pairs(key.name(), labels(key), &[BUCKET_KEY, HISTOGRAM_KEY, "le"]);
+        // The core histogram's shape (docs/histogram.md), with float bounds
+        // and a float sum: count, sum, each finite bucket, +Inf.
         let mut names = vec![
-            name::part(&base, "_count", None),
-            name::part(&base, "_sum", None),
+            name::part(&base, (HISTOGRAM_KEY, "count".into())),
+            name::part(&base, (HISTOGRAM_KEY, "sum".into())),
         ];
         for bound in &self.buckets {
-            names.push(name::part(
-                &base,
-                "_bucket",
-                Some((BUCKET_KEY, name::bound_text(*bound))),
-            ));
+            names.push(name::part(&base, (BUCKET_KEY, name::bound_text(*bound))));
         }
+        names.push(name::part(&base, (BUCKET_KEY, INF_BOUND.into())));
         let buckets = &self.buckets;
         self.admit(key, names, |names, pending| {
-            let count: &'static Counter =
-                Box::leak(Box::new(Counter::with_name(name::leak(&names[0]))));
+            let leak_counter = |n: &Owned| -> &'static Counter {
+                Box::leak(Box::new(Counter::with_name(name::leak(n))))
+            };
+            let count = leak_counter(&names[0]);
             let sum: &'static Float = Box::leak(Box::new(Float::with_name(name::leak(&names[1]))));
+            let (finite, last) = names[2..].split_at(buckets.len());
             let buckets: Vec<(f64, Counter)> = buckets
                 .iter()
-                .zip(&names[2..])
+                .zip(finite)
                 .map(|(bound, n)| (*bound, Counter::with_name(name::leak(n))))
                 .collect();
             let buckets: &'static [(f64, Counter)] = Box::leak(buckets.into_boxed_slice());
+            let overflow = leak_counter(&last[0]);
             pending.push(count);
             pending.push(sum);
-            // Readers show the parts as one histogram, named without `_count`.
-            let shown = cantal_mmap::histogram::histogram_name(&count.name().to_string());
+            // Readers show the parts as one histogram, named without the
+            // count's pair.
+            let shown = cantal_mmap::histogram::exclusive_histogram_name(&count.name().to_string());
             self.descriptions.made(key.name(), shown);
             pending.extend(buckets.iter().map(|(_, c)| c as &'static dyn Metric));
+            pending.push(overflow);
             Arc::new(HistogramHandle {
                 count,
                 sum,
                 buckets,
+                overflow,
             })
         })
     }
@@ -654,10 +663,12 @@ mod tests {
             metrics::counter!("x").increment(1);
             metrics::gauge!("x").set(1.0);
             metrics::histogram!("y").record(1.0);
+            // Not a histogram's part (those have a `cantal_histogram` or
+            // `cantal_le` pair): a counter of its own.
             metrics::counter!("y_count").increment(1);
         });
-        assert_eq!(r.dropped(), 2);
-        assert_eq!(r.slots(), 1 + 2 + DEFAULT_BUCKETS.len());
+        assert_eq!(r.dropped(), 1);
+        assert_eq!(r.slots(), 1 + 3 + DEFAULT_BUCKETS.len() + 1);
     }
 
     #[test]

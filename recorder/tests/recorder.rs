@@ -97,8 +97,9 @@ fn counters_gauges_and_histograms_have_exact_values() {
             },
         ),
         (DROPPED, OwnedValue::Counter(0)),
-        // The histogram's 5 slots, first used after the connection.
-        (LATE, OwnedValue::Counter(5)),
+        // The histogram's 6 slots (count, sum, 3 bounds, +Inf), first
+        // used after the connection.
+        (LATE, OwnedValue::Counter(6)),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -237,7 +238,8 @@ fn no_update_is_lost_while_threads_make_and_update_metrics() {
         assert_eq!(bucket(0.25), Some(KEYS as u64));
         assert_eq!(bucket(0.1), Some(0));
     }
-    let histogram_slots = THREADS * (2 + cantal_recorder::DEFAULT_BUCKETS.len());
+    // Count, sum, a bucket per bound and +Inf.
+    let histogram_slots = THREADS * (3 + cantal_recorder::DEFAULT_BUCKETS.len());
     // Each histogram is one metric for readers; then `dropped` and
     // `late_keys`.
     assert_eq!(v.len(), KEYS + 2 + THREADS + 2);
