@@ -42,11 +42,15 @@ pub fn histogram_record(h: &Histogram, value: u64) {
     h.record(value)
 }
 
+/// Where the bench publishes: a memory file system.
+fn publication_dir() -> std::path::PathBuf {
+    std::env::var_os("XDG_RUNTIME_DIR")
+        .map_or_else(|| std::path::PathBuf::from("/dev/shm"), Into::into)
+}
+
 /// Publishes the "after start" metrics into a real mapped file.
 fn start() -> cantal::Publication<'static> {
-    let dir = std::env::var_os("XDG_RUNTIME_DIR")
-        .map_or_else(|| std::path::PathBuf::from("/dev/shm"), Into::into);
-    let base = dir.join(format!("cantal-bench-histogram.{}", std::process::id()));
+    let base = publication_dir().join(format!("cantal-bench-histogram.{}", std::process::id()));
     let mut metrics = Collection::growable();
     metrics.register(&COUNTER).unwrap();
     metrics.register(&AFTER).unwrap();
@@ -69,6 +73,17 @@ fn record(c: &mut Criterion) {
     let handle = recorder.handle();
     metrics::set_global_recorder(recorder).unwrap();
     let metrics_histogram = metrics::histogram!("bench_handle");
+    // The same `metrics` handle on our recorder, connected to a
+    // publication (its slots mapped, as after `start()`).
+    let ours = cantal_recorder::Builder::new()
+        .buckets(&PROMETHEUS_BUCKETS)
+        .build();
+    let ours_histogram = metrics::with_local_recorder(&ours, || metrics::histogram!("bench_ours"));
+    let ours_publication = cantal::Builder::new()
+        .path(publication_dir().join(format!("cantal-bench-histogram-rec.{}", std::process::id())))
+        .publish(Collection::growable())
+        .unwrap();
+    ours.connect(ours_publication.extender()).unwrap();
 
     let mut g = c.benchmark_group("histogram_record");
     g.bench_function("raw AtomicU64::fetch_add", |b| {
@@ -117,7 +132,11 @@ fn record(c: &mut Criterion) {
             timed
         })
     });
+    g.bench_function("metrics handle record (cantal_recorder)", |b| {
+        b.iter(|| ours_histogram.record(black_box(VALUE_S)))
+    });
     g.finish();
+    drop(ours_publication);
 }
 
 /// Two threads recording into one histogram: the time per observation of
