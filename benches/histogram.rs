@@ -140,23 +140,30 @@ fn record(c: &mut Criterion) {
 }
 
 /// Two threads recording into one histogram: the time per observation of
-/// the pair (aggregate throughput), each thread doing half of them.
+/// the pair (aggregate throughput), each thread doing half of them; ours
+/// beside prometheus-client's, whose observe takes a lock.
 fn two_threads(c: &mut Criterion) {
+    fn pair(iters: u64, record: impl Fn() + Sync) -> Duration {
+        let start = Instant::now();
+        std::thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| {
+                    for _ in 0..iters / 2 {
+                        record();
+                    }
+                });
+            }
+        });
+        start.elapsed()
+    }
+    let prometheus_client =
+        prometheus_client::metrics::histogram::Histogram::new(PROMETHEUS_BUCKETS);
     let mut g = c.benchmark_group("two_threads_one_histogram");
     g.bench_function("cantal Histogram::record", |b| {
-        b.iter_custom(|iters| {
-            let start = Instant::now();
-            std::thread::scope(|s| {
-                for _ in 0..2 {
-                    s.spawn(|| {
-                        for _ in 0..iters / 2 {
-                            CONTENDED.record(black_box(VALUE_US));
-                        }
-                    });
-                }
-            });
-            start.elapsed()
-        })
+        b.iter_custom(|iters| pair(iters, || CONTENDED.record(black_box(VALUE_US))))
+    });
+    g.bench_function("prometheus-client Histogram::observe", |b| {
+        b.iter_custom(|iters| pair(iters, || prometheus_client.observe(black_box(VALUE_S))))
     });
     g.finish();
 }

@@ -54,6 +54,19 @@ hand = {
     "noncanonical": b'counter 8: { "z" : "1" ,\t"a":"\\u00E9\\/\\ud83d\\ude00" }\r\n'
     b'counter 8: {"b":"\\u0041","a":"x"}\nstate 16:{"s":"\\t"}\n',
     "errors": b'counter 8: {"a": "\\q"}\n',
+    # A core histogram (buckets of their own ranges, +Inf, count, sum), a
+    # recorder one (cumulative buckets, a float sum) and a sharded counter:
+    # the shapes the reader groups.
+    "histograms": b'counter 8: {"cantal_histogram": "count", "metric": "d"}\n'
+    b'counter 8: {"cantal_histogram": "sum", "metric": "d"}\n'
+    b'counter 8: {"cantal_le": "+Inf", "metric": "d"}\n'
+    b'counter 8: {"cantal_le": "16", "metric": "d"}\n'
+    b'counter 8: {"cantal_le": "2", "metric": "d"}\n'
+    b'counter 8: {"metric": "h_count"}\nlevel 8 float: {"metric": "h_sum"}\n'
+    b'counter 8: {"le": "10", "metric": "h_bucket"}\n'
+    b'counter 8: {"le": "2.5", "metric": "h_bucket"}\n'
+    b'counter 8: {"cantal_shard": "0", "metric": "s"}\npad 56\n'
+    b'counter 8: {"cantal_shard": "1", "metric": "s"}\npad 56\n',
     # Every row of cli/README.md's decision table: lines the lenient parser
     # skips (or reads) where the strict one stops.
     "lenient": b'level 8 complex: {"a": "1"}\nlevel 8: {"a": "2"}\nblob 8: {"a": "3"}\n'
@@ -76,7 +89,7 @@ def values_for(meta):
     return bytes((i * 37 + 1) % 255 for i in range(total))
 
 
-for target in ("meta", "meta_values"):
+for target in ("meta", "meta_values", "reader"):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
     for name, (meta, vals) in seeds.items():
