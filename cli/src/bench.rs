@@ -19,6 +19,8 @@ struct Flags {
     discovery: Discovery,
     #[command(flatten)]
     limits: Limits,
+    #[arg(long)]
+    no_process_metrics: bool,
 }
 
 /// An exporter's state between scrapes (its cache of parsed meta files).
@@ -41,11 +43,12 @@ impl Default for Exporter {
 impl Exporter {
     /// An exporter that has scraped nothing yet.
     pub fn new() -> Exporter {
-        Exporter::with(Discovery::default(), Limits::default())
+        Exporter::with(Discovery::default(), Limits::default(), true)
     }
 
     /// An exporter set up as `cantal export` with `args` (its discovery
-    /// flags and limits, such as `--pid 42 --max-publishers 10`).
+    /// flags, limits and `--no-process-metrics`, such as `--pid 42
+    /// --max-publishers 10`).
     ///
     /// # Errors
     ///
@@ -54,13 +57,18 @@ impl Exporter {
         let flags =
             Flags::try_parse_from(std::iter::once("cantal export").chain(args.iter().copied()))
                 .map_err(|e| e.to_string())?;
-        Ok(Exporter::with(flags.discovery, flags.limits))
+        Ok(Exporter::with(
+            flags.discovery,
+            flags.limits,
+            !flags.no_process_metrics,
+        ))
     }
 
-    fn with(discovery: Discovery, limits: Limits) -> Exporter {
+    fn with(discovery: Discovery, limits: Limits, process_metrics: bool) -> Exporter {
         let config = Config {
             options: Options {
                 label_pid: true,
+                process_metrics,
                 ..Options::DEFAULT
             },
             discovery,

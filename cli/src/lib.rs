@@ -178,6 +178,11 @@ enum Command {
         /// series then do not continue across restarts).
         #[arg(long)]
         label_pid: bool,
+        /// Leave out the process_* families (CPU, memory, file descriptors
+        /// and start time of every publisher's process, from /proc), for
+        /// example when the publishers export their own.
+        #[arg(long)]
+        no_process_metrics: bool,
         #[command(flatten)]
         discovery: scan::Discovery,
         #[command(flatten)]
@@ -242,6 +247,7 @@ pub fn main() -> ExitCode {
             prefix,
             unprefixed,
             label_pid,
+            no_process_metrics,
             discovery,
             limits,
         } => {
@@ -266,6 +272,7 @@ pub fn main() -> ExitCode {
                         prefix: prefix.leak(),
                         unprefixed: unprefixed.leak(),
                         label_pid,
+                        process_metrics: !no_process_metrics,
                     },
                     discovery,
                     limits,

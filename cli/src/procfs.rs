@@ -92,9 +92,185 @@ pub(crate) fn pids() -> Vec<u32> {
     pids
 }
 
+/// What the Prometheus client libraries' process collectors export, for
+/// one process, from `/proc/<pid>/stat`, `status`, `limits` and `fd`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct ProcessStats {
+    /// User and system CPU time, in seconds.
+    pub(crate) cpu_seconds: f64,
+    /// Resident set size, in bytes.
+    pub(crate) resident_bytes: u64,
+    /// Virtual memory size, in bytes.
+    pub(crate) virtual_bytes: u64,
+    /// When the process started, in seconds since the Unix epoch.
+    pub(crate) start_time_seconds: f64,
+    /// Open file descriptors, when `/proc/<pid>/fd` may be listed (the
+    /// process's user, or a reader with `CAP_SYS_PTRACE`).
+    pub(crate) open_fds: Option<u64>,
+    /// The soft limit on open files, when it is not unlimited.
+    pub(crate) max_fds: Option<u64>,
+}
+
+/// The most bytes read of a `/proc/<pid>` text file (`stat` and `limits`
+/// are well under 4 KiB).
+const PROC_TEXT_LIMIT: u64 = 64 * 1024;
+
+/// The most file descriptors counted: a process with more costs no more
+/// than this many directory entries (`process_open_fds` is then this
+/// number).
+pub(crate) const MAX_FDS_COUNTED: u64 = 1 << 22;
+
+/// The statistics of process `pid`; `None` when it is gone (or `/proc`
+/// does not say).
+pub(crate) fn process_stats(pid: u32) -> Option<ProcessStats> {
+    use std::io::Read as _;
+    let read = |name: &str| -> Option<String> {
+        let mut text = String::new();
+        fs::File::open(format!("/proc/{pid}/{name}"))
+            .ok()?
+            .take(PROC_TEXT_LIMIT)
+            .read_to_string(&mut text)
+            .ok()?;
+        Some(text)
+    };
+    let stat = parse_stat(&read("stat")?)?;
+    let status = read("status")?;
+    let start = boot_time()? as f64 + stat.start_ticks as f64 / USER_HZ;
+    let open_fds = fs::read_dir(format!("/proc/{pid}/fd"))
+        .ok()
+        .map(|dir| dir.take(MAX_FDS_COUNTED as usize).count() as u64);
+    Some(ProcessStats {
+        cpu_seconds: stat.utime.saturating_add(stat.stime) as f64 / USER_HZ,
+        // A kernel thread or a zombie has no memory lines: 0.
+        resident_bytes: status_bytes(&status, "VmRSS").unwrap_or(0),
+        virtual_bytes: status_bytes(&status, "VmSize").unwrap_or(stat.vsize),
+        start_time_seconds: start,
+        open_fds,
+        max_fds: read("limits").as_deref().and_then(max_open_files),
+    })
+}
+
+/// The fields of `/proc/<pid>/stat` that [`ProcessStats`] needs.
+#[derive(Debug, PartialEq)]
+struct Stat {
+    utime: u64,
+    stime: u64,
+    start_ticks: u64,
+    vsize: u64,
+}
+
+/// Parses `/proc/<pid>/stat` (proc(5)): the fields after the command name,
+/// which is in parentheses and may hold spaces and parentheses itself, so
+/// the fields start after the last `)`.
+fn parse_stat(text: &str) -> Option<Stat> {
+    let rest = &text[text.rfind(')')? + 1..];
+    // Field 3 (state) is the first after the name.
+    let fields: Vec<&str> = rest.split_ascii_whitespace().collect();
+    let field = |n: usize| -> Option<u64> { fields.get(n.checked_sub(3)?)?.parse().ok() };
+    Some(Stat {
+        utime: field(14)?,
+        stime: field(15)?,
+        start_ticks: field(22)?,
+        vsize: field(23)?,
+    })
+}
+
+/// The soft limit of `Max open files` in `/proc/<pid>/limits`; `None` when
+/// unlimited or not found.
+fn max_open_files(limits: &str) -> Option<u64> {
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line["Max open files".len()..]
+        .split_ascii_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// `btime` of `/proc/stat`: when the system booted, in seconds since the
+/// Unix epoch (read once).
+fn boot_time() -> Option<u64> {
+    static BOOT: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *BOOT.get_or_init(|| {
+        let text = fs::read_to_string("/proc/stat").ok()?;
+        text.lines()
+            .find_map(|l| l.strip_prefix("btime "))?
+            .trim()
+            .parse()
+            .ok()
+    })
+}
+
+/// The unit of the times in `/proc/<pid>/stat`: `USER_HZ`, which the
+/// kernel keeps at 100 per second in that file on every architecture this
+/// builds for (whatever the kernel's own `HZ`), as `getconf CLK_TCK` says.
+const USER_HZ: f64 = 100.0;
+
+/// The value in kB of the `key:` line of `/proc/<pid>/status`, in bytes.
+fn status_bytes(status: &str, key: &str) -> Option<u64> {
+    let line = status
+        .lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))?;
+    let kib: u64 = line.split_ascii_whitespace().next()?.parse().ok()?;
+    kib.checked_mul(1024)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stat_fields_after_an_odd_command_name() {
+        // The name holds spaces and parentheses; the fields follow the last `)`.
+        let text = "4242 (a) b (c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 \
+                    250 50 0 0 20 0 3 0 123456 987654321 2500 18446744073709551615 \
+                    1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n";
+        assert_eq!(
+            parse_stat(text),
+            Some(Stat {
+                utime: 250,
+                stime: 50,
+                start_ticks: 123456,
+                vsize: 987654321,
+            })
+        );
+        assert_eq!(parse_stat("4242 (no fields)"), None);
+    }
+
+    #[test]
+    fn status_sizes_in_bytes() {
+        let status = "Name:\tx\nVmSize:\t  10240 kB\nVmRSS:\t    512 kB\n";
+        assert_eq!(status_bytes(status, "VmRSS"), Some(512 * 1024));
+        assert_eq!(status_bytes(status, "VmSize"), Some(10240 * 1024));
+        assert_eq!(status_bytes(status, "VmSwap"), None);
+    }
+
+    #[test]
+    fn open_files_limit() {
+        let limits = "Limit                     Soft Limit           Hard Limit           Units\n\
+                      Max processes             63883                63883                processes\n\
+                      Max open files            1024                 524288               files\n";
+        assert_eq!(max_open_files(limits), Some(1024));
+        let unlimited =
+            "Max open files            unlimited            unlimited            files\n";
+        assert_eq!(max_open_files(unlimited), None);
+    }
+
+    #[test]
+    fn our_own_process() {
+        let me = process_stats(std::process::id()).expect("our own /proc entry");
+        assert!(
+            me.resident_bytes > 0 && me.virtual_bytes >= me.resident_bytes,
+            "{me:?}"
+        );
+        assert!(me.open_fds.is_some_and(|n| n >= 3), "{me:?}");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        // Started in the past, at most a day ago (a test process).
+        assert!(me.start_time_seconds <= now + 1.0, "{me:?} now {now}");
+        assert!(me.start_time_seconds > now - 86_400.0, "{me:?} now {now}");
+    }
 
     #[test]
     fn passwd() {

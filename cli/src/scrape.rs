@@ -13,6 +13,7 @@
 use crate::fail::Failure;
 use crate::health::{self, Stats};
 use crate::load::{Layout, Reading};
+use crate::procfs::{self, ProcessStats};
 use crate::prom::{self, Format, Options, Prepared, Scraped};
 use crate::scan::{self, Discovery, Found, Status};
 use crate::target::Source;
@@ -495,9 +496,11 @@ impl Cache {
         }
         self.forget(&results);
         self.count(&results, started.elapsed());
+        let processes = self.processes(&results);
         let scraped: Vec<Scraped<'_>> = results
             .iter()
-            .map(|(source, outcome)| Scraped {
+            .zip(processes)
+            .map(|((source, outcome), process)| Scraped {
                 source,
                 up: outcome.is_ok(),
                 reason: outcome.as_ref().err().map(|d| d.reason),
@@ -505,6 +508,7 @@ impl Cache {
                     .as_ref()
                     .ok()
                     .map(|r| (r.prepared.as_ref(), r.readings.as_slice())),
+                process,
             })
             .collect();
         // Room for a body like the last one, so that a large body is not
@@ -514,6 +518,23 @@ impl Cache {
         health::render(&mut body, &self.stats, format);
         self.body_len = body.len();
         body
+    }
+
+    /// The `/proc` statistics of each up publisher's process (each pid
+    /// read once), unless the `process_*` families are turned off.
+    fn processes(&self, results: &[(Source, Outcome)]) -> Vec<Option<ProcessStats>> {
+        let mut by_pid: HashMap<u32, Option<ProcessStats>> = HashMap::new();
+        results
+            .iter()
+            .map(|(source, outcome)| {
+                let pid = source
+                    .pid
+                    .filter(|_| outcome.is_ok() && self.config.options.process_metrics)?;
+                *by_pid
+                    .entry(pid)
+                    .or_insert_with(|| procfs::process_stats(pid))
+            })
+            .collect()
     }
 
     /// Whether `source` has been stale for longer than `--stale-grace`

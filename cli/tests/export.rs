@@ -681,3 +681,107 @@ fn a_core_histogram_is_a_prometheus_histogram_in_base_units() {
     let sum = value("cantal_latency_seconds_sum");
     assert!((sum - 0.5005).abs() < 1e-9, "{body}");
 }
+
+/// The numeric value of the first sample of `family` in `body`.
+fn first_value(body: &str, family: &str) -> Option<f64> {
+    samples(body, family)
+        .first()?
+        .rsplit_once(' ')?
+        .1
+        .parse()
+        .ok()
+}
+
+/// The kB figure of `key:` in `/proc/<pid>/status`, in bytes.
+fn status_bytes(pid: u32, key: &str) -> u64 {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find_map(|l| l.strip_prefix(key)).unwrap();
+    let kib: u64 = line
+        .trim_start_matches(':')
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    kib * 1024
+}
+
+/// The standard `process_*` families of a publisher's process match what
+/// `/proc` says of it (an idle `sleep` naming a publication of ours), and
+/// `--no-process-metrics` leaves them out.
+#[test]
+fn process_families_match_proc_for_the_publisher() {
+    let dir = TempDir::new("process");
+    let base = dir.path("app");
+    publication(&base);
+    let child = naming(&base);
+    let pid = child.0.id();
+    // Until `sleep` has faulted its pages in, its memory grows: wait until
+    // it holds still for 100 ms.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last = (0, 0);
+    loop {
+        let now = (status_bytes(pid, "VmRSS"), status_bytes(pid, "VmSize"));
+        if now == last || Instant::now() > deadline {
+            break;
+        }
+        last = now;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let args = ["--no-default-dirs", "--pid", &pid.to_string()];
+    let body = Exporter::from_args(&args).unwrap().scrape_found(None);
+    assert!(
+        body.contains("# TYPE process_cpu_seconds_total counter\n"),
+        "{body}"
+    );
+    let value = |family: &str| {
+        first_value(&body, family).unwrap_or_else(|| panic!("no {family} in\n{body}"))
+    };
+    // An idle sleep: its memory does not move between the two reads.
+    assert_eq!(
+        value("process_resident_memory_bytes") as u64,
+        status_bytes(pid, "VmRSS")
+    );
+    assert_eq!(
+        value("process_virtual_memory_bytes") as u64,
+        status_bytes(pid, "VmSize")
+    );
+    assert!(
+        (0.0..1.0).contains(&value("process_cpu_seconds_total")),
+        "{body}"
+    );
+    // /proc/<pid>/fd of a sleep: at least stdin, stdout, stderr.
+    let fds = fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count() as f64;
+    assert_eq!(value("process_open_fds"), fds, "{body}");
+    let limits = fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let soft: f64 = limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max open files"))
+        .and_then(|l| l.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    assert_eq!(value("process_max_fds"), soft, "{body}");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let started = value("process_start_time_seconds");
+    assert!(
+        started <= now + 1.0 && started > now - 60.0,
+        "started {started}, now {now}"
+    );
+    // Labelled like the publisher's own series.
+    let own = body
+        .lines()
+        .find(|l| l.starts_with("cantal_swapped_total{"))
+        .unwrap();
+    let labels = &own[own.find('{').unwrap()..=own.find('}').unwrap()];
+    assert!(
+        body.contains(&format!("process_open_fds{labels} ")),
+        "{body}"
+    );
+
+    let args = [&args[..], &["--no-process-metrics"]].concat();
+    let body = Exporter::from_args(&args).unwrap().scrape_found(None);
+    assert!(!body.contains("process_"), "{body}");
+    assert!(body.contains("cantal_swapped_total{"), "{body}");
+}

@@ -19,6 +19,7 @@
 
 mod identity;
 mod naming;
+mod process;
 mod render;
 
 use crate::load::{Layout, Slot, SlotType};
@@ -41,17 +42,20 @@ pub(crate) struct Options {
     pub(crate) unprefixed: &'static [&'static str],
     /// Give every series a `pid` label.
     pub(crate) label_pid: bool,
+    /// Serve the `process_*` families of every publisher's process.
+    pub(crate) process_metrics: bool,
 }
 
 impl Options {
     /// The defaults: states with 64 characters of text, prefix `cantal_`,
-    /// no `pid` label.
+    /// no `pid` label, `process_*` families.
     pub(crate) const DEFAULT: Options = Options {
         states: true,
         state_text_limit: 64,
         prefix: "cantal_",
         unprefixed: &[],
         label_pid: false,
+        process_metrics: true,
     };
 }
 
@@ -86,6 +90,9 @@ pub(crate) struct Scraped<'a> {
     /// Its metrics, when they could be read: the layout made ready with
     /// [`prepare`], and one reading per slot.
     pub(crate) metrics: Option<(&'a Prepared, &'a [crate::load::Reading])>,
+    /// What `/proc` says of its process, for the `process_*` families
+    /// (when it is up, its pid known, and they are not turned off).
+    pub(crate) process: Option<crate::procfs::ProcessStats>,
 }
 
 /// What one slot renders as, but for its value and its publisher's labels:

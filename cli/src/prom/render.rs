@@ -103,6 +103,7 @@ pub(crate) fn render(
         self::family(&mut out, family, format);
     }
     up(&mut out, scraped, &identities);
+    super::process::render(&mut out, scraped, &identities, format);
     skipped_slots(&mut out, scraped, &identities);
     if format == Format::OpenMetrics {
         out.push_str("# EOF\n");
@@ -360,7 +361,7 @@ fn sample<'t>(
 }
 
 /// A float sample value.
-fn write_float(out: &mut String, v: f64) {
+pub(super) fn write_float(out: &mut String, v: f64) {
     if v.is_nan() {
         out.push_str("NaN");
     } else if v == f64::INFINITY {

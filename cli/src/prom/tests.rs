@@ -61,6 +61,7 @@ fn families_labels_units_and_histograms() {
         up: true,
         reason: None,
         metrics: Some((&prepared, &readings)),
+        process: None,
     }];
     let options = Options {
         state_text_limit: 6,
@@ -142,6 +143,7 @@ fn a_family_does_not_depend_on_other_publishers() {
             up: true,
             reason: None,
             metrics: Some((&a, &ra)),
+            process: None,
         }],
         Options::DEFAULT,
         Format::Prometheus,
@@ -154,12 +156,14 @@ fn a_family_does_not_depend_on_other_publishers() {
                 up: true,
                 reason: None,
                 metrics: Some((&a, &ra)),
+                process: None,
             },
             Scraped {
                 source: &sb,
                 up: true,
                 reason: None,
                 metrics: Some((&b, &rb)),
+                process: None,
             },
         ],
         Options::DEFAULT,
@@ -188,6 +192,7 @@ fn skipped_slots_are_counted_per_publisher() {
             up: true,
             reason: None,
             metrics: Some((&prepared, readings)),
+            process: None,
         }];
         render(&scraped, Options::DEFAULT, Format::Prometheus, 0)
     };
@@ -213,4 +218,44 @@ fn skipped_slots_are_counted_per_publisher() {
     // None skipped: no such family.
     let text = render_one(b"counter 8: {}", &[Reading::Counter(1)]);
     assert!(!text.contains("skipped"), "{text}");
+}
+
+#[test]
+fn process_families_in_both_formats() {
+    let src = source("/run/app", 7);
+    let stats = crate::procfs::ProcessStats {
+        cpu_seconds: 1.5,
+        resident_bytes: 4096,
+        virtual_bytes: 8192,
+        start_time_seconds: 1_700_000_000.25,
+        open_fds: None,
+        max_fds: Some(1024),
+    };
+    let scraped = [Scraped {
+        source: &src,
+        up: true,
+        reason: None,
+        metrics: None,
+        process: Some(stats),
+    }];
+    let text = render(&scraped, Options::DEFAULT, Format::Prometheus, 0);
+    let id = r#"{appname="web",path="/run/app"}"#;
+    for line in [
+        "# TYPE process_cpu_seconds_total counter\n".to_string(),
+        format!("process_cpu_seconds_total{id} 1.5\n"),
+        format!("process_max_fds{id} 1024.0\n"),
+        format!("process_resident_memory_bytes{id} 4096.0\n"),
+        format!("process_start_time_seconds{id} 1700000000.25\n"),
+        format!("process_virtual_memory_bytes{id} 8192.0\n"),
+    ] {
+        assert!(text.contains(&line), "{line:?} not in\n{text}");
+    }
+    // Unknown: no family at all.
+    assert!(!text.contains("process_open_fds"), "{text}");
+    let om = render(&scraped, Options::DEFAULT, Format::OpenMetrics, 0);
+    assert!(om.contains("# TYPE process_cpu_seconds counter\n"), "{om}");
+    assert!(
+        om.contains(&format!("process_cpu_seconds_total{id} 1.5\n")),
+        "{om}"
+    );
 }
