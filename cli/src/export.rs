@@ -8,6 +8,7 @@ use crate::scrape::{Cache, Config};
 
 /// Serves every publisher over HTTP until SIGTERM or SIGINT.
 pub(crate) fn run(settings: http::Settings, config: Config) -> Result<()> {
+    crate::privilege::report();
     let mut cache = Cache::new(config);
     // `timeout`: the scraper's X-Prometheus-Scrape-Timeout-Seconds, if
     // any; Cache::scrape takes its margin from it.

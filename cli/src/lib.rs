@@ -25,6 +25,7 @@ mod http;
 mod json;
 mod load;
 mod owner;
+mod privilege;
 mod procfs;
 mod prom;
 mod read;

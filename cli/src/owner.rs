@@ -20,7 +20,6 @@
 //! The owner is checked by `cantal_mmap`'s reader with `fstat` on the
 //! descriptors it opened, so the file checked is the file read.
 
-use crate::procfs;
 use crate::target::{self, Source};
 use std::os::unix::fs::MetadataExt;
 
@@ -38,11 +37,11 @@ pub(crate) enum Origin {
 /// When the ownership rule applies (`--check-owner`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum OwnerCheck {
-    /// When running as root (effective uid 0).
+    /// When running as a privileged reader: root (effective uid 0), or
+    /// with CAP_DAC_READ_SEARCH.
     #[default]
     Auto,
-    /// Always (for a reader with capabilities such as
-    /// CAP_DAC_READ_SEARCH but another uid).
+    /// Always.
     Always,
     /// Never: read whatever this process can open.
     Never,
@@ -52,7 +51,7 @@ impl OwnerCheck {
     /// Whether the rule applies to this process.
     pub(crate) fn applies(self) -> bool {
         match self {
-            OwnerCheck::Auto => procfs::my_uid() == 0,
+            OwnerCheck::Auto => crate::privilege::is_privileged(),
             OwnerCheck::Always => true,
             OwnerCheck::Never => false,
         }
@@ -113,7 +112,7 @@ mod tests {
 
     #[test]
     fn rules_by_origin() {
-        let me = procfs::my_uid();
+        let me = crate::procfs::my_uid();
         let pid = std::process::id();
         // A running process: its uid, whatever the name says.
         let s = source("/tmp/cantal.4242.1", Some(pid));

@@ -70,6 +70,13 @@ pub(crate) fn my_uid() -> u32 {
     fs::metadata("/proc/self").map_or(u32::MAX, |m| m.uid())
 }
 
+/// Our effective capability set: `CapEff` of `/proc/self/status`.
+pub(crate) fn effective_capabilities() -> Option<u64> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let hex = status.lines().find_map(|l| l.strip_prefix("CapEff:"))?;
+    u64::from_str_radix(hex.trim(), 16).ok()
+}
+
 /// The name of user `uid` in the text of `/etc/passwd` (`name:x:uid:...`).
 pub(crate) fn passwd_name(passwd: &str, uid: u32) -> Option<String> {
     passwd.lines().find_map(|line| {

@@ -45,8 +45,8 @@ pub(crate) struct Discovery {
     #[arg(long)]
     pub(crate) no_default_dirs: bool,
     /// When to read a publication only if its files belong to the user
-    /// who published it (see SECURITY.md): auto (when running as root),
-    /// always, never.
+    /// who published it (see SECURITY.md): auto (when running as root or
+    /// with CAP_DAC_READ_SEARCH), always, never.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = OwnerCheck::Auto)]
     pub(crate) check_owner: OwnerCheck,
     /// Keep only publishers matching one of these rules, KEY=GLOB with

@@ -3,9 +3,12 @@
 //! test: files swapped under it, states rewritten while it reads.
 #![forbid(unsafe_code)]
 
+mod common;
+
 use cantal_cli::bench::Exporter;
 use cantal_core::{Collection, State};
 use cantal_testkit::TempDir;
+use common::{KillOnDrop, process_of_nobody};
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, chown, lchown, symlink};
 use std::path::{Path, PathBuf};
@@ -164,37 +167,6 @@ fn cached_scrapes_never_serve_a_torn_state() {
 
 /// The uid of the unprivileged user of the ownership tests.
 const NOBODY: u32 = 65534;
-
-/// A process of user `NOBODY` (`setpriv`), its environment's
-/// `CANTAL_PATH` set to `path`; returned once it runs as that user.
-fn process_of_nobody(path: &Path) -> KillOnDrop {
-    let child = Command::new("setpriv")
-        .args(["--reuid", "65534", "--regid", "65534", "--clear-groups"])
-        .args(["sleep", "60"])
-        .env("CANTAL_PATH", path)
-        .spawn()
-        .unwrap();
-    let child = KillOnDrop(child);
-    let status = format!("/proc/{}/status", child.0.id());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    // After setpriv's exec of sleep: the real uid is NOBODY's.
-    while !fs::read_to_string(&status)
-        .is_ok_and(|s| s.contains("\nUid:\t65534\t") && s.starts_with("Name:\tsleep"))
-    {
-        assert!(Instant::now() < deadline, "setpriv never ran sleep");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child
-}
-
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A root-only (0600) publication named by an unprivileged user's
 /// process, directly and through a symlinked directory of hers: the

@@ -146,6 +146,29 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// A process of user 65534 (nobody, through `setpriv`), its environment's
+/// `CANTAL_PATH` set to `path`; returned once it runs as that user (root
+/// only).
+pub(crate) fn process_of_nobody(path: &Path) -> KillOnDrop {
+    let child = Command::new("setpriv")
+        .args(["--reuid", "65534", "--regid", "65534", "--clear-groups"])
+        .args(["sleep", "60"])
+        .env("CANTAL_PATH", path)
+        .spawn()
+        .unwrap();
+    let child = KillOnDrop(child);
+    let status = format!("/proc/{}/status", child.0.id());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // After setpriv's exec of sleep: the real uid is nobody's.
+    while !std::fs::read_to_string(&status)
+        .is_ok_and(|s| s.contains("\nUid:\t65534\t") && s.starts_with("Name:\tsleep"))
+    {
+        assert!(Instant::now() < deadline, "setpriv never ran sleep");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child
+}
+
 /// A minimal HTTP/1.0 GET of `path` from `addr`: the body.
 pub(crate) fn get_body(addr: &str, path: &str) -> String {
     let mut s = TcpStream::connect(addr).unwrap();
