@@ -83,7 +83,8 @@ pub type Help = HashMap<String, Description>;
 pub fn read_with(base: impl AsRef<Path>, options: &Options) -> Result<Option<Help>, Error> {
     let base = base.as_ref();
     let path = with_suffix(base, ".help");
-    let (file, _) = match read::open(&path, options.owner, HELP_LIMIT) {
+    let root = options.root.as_deref();
+    let (file, _) = match read::open_in(root, &path, options.owner, HELP_LIMIT) {
         Ok(opened) => opened,
         Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
             return Ok(None);
@@ -97,7 +98,7 @@ pub fn read_with(base: impl AsRef<Path>, options: &Options) -> Result<Option<Hel
         return Ok(None);
     };
     let values_path = with_suffix(base, ".values");
-    let values = match read::open(&values_path, options.owner, u64::MAX) {
+    let values = match read::open_in(root, &values_path, options.owner, u64::MAX) {
         Ok((file, _)) => file.metadata().map_err(|e| Error::io(&values_path, e))?,
         Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
             return Ok(None);

@@ -32,6 +32,68 @@ pub(crate) fn open_nofollow(path: &Path) -> io::Result<File> {
         .open(path)
 }
 
+/// `struct open_how` of `openat2(2)` (linux/openat2.h).
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+
+/// Opens `path` as [`open_nofollow`] does, but resolved inside `root` (a
+/// directory such as `/proc/PID/root`, the root of a process in another
+/// mount namespace): with `openat2(2)`'s `RESOLVE_IN_ROOT`, every
+/// component, an absolute symlink or `..` included, stays inside `root`,
+/// and `RESOLVE_NO_MAGICLINKS` refuses `/proc/*/fd`-style links that could
+/// leave it. `O_PATH` opens it for [`fstat`](File::metadata) only.
+/// Without `root`, [`open_nofollow`] (or `O_PATH | O_NOFOLLOW`).
+pub(crate) fn open_nofollow_in(root: Option<&Path>, path: &Path, o_path: bool) -> io::Result<File> {
+    let Some(root) = root else {
+        if o_path {
+            return OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+                .open(path);
+        }
+        return open_nofollow(path);
+    };
+    let root = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
+        .open(root)?;
+    let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let access = if o_path {
+        libc::O_PATH
+    } else {
+        libc::O_RDONLY | libc::O_NONBLOCK
+    };
+    let how = OpenHow {
+        flags: (access | libc::O_NOFOLLOW | libc::O_CLOEXEC) as u64,
+        mode: 0,
+        resolve: libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS,
+    };
+    // SAFETY: openat2(2) takes an open directory descriptor (`root` lives
+    // until after the call), a NUL-terminated path (`name` outlives the
+    // call), a pointer to a `struct open_how` and its size: `OpenHow` is
+    // that struct (three u64, repr(C)), alive on the stack for the call.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            root.as_raw_fd(),
+            name.as_ptr(),
+            &how as *const OpenHow,
+            std::mem::size_of::<OpenHow>(),
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let fd = libc::c_int::try_from(fd).map_err(|_| io::Error::from(io::ErrorKind::InvalidData))?;
+    // SAFETY: openat2 returned a new descriptor that nothing else owns.
+    Ok(File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
+}
+
 /// Whether an error means "there is a symlink here".
 pub(crate) fn is_symlink_error(e: &io::Error) -> bool {
     e.raw_os_error() == Some(libc::ELOOP)

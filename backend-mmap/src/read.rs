@@ -76,6 +76,13 @@ pub struct Options {
     pub max_meta: u64,
     /// The largest values file read, else [`Error::TooLarge`].
     pub max_values: u64,
+    /// When set, paths are resolved inside this directory, as the root of
+    /// a process in another mount namespace (`/proc/PID/root`, the
+    /// process's `CANTAL_PATH` being a path in its own file system): every
+    /// component, an absolute symlink or `..` included, stays inside it
+    /// (`openat2(2)` with `RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS`), so a
+    /// container cannot make the reader open a file of the host.
+    pub root: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -84,6 +91,7 @@ impl Default for Options {
             owner: None,
             max_meta: META_LIMIT,
             max_values: VALUES_LIMIT,
+            root: None,
         }
     }
 }
@@ -109,6 +117,13 @@ impl Options {
     /// The largest values file read.
     pub fn max_values(mut self, bytes: u64) -> Options {
         self.max_values = bytes;
+        self
+    }
+
+    /// Resolves paths inside `root` (see [`Options::root`]), or as they
+    /// are (`None`).
+    pub fn root(mut self, root: Option<PathBuf>) -> Options {
+        self.root = root;
         self
     }
 }
@@ -268,7 +283,7 @@ pub fn read_with(base: impl AsRef<Path>, options: &Options) -> Result<Snapshot, 
         // cannot be given to a new meta file meanwhile.
         let opened = match open_with(base, options) {
             Ok(opened) => opened,
-            Err(e) if is_not_found(&e) && fs::symlink_metadata(&values_path).is_ok() => {
+            Err(e) if is_not_found(&e) && lstat(options.root.as_deref(), &values_path).is_ok() => {
                 return Err(Error::HalfPresent {
                     path: meta_path,
                     present: values_path,
@@ -366,7 +381,12 @@ pub struct Opened {
 pub fn open_with(base: impl AsRef<Path>, options: &Options) -> Result<Opened, Error> {
     let base = base.as_ref();
     let meta_path = with_suffix(base, ".meta");
-    let (meta, identity) = open(&meta_path, options.owner, options.max_meta)?;
+    let (meta, identity) = open_in(
+        options.root.as_deref(),
+        &meta_path,
+        options.owner,
+        options.max_meta,
+    )?;
     Ok(Opened {
         meta,
         meta_id: FileId(identity),
@@ -457,7 +477,8 @@ impl Opened {
         want: Option<u64>,
     ) -> Result<(Vec<u8>, bool), Changed> {
         let path = &self.values_path;
-        let (file, _) = match open(path, self.options.owner, self.options.max_values) {
+        let root = self.options.root.as_deref();
+        let (file, _) = match open_in(root, path, self.options.owner, self.options.max_values) {
             Ok(opened) => opened,
             Err(e) if is_not_found(&e) => return Err(Changed::Missing),
             Err(e) => return Err(e.into()),
@@ -465,12 +486,21 @@ impl Opened {
         let mut values = read_file(&file, path, self.options.max_values, want)?;
         stabilise_states(&file, states, &mut values).map_err(|e| Error::io(path, e))?;
         let alive = is_locked(&file).map_err(|e| Error::io(path, e))?;
-        let after = fs::symlink_metadata(&self.meta_path).map(|m| Identity::of(&m));
+        let after = lstat(root, &self.meta_path).map(|m| Identity::of(&m));
         if after.is_ok_and(|after| after == self.meta_id.0) {
             Ok((values, alive))
         } else {
             Err(Changed::Yes)
         }
+    }
+}
+
+/// `lstat(2)` of `path`, resolved inside `root` when given (an `O_PATH`
+/// descriptor's `fstat`).
+pub(crate) fn lstat(root: Option<&Path>, path: &Path) -> io::Result<fs::Metadata> {
+    match root {
+        None => fs::symlink_metadata(path),
+        Some(_) => os::open_nofollow_in(root, path, true)?.metadata(),
     }
 }
 
@@ -610,7 +640,18 @@ fn stabilise_state(file: &File, offset: u64, slot: &mut [u8]) -> io::Result<()> 
 /// regular file, of `owner` when set, of at most `limit` bytes. Returns it
 /// with its identity.
 pub(crate) fn open(path: &Path, owner: Option<u32>, limit: u64) -> Result<(File, Identity), Error> {
-    let file = os::open_nofollow(path).map_err(|e| {
+    open_in(None, path, owner, limit)
+}
+
+/// [`open`], with `path` resolved inside `root` when given (see
+/// [`Options::root`]).
+pub(crate) fn open_in(
+    root: Option<&Path>,
+    path: &Path,
+    owner: Option<u32>,
+    limit: u64,
+) -> Result<(File, Identity), Error> {
+    let file = os::open_nofollow_in(root, path, false).map_err(|e| {
         if os::is_symlink_error(&e) {
             Error::NotRegularFile {
                 path: path.to_path_buf(),

@@ -326,3 +326,42 @@ fn the_kept_layout_path_checks_the_values_file_too() {
     let err = read::open_with(dir.path("p"), &Options::new().owner(Some(0))).unwrap_err();
     assert!(matches!(err, Error::ForeignOwner { .. }), "{err:?}");
 }
+
+/// A publication read inside another root (a container's `/proc/PID/root`,
+/// [`Options::root`]): its own absolute paths resolve inside that root,
+/// and neither an absolute symlink nor `..` reaches a file of ours outside
+/// it, though a reader without the root would follow both.
+#[test]
+fn paths_inside_a_root_never_leave_it() {
+    let dir = TempDir::new("in-root");
+    let root = dir.path("root");
+    fs::create_dir_all(root.join("run")).unwrap();
+    publication(&root.join("run/app"), None);
+    // Outside the root: the secret, and links to it from inside.
+    let (secret_meta, _) = plant_secret(&dir);
+    let outside = secret_meta.parent().unwrap().to_path_buf();
+    symlink(&outside, root.join("run/abs")).unwrap();
+    symlink("../../..", root.join("run/up")).unwrap();
+    let inside = Options::new().root(Some(root.clone()));
+
+    let snapshot = read::read_with("/run/app", &inside).unwrap();
+    let metrics = snapshot.metrics().unwrap();
+    assert_eq!(metrics[0].name, r#"{"metric": "ok"}"#);
+
+    let escapes = [
+        PathBuf::from("/run/abs/secret"),
+        PathBuf::from(format!("/run/up{}", outside.join("secret").display())),
+        outside.join("secret"),
+    ];
+    for base in &escapes {
+        let e = read::read_with(base, &inside).unwrap_err();
+        assert!(
+            matches!(&e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound),
+            "{base:?}: {e:?}"
+        );
+        assert!(!format!("{e:?}").contains(SECRET_WORD), "{e:?}");
+    }
+    // Without the root, the host's reader follows the link (the test is
+    // not vacuous): the files are there.
+    assert!(read::read_with(root.join("run/abs/secret"), &Options::new()).is_ok());
+}

@@ -97,6 +97,7 @@ impl Exporter {
                     base: base.clone(),
                     pid: Some(pid),
                     appname: Some("bench".into()),
+                    inner: None,
                 },
                 origin: Origin::Process,
             })

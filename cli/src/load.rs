@@ -4,6 +4,7 @@
 //! layout per publisher between scrapes (meta files are immutable).
 
 use crate::fail::Result;
+use crate::target::Source;
 use std::path::Path;
 
 pub(crate) use cantal_mmap::read::{Layout, OwnedValue as Reading, Slot, SlotType};
@@ -19,9 +20,11 @@ pub(crate) struct Loaded {
     pub(crate) alive: bool,
 }
 
-/// Reads and decodes the publication at `base`.
-pub(crate) fn load(base: &Path) -> Result<Loaded> {
-    load_with(base, &cantal_mmap::read::Options::new())
+/// Reads and decodes the publication of `source` (inside its process's
+/// root when it is in another mount namespace).
+pub(crate) fn load(source: &Source) -> Result<Loaded> {
+    let options = cantal_mmap::read::Options::new().root(source.root());
+    load_with(source.read_path(), &options)
 }
 
 /// [`load`] with the reader's checks of `options` (an owner, limits).

@@ -107,6 +107,7 @@ mod tests {
             base: PathBuf::from(base),
             pid,
             appname: None,
+            inner: None,
         }
     }
 

@@ -16,7 +16,7 @@ pub(crate) fn run(targets: &[String], as_json: bool) -> Result<()> {
     let many = targets.len() > 1;
     for (i, t) in targets.iter().enumerate() {
         let result = target::resolve(t).and_then(|source| {
-            let loaded = load::load(&source.base)?;
+            let loaded = load::load(&source)?;
             let stale = !loaded.alive && target::process_gone(&source) == Some(true);
             let mut out = String::new();
             if as_json {

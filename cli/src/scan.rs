@@ -77,7 +77,8 @@ impl Found {
         &self,
         check: OwnerCheck,
     ) -> std::result::Result<read::Options, String> {
-        let options = read::Options::new();
+        // A publication in another mount namespace is read inside its root.
+        let options = read::Options::new().root(self.source.root());
         if check.applies() {
             Ok(options.owner(Some(owner::required(&self.source, self.origin)?)))
         } else {
@@ -116,6 +117,7 @@ pub(crate) fn discover(how: &Discovery) -> Vec<Found> {
                     base: dir.join(&stem),
                     pid: Some(pid),
                     appname: None,
+                    inner: None,
                 };
                 add(&mut found, source, Origin::DefaultDir);
             }
@@ -127,6 +129,7 @@ pub(crate) fn discover(how: &Discovery) -> Vec<Found> {
                 base: dir.join(&stem),
                 pid: None,
                 appname: None,
+                inner: None,
             };
             add(&mut found, source, Origin::Dir);
         }
@@ -154,11 +157,7 @@ fn from_proc(how: &Discovery) -> Vec<Source> {
             continue;
         };
         let source = match env.path {
-            Some(base) => Source {
-                base,
-                pid: Some(pid),
-                appname: env.appname,
-            },
+            Some(base) => target::named_by(pid, base, env.appname),
             // A process named by --pid may publish at its default path.
             None if !how.pids.is_empty() && !how.no_default_dirs => match target::by_pid(pid) {
                 Ok(source) => source,
@@ -239,7 +238,7 @@ pub(crate) fn run(how: &Discovery, as_json: bool) -> Result<()> {
         let loaded = found
             .read_options(how.check_owner)
             .map_err(Failure)
-            .and_then(|options| load::load_with(&found.source.base, &options));
+            .and_then(|options| load::load_with(found.source.read_path(), &options));
         let source = found.source;
         let (metrics, status) = match loaded {
             Ok(loaded) => (

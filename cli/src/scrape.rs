@@ -260,7 +260,7 @@ impl Cache {
             .max_meta(self.config.limits.max_meta_bytes)
             .max_values(self.config.limits.max_values_bytes);
         for attempt in 0..2 {
-            let opened = read::open_with(&source.base, &options)?;
+            let opened = read::open_with(source.read_path(), &options)?;
             let id = opened.meta_id();
             if attempt == 0 && !seen.insert(id.file()) {
                 return Err(Down::new(

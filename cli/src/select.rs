@@ -149,6 +149,7 @@ mod tests {
             base: PathBuf::from("/run/app/web"),
             pid: None,
             appname: Some("web".into()),
+            inner: None,
         };
         let r = |s: &str| vec![parse_rule(s).unwrap()];
         assert!(keeps(&source, &[], &[]));

@@ -3,6 +3,7 @@
 
 use crate::fail::{Failure, Result};
 use crate::procfs;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// A publication to read: its base path, and what we know of its process.
@@ -14,6 +15,57 @@ pub(crate) struct Source {
     pub(crate) pid: Option<u32>,
     /// Its `CANTAL_APPNAME`, when known.
     pub(crate) appname: Option<String>,
+    /// For a process in another mount namespace (a container): its
+    /// `CANTAL_PATH` as it names it, to be resolved inside its root
+    /// `/proc/PID/root` ([`Source::root`]); `base` is then that path under
+    /// `/proc/PID/root`, which keys and messages use.
+    pub(crate) inner: Option<PathBuf>,
+}
+
+impl Source {
+    /// The directory the reader resolves [`Source::read_path`] in: the
+    /// root of a process in another mount namespace.
+    pub(crate) fn root(&self) -> Option<PathBuf> {
+        self.inner.as_ref()?;
+        Some(PathBuf::from(format!("/proc/{}/root", self.pid?)))
+    }
+
+    /// The base path as the reader opens it (inside [`Source::root`] when
+    /// there is one).
+    pub(crate) fn read_path(&self) -> &Path {
+        self.inner.as_deref().unwrap_or(&self.base)
+    }
+}
+
+/// The publication that process `pid` names with `CANTAL_PATH` = `path`:
+/// in our file system, or, when the process has a root of its own (another
+/// mount namespace), inside that root.
+pub(crate) fn named_by(pid: u32, path: PathBuf, appname: Option<String>) -> Source {
+    let root = PathBuf::from(format!("/proc/{pid}/root"));
+    // Another root (chroot, pivot_root) or another mount namespace (where
+    // "/" may be the same directory with other mounts under it).
+    let id = |p: &Path| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()));
+    let differ = |theirs: &Path, ours: &str| matches!((id(theirs), id(Path::new(ours))), (Some(t), Some(o)) if t != o);
+    let foreign = differ(&root, "/")
+        || differ(
+            Path::new(&format!("/proc/{pid}/ns/mnt")),
+            "/proc/self/ns/mnt",
+        );
+    if !foreign || !path.is_absolute() {
+        return Source {
+            base: path,
+            pid: Some(pid),
+            appname,
+            inner: None,
+        };
+    }
+    let under = path.strip_prefix("/").unwrap_or(&path);
+    Source {
+        base: root.join(under),
+        pid: Some(pid),
+        appname,
+        inner: Some(path),
+    }
 }
 
 /// `base.meta` (or another suffix) without losing dots in `base`.
@@ -78,6 +130,7 @@ pub(crate) fn resolve(target: &str) -> Result<Source> {
         base: PathBuf::from(base),
         pid: None,
         appname: None,
+        inner: None,
     })
 }
 
@@ -93,11 +146,7 @@ pub(crate) fn by_pid(pid: u32) -> Result<Source> {
         }
     })?;
     if let Some(base) = env.path {
-        return Ok(Source {
-            base,
-            pid: Some(pid),
-            appname: env.appname,
-        });
+        return Ok(named_by(pid, base, env.appname));
     }
     let mut tried = Vec::new();
     if let Some(dir) = &env.runtime_dir {
@@ -111,6 +160,7 @@ pub(crate) fn by_pid(pid: u32) -> Result<Source> {
                 base: base.clone(),
                 pid: Some(pid),
                 appname: env.appname,
+                inner: None,
             });
         }
     }

@@ -50,7 +50,7 @@ pub(crate) fn run(target: &str, interval: f64, count: Option<u64>) -> Result<()>
     let mut was_alive = false;
     let mut frames = 0u64;
     let why = loop {
-        let loaded = match load::load(&source.base) {
+        let loaded = match load::load(&source) {
             Ok(loaded) => loaded,
             Err(e) if frames > 0 && !target::with_suffix(&source.base, ".meta").exists() => {
                 break format!("publisher gone: files removed ({e})");

@@ -44,16 +44,22 @@ pub(crate) fn labels(source: &Source, path: String, label_pid: bool) -> Vec<(Str
 }
 
 /// The `path` label of each publisher in `sources` (with whether it is
-/// up): the normalised path of a default path, unless another publisher
+/// up): the normalised path of a default path (the process's own path for
+/// one in another mount namespace), unless another publisher
 /// of the same `appname` would get the same one; then only the first (up
 /// before not up, then the smallest pid, then the smallest path) keeps it
 /// and the others keep their full path. So a lone restarted process keeps
 /// its series, and two running at once never collide.
 pub(crate) fn paths(sources: &[(&Source, bool)]) -> Vec<String> {
     let raw = |s: &Source| s.base.to_string_lossy().into_owned();
+    // A publication in another mount namespace is named by its own path
+    // there (its `/proc/PID/root/...` path changes at each restart).
     let normal: Vec<Option<String>> = sources
         .iter()
-        .map(|(s, _)| normalised_path(&s.base, s.pid))
+        .map(|(s, _)| match &s.inner {
+            Some(inner) => Some(inner.to_string_lossy().into_owned()),
+            None => normalised_path(&s.base, s.pid),
+        })
         .collect();
     let mut order: Vec<usize> = (0..sources.len()).collect();
     order.sort_by_key(|&i| {
@@ -97,6 +103,7 @@ mod tests {
             base: PathBuf::from(base),
             pid,
             appname: app.map(String::from),
+            inner: None,
         }
     }
 

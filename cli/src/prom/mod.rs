@@ -144,7 +144,7 @@ pub(crate) fn prepare(
     read: &cantal_mmap::read::Options,
     options: &Options,
 ) -> Prepared {
-    let help = match cantal_mmap::help::read_with(&source.base, read) {
+    let help = match cantal_mmap::help::read_with(source.read_path(), read) {
         Ok(help) => help,
         Err(e) => {
             eprintln!("cantal export: ignoring the help file: {e}");

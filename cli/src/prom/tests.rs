@@ -8,6 +8,7 @@ fn source(base: &str, pid: u32) -> Source {
         base: base.into(),
         pid: Some(pid),
         appname: Some("web".into()),
+        inner: None,
     }
 }
 
