@@ -1,6 +1,8 @@
 //! The operations kit of `contrib/`. Without Prometheus: the Grafana
 //! dashboard is JSON Grafana can import (one data source input, known
-//! variables, panels that fit the grid). With a real Prometheus (gated on
+//! variables, panels that fit the grid), and the systemd unit keeps what
+//! discovery needs and starts the exporter with its command line. With a
+//! real Prometheus (gated on
 //! `CANTAL_PROMETHEUS_TESTS=1`, or run when `prometheus` is installed)
 //! scraping a real exporter: every query of the dashboard, its template
 //! variables resolved as Grafana resolves them, returns the series this
@@ -274,6 +276,80 @@ fn the_dashboard_is_well_formed() {
         }
     }
     assert!(queries >= 20, "{queries} queries");
+}
+
+/// The settings of the systemd unit's `[Service]` section, by key (a key
+/// given twice keeps each value).
+fn unit_settings() -> BTreeMap<String, Vec<String>> {
+    let path = contrib().join("systemd/cantal-exporter.service");
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut section = "";
+    let mut settings: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = line;
+        } else if let Some((key, value)) = line.split_once('=')
+            && section == "[Service]"
+            && !line.starts_with('#')
+        {
+            settings
+                .entry(key.to_string())
+                .or_default()
+                .push(value.to_string());
+        }
+    }
+    settings
+}
+
+/// What the unit must keep for the exporter to find publishers at all
+/// (a "harder" setting here hides them), and its command line is one the
+/// exporter accepts: it starts and serves with it (the address replaced
+/// by a free one, and looking only at an empty directory).
+#[test]
+fn the_systemd_unit_runs_the_exporter_it_ships_with() {
+    let unit = unit_settings();
+    let one = |key: &str| match unit.get(key).map(Vec::as_slice) {
+        Some([value]) => value.as_str(),
+        other => panic!("{key}: {other:?}"),
+    };
+    let caps = "CAP_DAC_READ_SEARCH CAP_SYS_PTRACE";
+    assert_eq!(one("AmbientCapabilities"), caps);
+    assert_eq!(one("CapabilityBoundingSet"), caps);
+    assert_eq!(one("NoNewPrivileges"), "yes");
+    assert_eq!(one("User"), "cantal-exporter");
+    // The default paths /tmp/cantal.<uid>.<pid> and /run/user/<uid>/cantal.<pid>.
+    assert_eq!(one("PrivateTmp"), "no");
+    assert_eq!(one("ProtectHome"), "read-only");
+    assert_eq!(one("ProtectSystem"), "strict");
+    // Other users' processes in /proc, and the host's file permissions.
+    for hides in ["DynamicUser", "ProtectProc", "ProcSubset", "PrivateUsers"] {
+        assert!(!unit.contains_key(hides), "{hides}");
+    }
+    let exec = one("ExecStart");
+    let words: Vec<&str> = exec.split_whitespace().collect();
+    assert_eq!(words[..2], ["/usr/local/bin/cantal", "export"], "{exec}");
+    // As root, `auto` would apply the ownership rule; as this user it must be asked for.
+    assert!(exec.contains("--check-owner always"), "{exec}");
+    let mut args = Vec::new();
+    let mut rest = words[2..].iter();
+    while let Some(arg) = rest.next() {
+        match *arg {
+            "--listen" => {
+                rest.next();
+            }
+            other => args.push(other),
+        }
+    }
+    let dir = TempDir::new("unit");
+    let dir = dir.0.to_str().unwrap();
+    args.extend(["--no-proc", "--no-default-dirs", "--dir", dir]);
+    let exporter = Exporter::start(&args);
+    let (status, _, body) = get(&exporter.addr, "/metrics", None);
+    assert!(status.contains(" 200 "), "{status}: {}", exporter.stderr());
+    assert!(
+        body.contains("\ncantal_exporter_publishers{state=\"seen\"} 0\n"),
+        "{body}"
+    );
 }
 
 /// One sample of an instant query's answer.
