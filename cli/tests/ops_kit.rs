@@ -1,6 +1,7 @@
 //! The operations kit of `contrib/`. Without Prometheus: the Grafana
 //! dashboard is JSON Grafana can import (one data source input, known
-//! variables, panels that fit the grid), and the systemd unit keeps what
+//! variables, panels that fit the grid), every alert is complete,
+//! unit-tested both ways and documented, and the systemd unit keeps what
 //! discovery needs and starts the exporter with its command line. With a
 //! real Prometheus (gated on
 //! `CANTAL_PROMETHEUS_TESTS=1`, or run when `prometheus` is installed)
@@ -276,6 +277,78 @@ fn the_dashboard_is_well_formed() {
         }
     }
     assert!(queries >= 20, "{queries} queries");
+}
+
+/// A YAML file of `contrib/prometheus`, as JSON values.
+fn rules_yaml(name: &str) -> Value {
+    let path = contrib().join("prometheus").join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Every alert has a `for`, a severity and both annotations; every alert
+/// is unit-tested firing and not firing (promtool only runs the tests
+/// there are); every alert and recorded series is in contrib/README.md.
+#[test]
+fn every_alert_is_complete_tested_and_documented() {
+    let rules = rules_yaml("cantal-rules.yml");
+    let mut alerts = BTreeSet::new();
+    let mut records = BTreeSet::new();
+    for group in rules["groups"].as_array().unwrap() {
+        for rule in group["rules"].as_array().unwrap() {
+            if let Some(name) = rule["record"].as_str() {
+                records.insert(name.to_string());
+                continue;
+            }
+            let name = str_of(rule, "alert");
+            assert!(
+                rule["for"].as_str().is_some_and(|f| !f.is_empty()),
+                "{name}: for"
+            );
+            let severity = str_of(&rule["labels"], "severity");
+            assert!(
+                ["critical", "warning", "info"].contains(&severity),
+                "{name}: {severity}"
+            );
+            for key in ["summary", "description"] {
+                assert!(
+                    !str_of(&rule["annotations"], key).is_empty(),
+                    "{name}: {key}"
+                );
+            }
+            assert!(alerts.insert(name.to_string()), "{name} twice");
+        }
+    }
+    assert!(alerts.len() >= 9, "{alerts:?}");
+    // Per alert: (seen firing, seen not firing).
+    let mut tested: BTreeMap<String, (bool, bool)> = BTreeMap::new();
+    let tests = rules_yaml("cantal-rules.test.yml");
+    for test in tests["tests"].as_array().unwrap() {
+        for case in test["alert_rule_test"].as_array().into_iter().flatten() {
+            let seen = tested
+                .entry(str_of(case, "alertname").to_string())
+                .or_default();
+            if case["exp_alerts"].as_array().is_some_and(|a| !a.is_empty()) {
+                seen.0 = true;
+            } else {
+                seen.1 = true;
+            }
+        }
+    }
+    for alert in &alerts {
+        assert_eq!(
+            tested.get(alert),
+            Some(&(true, true)),
+            "{alert}: (firing, not firing) tested"
+        );
+    }
+    let readme = std::fs::read_to_string(contrib().join("README.md")).unwrap();
+    for name in alerts.iter().chain(&records) {
+        assert!(
+            readme.contains(&format!("`{name}`")),
+            "{name} is not in contrib/README.md"
+        );
+    }
 }
 
 /// The settings of the systemd unit's `[Service]` section, by key (a key
