@@ -1,16 +1,12 @@
-//! The operations kit of `contrib/`. Without Prometheus: the Grafana
-//! dashboard is JSON Grafana can import (one data source input, known
-//! variables, panels that fit the grid), every alert is complete,
-//! unit-tested both ways and documented, and the systemd unit keeps what
-//! discovery needs and starts the exporter with its command line. With a
-//! real Prometheus (gated on
+//! The operations kit of `contrib/` against a real Prometheus (gated on
 //! `CANTAL_PROMETHEUS_TESTS=1`, or run when `prometheus` is installed)
-//! scraping a real exporter: every query of the dashboard, its template
-//! variables resolved as Grafana resolves them, returns the series this
-//! test's publishers serve, with the values they must have; and the
-//! alerting rules, loaded into the same Prometheus, record those series
-//! and fire on them. `promtool test rules` (in .ci/run) tests the rules
-//! on made-up series; this test is what ties them to the real names.
+//! scraping a real exporter: every query of the Grafana dashboard, its
+//! template variables resolved as Grafana resolves them, returns the
+//! series this test's publishers serve, with the values they must have;
+//! and the alerting rules, loaded into the same Prometheus, record those
+//! series and fire on them. `promtool test rules` (in .ci/run) tests the
+//! rules on made-up series; this test is what ties them to the real
+//! names. cli/tests/ops_files.rs checks the files themselves.
 //!
 //! Publishers are child processes (this test binary run again with
 //! `CANTAL_OPS_ROLE` set), plus a `sleep` whose `CANTAL_PATH` names a
@@ -21,11 +17,14 @@ mod common;
 
 use cantal_core::{Branch, Collection, Fork, RequestTracker, State};
 use cantal_testkit::TempDir;
+use common::contrib::{
+    contrib, dashboard, panels, str_of, used_variables, variable_query, variables,
+};
 use common::{Exporter, KillOnDrop, Prometheus, Stopper, encode, get, have};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -135,294 +134,6 @@ fn spawn(role: &str, path: &Path) -> Stopper {
 
 fn pid(child: &Stopper) -> u32 {
     child.0.as_ref().map_or(0, Child::id)
-}
-
-/// `contrib/` of the repository.
-fn contrib() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../contrib")
-}
-
-/// The dashboard, parsed by a strict JSON parser.
-fn dashboard() -> Value {
-    let path = contrib().join("grafana/cantal-dashboard.json");
-    let text = std::fs::read_to_string(&path).unwrap();
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
-    v[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("no string {key:?} in {v}"))
-}
-
-/// The dashboard's template variables, in order.
-fn variables(dashboard: &Value) -> &[Value] {
-    dashboard["templating"]["list"].as_array().unwrap()
-}
-
-/// A variable's query (a string, or an object with `query`).
-fn variable_query(var: &Value) -> &str {
-    var["query"]["query"]
-        .as_str()
-        .or_else(|| var["query"].as_str())
-        .unwrap_or_else(|| panic!("no query in {var}"))
-}
-
-/// Every panel that is not a row, with the variable its row repeats on.
-fn panels(dashboard: &Value) -> Vec<(Option<String>, &Value)> {
-    let mut repeat = None;
-    let mut out = Vec::new();
-    for panel in dashboard["panels"].as_array().unwrap() {
-        if panel["type"] == "row" {
-            // A collapsed row keeps its panels inside; ours are open.
-            assert_eq!(panel["panels"], Value::Array(vec![]), "{panel}");
-            repeat = panel["repeat"].as_str().map(str::to_string);
-        } else {
-            out.push((repeat.clone(), panel));
-        }
-    }
-    out
-}
-
-/// The names a Grafana expression uses: `$name` and `${name}` (not the
-/// `$1` of a `label_replace` replacement).
-fn used_variables(expr: &str) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
-    let mut rest = expr;
-    while let Some(at) = rest.find('$') {
-        rest = &rest[at + 1..];
-        let (braced, body) = match rest.strip_prefix('{') {
-            Some(b) => (true, b),
-            None => (false, rest),
-        };
-        let name: String = body
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
-        if name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
-            if braced {
-                assert!(body[name.len()..].starts_with('}'), "{expr}");
-            }
-            names.insert(name);
-        }
-    }
-    names
-}
-
-#[test]
-fn the_dashboard_is_well_formed() {
-    let dashboard = dashboard();
-    // One data source, chosen by the user: a datasource variable that
-    // every panel and every query names.
-    let vars = variables(&dashboard);
-    let ds = &vars[0];
-    assert_eq!(
-        (str_of(ds, "name"), str_of(ds, "type"), str_of(ds, "query")),
-        ("DS_PROMETHEUS", "datasource", "prometheus")
-    );
-    let source = serde_json::json!({"type": "prometheus", "uid": "${DS_PROMETHEUS}"});
-    let names: BTreeSet<&str> = vars.iter().map(|v| str_of(v, "name")).collect();
-    assert_eq!(names.len(), vars.len(), "a variable named twice");
-    for want in ["appname", "job", "tracker", "histogram"] {
-        assert!(names.contains(want), "no variable {want}");
-    }
-    for var in &vars[1..] {
-        assert_eq!(var["datasource"], source, "{var}");
-        assert_eq!(str_of(var, "type"), "query");
-        for used in used_variables(variable_query(var)) {
-            assert!(names.contains(used.as_str()), "{used} in {var}");
-        }
-    }
-    let mut ids = BTreeSet::new();
-    let mut titles = BTreeSet::new();
-    // Cells of the 24-column grid already taken, by (x, y).
-    let mut taken = BTreeSet::new();
-    let mut queries = 0;
-    for panel in dashboard["panels"].as_array().unwrap() {
-        assert!(
-            ids.insert(panel["id"].as_u64().unwrap()),
-            "id twice: {panel}"
-        );
-        let grid = &panel["gridPos"];
-        let [x, y, w, h] = ["x", "y", "w", "h"].map(|k| grid[k].as_u64().unwrap());
-        assert!(w > 0 && h > 0 && x + w <= 24, "{panel}");
-        for cell in (x..x + w).flat_map(|x| (y..y + h).map(move |y| (x, y))) {
-            assert!(taken.insert(cell), "panels overlap at {cell:?}: {panel}");
-        }
-        if panel["type"] == "row" {
-            if let Some(repeat) = panel["repeat"].as_str() {
-                assert!(names.contains(repeat), "{panel}");
-            }
-            continue;
-        }
-        assert!(
-            titles.insert(str_of(panel, "title")),
-            "title twice: {panel}"
-        );
-        assert_eq!(panel["datasource"], source, "{panel}");
-        let targets = panel["targets"].as_array().unwrap();
-        assert!(!targets.is_empty(), "{panel}");
-        let refs: BTreeSet<&str> = targets.iter().map(|t| str_of(t, "refId")).collect();
-        assert_eq!(refs.len(), targets.len(), "refId twice: {panel}");
-        for target in targets {
-            assert_eq!(target["datasource"], source, "{target}");
-            let expr = str_of(target, "expr");
-            for used in used_variables(expr) {
-                assert!(
-                    names.contains(used.as_str()) || used == "__rate_interval",
-                    "{used} in {expr}"
-                );
-            }
-            queries += 1;
-        }
-    }
-    assert!(queries >= 20, "{queries} queries");
-}
-
-/// A YAML file of `contrib/prometheus`, as JSON values.
-fn rules_yaml(name: &str) -> Value {
-    let path = contrib().join("prometheus").join(name);
-    let text = std::fs::read_to_string(&path).unwrap();
-    serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// Every alert has a `for`, a severity and both annotations; every alert
-/// is unit-tested firing and not firing (promtool only runs the tests
-/// there are); every alert and recorded series is in contrib/README.md.
-#[test]
-fn every_alert_is_complete_tested_and_documented() {
-    let rules = rules_yaml("cantal-rules.yml");
-    let mut alerts = BTreeSet::new();
-    let mut records = BTreeSet::new();
-    for group in rules["groups"].as_array().unwrap() {
-        for rule in group["rules"].as_array().unwrap() {
-            if let Some(name) = rule["record"].as_str() {
-                records.insert(name.to_string());
-                continue;
-            }
-            let name = str_of(rule, "alert");
-            assert!(
-                rule["for"].as_str().is_some_and(|f| !f.is_empty()),
-                "{name}: for"
-            );
-            let severity = str_of(&rule["labels"], "severity");
-            assert!(
-                ["critical", "warning", "info"].contains(&severity),
-                "{name}: {severity}"
-            );
-            for key in ["summary", "description"] {
-                assert!(
-                    !str_of(&rule["annotations"], key).is_empty(),
-                    "{name}: {key}"
-                );
-            }
-            assert!(alerts.insert(name.to_string()), "{name} twice");
-        }
-    }
-    assert!(alerts.len() >= 9, "{alerts:?}");
-    // Per alert: (seen firing, seen not firing).
-    let mut tested: BTreeMap<String, (bool, bool)> = BTreeMap::new();
-    let tests = rules_yaml("cantal-rules.test.yml");
-    for test in tests["tests"].as_array().unwrap() {
-        for case in test["alert_rule_test"].as_array().into_iter().flatten() {
-            let seen = tested
-                .entry(str_of(case, "alertname").to_string())
-                .or_default();
-            if case["exp_alerts"].as_array().is_some_and(|a| !a.is_empty()) {
-                seen.0 = true;
-            } else {
-                seen.1 = true;
-            }
-        }
-    }
-    for alert in &alerts {
-        assert_eq!(
-            tested.get(alert),
-            Some(&(true, true)),
-            "{alert}: (firing, not firing) tested"
-        );
-    }
-    let readme = std::fs::read_to_string(contrib().join("README.md")).unwrap();
-    for name in alerts.iter().chain(&records) {
-        assert!(
-            readme.contains(&format!("`{name}`")),
-            "{name} is not in contrib/README.md"
-        );
-    }
-}
-
-/// The settings of the systemd unit's `[Service]` section, by key (a key
-/// given twice keeps each value).
-fn unit_settings() -> BTreeMap<String, Vec<String>> {
-    let path = contrib().join("systemd/cantal-exporter.service");
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut section = "";
-    let mut settings: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for line in text.lines().map(str::trim) {
-        if line.starts_with('[') {
-            section = line;
-        } else if let Some((key, value)) = line.split_once('=')
-            && section == "[Service]"
-            && !line.starts_with('#')
-        {
-            settings
-                .entry(key.to_string())
-                .or_default()
-                .push(value.to_string());
-        }
-    }
-    settings
-}
-
-/// What the unit must keep for the exporter to find publishers at all
-/// (a "harder" setting here hides them), and its command line is one the
-/// exporter accepts: it starts and serves with it (the address replaced
-/// by a free one, and looking only at an empty directory).
-#[test]
-fn the_systemd_unit_runs_the_exporter_it_ships_with() {
-    let unit = unit_settings();
-    let one = |key: &str| match unit.get(key).map(Vec::as_slice) {
-        Some([value]) => value.as_str(),
-        other => panic!("{key}: {other:?}"),
-    };
-    let caps = "CAP_DAC_READ_SEARCH CAP_SYS_PTRACE";
-    assert_eq!(one("AmbientCapabilities"), caps);
-    assert_eq!(one("CapabilityBoundingSet"), caps);
-    assert_eq!(one("NoNewPrivileges"), "yes");
-    assert_eq!(one("User"), "cantal-exporter");
-    // The default paths /tmp/cantal.<uid>.<pid> and /run/user/<uid>/cantal.<pid>.
-    assert_eq!(one("PrivateTmp"), "no");
-    assert_eq!(one("ProtectHome"), "read-only");
-    assert_eq!(one("ProtectSystem"), "strict");
-    // Other users' processes in /proc, and the host's file permissions.
-    for hides in ["DynamicUser", "ProtectProc", "ProcSubset", "PrivateUsers"] {
-        assert!(!unit.contains_key(hides), "{hides}");
-    }
-    let exec = one("ExecStart");
-    let words: Vec<&str> = exec.split_whitespace().collect();
-    assert_eq!(words[..2], ["/usr/local/bin/cantal", "export"], "{exec}");
-    // As root, `auto` would apply the ownership rule; as this user it must be asked for.
-    assert!(exec.contains("--check-owner always"), "{exec}");
-    let mut args = Vec::new();
-    let mut rest = words[2..].iter();
-    while let Some(arg) = rest.next() {
-        match *arg {
-            "--listen" => {
-                rest.next();
-            }
-            other => args.push(other),
-        }
-    }
-    let dir = TempDir::new("unit");
-    let dir = dir.0.to_str().unwrap();
-    args.extend(["--no-proc", "--no-default-dirs", "--dir", dir]);
-    let exporter = Exporter::start(&args);
-    let (status, _, body) = get(&exporter.addr, "/metrics", None);
-    assert!(status.contains(" 200 "), "{status}: {}", exporter.stderr());
-    assert!(
-        body.contains("\ncantal_exporter_publishers{state=\"seen\"} 0\n"),
-        "{body}"
-    );
 }
 
 /// One sample of an instant query's answer.
