@@ -13,11 +13,13 @@ mod common;
 
 use cantal_core::{Collection, Counter, Float, RequestTracker, State, TimedRequestTracker};
 use cantal_testkit::TempDir;
-use common::{Exporter, Prometheus, first_line, get, have, promtool_check, python_available};
+use common::{
+    Exporter, Prometheus, Stopper, first_line, get, have, promtool_check, python_available,
+};
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 const ROLE: &str = "CANTAL_PROM_ROLE";
@@ -148,44 +150,8 @@ fn spawn(role: &str, path: &Path, app: &str) -> Child {
 }
 
 /// A child of `role` run by `cmd`, as app `app`.
-fn spawn_cmd(mut cmd: Command, role: &str, app: &str) -> Child {
-    cmd.args(["--exact", "child_main", "--nocapture", "--test-threads=1"])
-        .env(ROLE, role)
-        .env("CANTAL_APPNAME", app);
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // One reader for every line: the harness may print `running 1 test`
-    // before `started`, and both may come in one read, so a reader made
-    // for the first line alone could swallow the second with its buffer.
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut child = Stopper(Some(child));
-    let mut seen = String::new();
-    while !seen.contains("started") {
-        let mut line = String::new();
-        if out.read_line(&mut line).unwrap_or(0) == 0 {
-            break;
-        }
-        seen.push_str(&line);
-    }
-    assert!(seen.contains("started"), "{role} child: {seen}");
-    // The rest of its output, drained so that it never blocks on a full pipe.
-    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    child.0.take().unwrap()
-}
-
-/// Stops a child by closing its input when dropped (it removes its files).
-struct Stopper(Option<Child>);
-
-impl Drop for Stopper {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.0.take() {
-            drop(child.stdin.take());
-            let _ = child.wait();
-        }
-    }
+fn spawn_cmd(cmd: Command, role: &str, app: &str) -> Child {
+    common::spawn_role(cmd, ROLE, role, app)
 }
 
 /// A Python reference-client publisher: a RequestTracker `http` doing a

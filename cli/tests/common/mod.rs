@@ -5,6 +5,8 @@
 // Each test binary uses a part of this module.
 #![allow(dead_code)]
 
+pub(crate) mod contrib;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -203,16 +205,37 @@ impl Prometheus {
         )
     }
 
+    /// As [`scraping`](Prometheus::scraping), also evaluating the rule
+    /// files `rules` every second.
+    pub(crate) fn scraping_with_rules(dir: &Path, target: &str, rules: &[&Path]) -> Prometheus {
+        let files: String = rules
+            .iter()
+            .map(|r| format!("  - '{}'\n", r.display()))
+            .collect();
+        Prometheus::start_config(
+            dir,
+            &format!(
+                "  - job_name: cantal\n    static_configs:\n      - targets: ['{target}']\nrule_files:\n{files}"
+            ),
+        )
+    }
+
     /// Starts Prometheus scraping every second with `scrape_configs` (the
     /// YAML list, indented by two spaces); returns once its API answers
     /// (at most 60 s).
     pub(crate) fn start(dir: &Path, scrape_configs: &str) -> Prometheus {
+        Prometheus::start_config(dir, scrape_configs)
+    }
+
+    /// As [`start`](Prometheus::start); `rest` is the configuration from
+    /// the first scrape config on (other top-level keys may follow it).
+    fn start_config(dir: &Path, rest: &str) -> Prometheus {
         let port = free_port();
         let config = dir.join("prometheus.yml");
         std::fs::write(
             &config,
             format!(
-                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n{scrape_configs}"
+                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n{rest}"
             ),
         )
         .unwrap();
@@ -302,6 +325,51 @@ impl Prometheus {
                 return values;
             }
             std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+}
+
+/// Runs this test binary again as a child publisher, with `cmd`'s
+/// environment: only its test `child_main`, with the variable `role_var`
+/// set to `role` and `CANTAL_APPNAME` to `app`. Returns once the child
+/// printed `started`; its other output is drained.
+pub(crate) fn spawn_role(mut cmd: Command, role_var: &str, role: &str, app: &str) -> Child {
+    cmd.args(["--exact", "child_main", "--nocapture", "--test-threads=1"])
+        .env(role_var, role)
+        .env("CANTAL_APPNAME", app);
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // One reader for every line: the harness may print `running 1 test`
+    // before `started`, and both may come in one read, so a reader made
+    // for the first line alone could swallow the second with its buffer.
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut child = Stopper(Some(child));
+    let mut seen = String::new();
+    while !seen.contains("started") {
+        let mut line = String::new();
+        if out.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        seen.push_str(&line);
+    }
+    assert!(seen.contains("started"), "{role} child: {seen}");
+    // The rest of its output, drained so that it never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    child.0.take().unwrap()
+}
+
+/// Stops a child by closing its input when dropped (a child of
+/// [`spawn_role`] then removes its files and exits).
+pub(crate) struct Stopper(pub(crate) Option<Child>);
+
+impl Drop for Stopper {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            drop(child.stdin.take());
+            let _ = child.wait();
         }
     }
 }
