@@ -19,15 +19,19 @@ use std::process::Command;
 pub struct TempDir(pub PathBuf);
 
 impl TempDir {
-    /// A fresh, empty directory for the test `tag` (unique within the
-    /// test binary); a leftover of an earlier run of the same pid is
-    /// removed first.
+    /// A fresh, empty directory for the test `tag`, unique within the
+    /// process even when two tests running at once give the same tag (a
+    /// counter follows the tag); a leftover of an earlier run of the same
+    /// pid is removed first.
     ///
     /// # Panics
     ///
     /// When it cannot be created.
     pub fn new(tag: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("cantal-test-{}-{tag}", std::process::id()));
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("cantal-test-{}-{tag}-{n}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::DirBuilder::new().mode(0o700).create(&dir).unwrap();
         TempDir(dir)
