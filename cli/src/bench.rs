@@ -21,6 +21,12 @@ struct Flags {
     limits: Limits,
     #[arg(long)]
     no_process_metrics: bool,
+    #[arg(long)]
+    label_unit: bool,
+    #[arg(long)]
+    label_container: bool,
+    #[arg(long)]
+    label_comm: bool,
 }
 
 /// An exporter's state between scrapes (its cache of parsed meta files).
@@ -43,11 +49,12 @@ impl Default for Exporter {
 impl Exporter {
     /// An exporter that has scraped nothing yet.
     pub fn new() -> Exporter {
-        Exporter::with(Discovery::default(), Limits::default(), true)
+        Exporter::with(Discovery::default(), Limits::default(), Options::DEFAULT)
     }
 
     /// An exporter set up as `cantal export` with `args` (its discovery
-    /// flags, limits and `--no-process-metrics`, such as `--pid 42
+    /// flags, limits, `--no-process-metrics` and `--label-unit`,
+    /// `--label-container`, `--label-comm`, such as `--pid 42
     /// --max-publishers 10`).
     ///
     /// # Errors
@@ -57,19 +64,24 @@ impl Exporter {
         let flags =
             Flags::try_parse_from(std::iter::once("cantal export").chain(args.iter().copied()))
                 .map_err(|e| e.to_string())?;
-        Ok(Exporter::with(
-            flags.discovery,
-            flags.limits,
-            !flags.no_process_metrics,
-        ))
+        let options = Options {
+            process_metrics: !flags.no_process_metrics,
+            identity: crate::cgroup::Asked {
+                unit: flags.label_unit,
+                container: flags.label_container,
+                comm: flags.label_comm,
+            },
+            ..Options::DEFAULT
+        };
+        Ok(Exporter::with(flags.discovery, flags.limits, options))
     }
 
-    fn with(discovery: Discovery, limits: Limits, process_metrics: bool) -> Exporter {
+    /// An exporter with `options`, always with the `pid` label.
+    fn with(discovery: Discovery, limits: Limits, options: Options) -> Exporter {
         let config = Config {
             options: Options {
                 label_pid: true,
-                process_metrics,
-                ..Options::DEFAULT
+                ..options
             },
             discovery,
             limits,

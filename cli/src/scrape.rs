@@ -497,10 +497,11 @@ impl Cache {
         self.forget(&results);
         self.count(&results, started.elapsed());
         let processes = self.processes(&results);
+        let extra = self.extra_labels(&results);
         let scraped: Vec<Scraped<'_>> = results
             .iter()
-            .zip(processes)
-            .map(|((source, outcome), process)| Scraped {
+            .zip(processes.into_iter().zip(extra))
+            .map(|((source, outcome), (process, extra_labels))| Scraped {
                 source,
                 up: outcome.is_ok(),
                 reason: outcome.as_ref().err().map(|d| d.reason),
@@ -509,6 +510,7 @@ impl Cache {
                     .ok()
                     .map(|r| (r.prepared.as_ref(), r.readings.as_slice())),
                 process,
+                extra_labels,
             })
             .collect();
         // Room for a body like the last one, so that a large body is not
@@ -533,6 +535,19 @@ impl Cache {
                 *by_pid
                     .entry(pid)
                     .or_insert_with(|| procfs::process_stats(pid))
+            })
+            .collect()
+    }
+
+    /// The opt-in identity labels of each publisher whose pid is known
+    /// (up or not: its `cantal_up` keeps the same labels either way).
+    fn extra_labels(&self, results: &[(Source, Outcome)]) -> Vec<Vec<(String, String)>> {
+        let asked = self.config.options.identity;
+        results
+            .iter()
+            .map(|(source, _)| match source.pid {
+                Some(pid) if asked.any() => crate::cgroup::labels(pid, asked),
+                _ => Vec::new(),
             })
             .collect()
     }

@@ -207,3 +207,128 @@ fn an_absolute_symlink_in_a_container_does_not_lead_to_a_host_file() {
         .unwrap_or_else(|| panic!("no cantal_up:\n{body}"));
     assert!(up.ends_with(" 0"), "{body}");
 }
+
+/// A cgroup directory made for a test, removed (its processes gone) when
+/// dropped.
+struct Cgroup(std::path::PathBuf);
+
+impl Drop for Cgroup {
+    fn drop(&mut self) {
+        // Children first; a directory with processes left cannot go.
+        for _ in 0..100 {
+            let mut dirs: Vec<_> = walk(&self.0);
+            dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+            if dirs
+                .iter()
+                .all(|d| fs::remove_dir(d).is_ok() || !d.exists())
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// `dir` and every directory under it.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![dir.to_path_buf()];
+    if let Ok(entries) = fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                out.extend(walk(&e.path()));
+            }
+        }
+    }
+    out
+}
+
+/// The writable cgroup hierarchy whose paths `/proc/PID/cgroup` shows as
+/// v1 `name=systemd` or v2, for a test cgroup: `None` when there is none.
+fn writable_hierarchy() -> Option<(std::path::PathBuf, Cgroup)> {
+    for base in [
+        "/sys/fs/cgroup/systemd",
+        "/sys/fs/cgroup/unified",
+        "/sys/fs/cgroup",
+    ] {
+        let dir = Path::new(base).join(format!("cantal-test-{}.slice", std::process::id()));
+        if Path::new(base).join("cgroup.procs").exists() && fs::create_dir(&dir).is_ok() {
+            return Some((dir.clone(), Cgroup(dir)));
+        }
+    }
+    None
+}
+
+/// Moves process `pid` into a new cgroup `name` under `parent`.
+fn move_into(parent: &Path, name: &str, pid: u32) {
+    let dir = parent.join(name);
+    fs::create_dir(&dir).unwrap();
+    fs::write(dir.join("cgroup.procs"), pid.to_string()).unwrap();
+}
+
+#[test]
+fn unit_container_and_comm_labels_come_from_the_process() {
+    if !cantal_testkit::is_root() {
+        return eprintln!("skipped: needs root (cgroups)");
+    }
+    let Some((parent, _cleanup)) = writable_hierarchy() else {
+        return eprintln!("skipped: no writable cgroup hierarchy");
+    };
+    let dir = TempDir::new("labels");
+    let id = "3f1c2b8e9d7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e";
+    let naming = |path: &Path| {
+        let child = Command::new("sleep")
+            .arg("60")
+            .env("CANTAL_PATH", path)
+            .spawn()
+            .unwrap();
+        Running(child)
+    };
+    let mut pids = Vec::new();
+    let mut children = Vec::new();
+    for (name, cgroup) in [
+        ("in_unit", "web.service"),
+        ("in_container", &*format!("docker-{id}.scope")),
+    ] {
+        let base = dir.path(name);
+        fs::write(
+            format!("{}.meta", base.display()),
+            format!(r#"counter 8: {{"metric": "{name}"}}"#),
+        )
+        .unwrap();
+        fs::write(format!("{}.values", base.display()), 5u64.to_ne_bytes()).unwrap();
+        let child = naming(&base);
+        move_into(&parent, cgroup, child.0.id());
+        pids.push(child.0.id().to_string());
+        children.push(child);
+    }
+    let mut args = vec![
+        "--no-default-dirs",
+        "--label-unit",
+        "--label-container",
+        "--label-comm",
+    ];
+    for pid in &pids {
+        args.extend(["--pid", pid]);
+    }
+    let body = Exporter::from_args(&args).unwrap().scrape_found(None);
+    let line = |family: &str| {
+        body.lines()
+            .find(|l| l.starts_with(family))
+            .unwrap_or_else(|| panic!("no {family} in\n{body}"))
+            .to_string()
+    };
+    let unit = line("cantal_in_unit_total{");
+    assert!(unit.contains("unit=\"web.service\""), "{unit}");
+    assert!(unit.contains("comm=\"sleep\""), "{unit}");
+    assert!(!unit.contains("container="), "{unit}");
+    let contained = line("cantal_in_container_total{");
+    assert!(
+        contained.contains(&format!("container=\"{id}\"")),
+        "{contained}"
+    );
+    assert!(!contained.contains("unit="), "{contained}");
+    // cantal_up has the same identity labels as the publisher's series.
+    let labels = &contained[contained.find('{').unwrap()..=contained.find('}').unwrap()];
+    assert!(body.contains(&format!("cantal_up{labels} 1")), "{body}");
+    drop(children);
+}

@@ -44,6 +44,8 @@ pub(crate) struct Options {
     pub(crate) label_pid: bool,
     /// Serve the `process_*` families of every publisher's process.
     pub(crate) process_metrics: bool,
+    /// The opt-in identity labels (`unit`, `container`, `comm`).
+    pub(crate) identity: crate::cgroup::Asked,
 }
 
 impl Options {
@@ -56,6 +58,11 @@ impl Options {
         unprefixed: &[],
         label_pid: false,
         process_metrics: true,
+        identity: crate::cgroup::Asked {
+            unit: false,
+            container: false,
+            comm: false,
+        },
     };
 }
 
@@ -93,6 +100,8 @@ pub(crate) struct Scraped<'a> {
     /// What `/proc` says of its process, for the `process_*` families
     /// (when it is up, its pid known, and they are not turned off).
     pub(crate) process: Option<crate::procfs::ProcessStats>,
+    /// Its opt-in identity labels ([`Options::identity`]), unsorted.
+    pub(crate) extra_labels: Vec<(String, String)>,
 }
 
 /// What one slot renders as, but for its value and its publisher's labels:

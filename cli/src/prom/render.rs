@@ -132,6 +132,7 @@ fn identities(scraped: &[Scraped<'_>], options: Options) -> Vec<String> {
         .zip(scraped)
         .map(|(path, s)| {
             let mut l = identity::labels(s.source, path, options.label_pid);
+            l.extend(s.extra_labels.iter().cloned());
             l.sort();
             labels(&l)
         })

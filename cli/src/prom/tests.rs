@@ -63,6 +63,7 @@ fn families_labels_units_and_histograms() {
         reason: None,
         metrics: Some((&prepared, &readings)),
         process: None,
+        extra_labels: Vec::new(),
     }];
     let options = Options {
         state_text_limit: 6,
@@ -104,6 +105,7 @@ cantal_up{appname=\"web\",path=\"/tmp/cantal.1000\"} 1
     let prepared = prepare_with(&layout, Some(&help), &options);
     let scraped = [Scraped {
         metrics: Some((&prepared, &readings)),
+        extra_labels: Vec::new(),
         ..scraped[0]
     }];
     let om = render(&scraped, options, Format::OpenMetrics, 0);
@@ -145,6 +147,7 @@ fn a_family_does_not_depend_on_other_publishers() {
             reason: None,
             metrics: Some((&a, &ra)),
             process: None,
+            extra_labels: Vec::new(),
         }],
         Options::DEFAULT,
         Format::Prometheus,
@@ -158,6 +161,7 @@ fn a_family_does_not_depend_on_other_publishers() {
                 reason: None,
                 metrics: Some((&a, &ra)),
                 process: None,
+                extra_labels: Vec::new(),
             },
             Scraped {
                 source: &sb,
@@ -165,6 +169,7 @@ fn a_family_does_not_depend_on_other_publishers() {
                 reason: None,
                 metrics: Some((&b, &rb)),
                 process: None,
+                extra_labels: Vec::new(),
             },
         ],
         Options::DEFAULT,
@@ -194,6 +199,7 @@ fn skipped_slots_are_counted_per_publisher() {
             reason: None,
             metrics: Some((&prepared, readings)),
             process: None,
+            extra_labels: Vec::new(),
         }];
         render(&scraped, Options::DEFAULT, Format::Prometheus, 0)
     };
@@ -238,6 +244,7 @@ fn process_families_in_both_formats() {
         reason: None,
         metrics: None,
         process: Some(stats),
+        extra_labels: Vec::new(),
     }];
     let text = render(&scraped, Options::DEFAULT, Format::Prometheus, 0);
     let id = r#"{appname="web",path="/run/app"}"#;
