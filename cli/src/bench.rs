@@ -21,12 +21,8 @@ struct Flags {
     limits: Limits,
     #[arg(long)]
     no_process_metrics: bool,
-    #[arg(long)]
-    label_unit: bool,
-    #[arg(long)]
-    label_container: bool,
-    #[arg(long)]
-    label_comm: bool,
+    #[command(flatten)]
+    identity: crate::cgroup::Asked,
 }
 
 /// An exporter's state between scrapes (its cache of parsed meta files).
@@ -66,11 +62,7 @@ impl Exporter {
                 .map_err(|e| e.to_string())?;
         let options = Options {
             process_metrics: !flags.no_process_metrics,
-            identity: crate::cgroup::Asked {
-                unit: flags.label_unit,
-                container: flags.label_container,
-                comm: flags.label_comm,
-            },
+            identity: flags.identity,
             ..Options::DEFAULT
         };
         Ok(Exporter::with(flags.discovery, flags.limits, options))

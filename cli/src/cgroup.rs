@@ -103,14 +103,20 @@ pub(crate) fn labels(pid: u32, asked: Asked) -> Vec<(String, String)> {
     out
 }
 
-/// Which identity labels `export` adds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Which identity labels `export` adds (its `--label-*` flags).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::Args)]
 pub(crate) struct Asked {
-    /// `unit`: the systemd unit.
+    /// Give every series a unit label: the publisher's systemd unit
+    /// (from /proc/PID/cgroup), when it has one.
+    #[arg(long = "label-unit")]
     pub(crate) unit: bool,
-    /// `container`: the container id.
+    /// Give every series a container label: the publisher's container id
+    /// (64 hex digits, from /proc/PID/cgroup), when it runs in one.
+    #[arg(long = "label-container")]
     pub(crate) container: bool,
-    /// `comm`: the command name.
+    /// Give every series a comm label: the publisher's command name
+    /// (/proc/PID/comm).
+    #[arg(long = "label-comm")]
     pub(crate) comm: bool,
 }
 

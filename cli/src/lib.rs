@@ -185,18 +185,8 @@ enum Command {
         /// example when the publishers export their own.
         #[arg(long)]
         no_process_metrics: bool,
-        /// Give every series a unit label: the publisher's systemd unit
-        /// (from /proc/PID/cgroup), when it has one.
-        #[arg(long)]
-        label_unit: bool,
-        /// Give every series a container label: the publisher's container
-        /// id (64 hex digits, from /proc/PID/cgroup), when it runs in one.
-        #[arg(long)]
-        label_container: bool,
-        /// Give every series a comm label: the publisher's command name
-        /// (/proc/PID/comm).
-        #[arg(long)]
-        label_comm: bool,
+        #[command(flatten)]
+        identity: cgroup::Asked,
         #[command(flatten)]
         discovery: scan::Discovery,
         #[command(flatten)]
@@ -262,9 +252,7 @@ pub fn main() -> ExitCode {
             unprefixed,
             label_pid,
             no_process_metrics,
-            label_unit,
-            label_container,
-            label_comm,
+            identity,
             discovery,
             limits,
         } => {
@@ -290,11 +278,7 @@ pub fn main() -> ExitCode {
                         unprefixed: unprefixed.leak(),
                         label_pid,
                         process_metrics: !no_process_metrics,
-                        identity: cgroup::Asked {
-                            unit: label_unit,
-                            container: label_container,
-                            comm: label_comm,
-                        },
+                        identity,
                     },
                     discovery,
                     limits,
