@@ -6,6 +6,7 @@
 use crate::prom::Format;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// What one scrape did, and totals since the exporter started.
@@ -31,7 +32,70 @@ pub(crate) struct Stats {
 
 /// Appends the series of `stats` to the body `out` (before OpenMetrics'
 /// `# EOF`).
-pub(crate) fn render(out: &mut String, stats: &Stats, format: Format) {
+/// What `--remote-write`'s pusher did (`crate::push`), served as
+/// `cantal_exporter_remote_write_*`.
+#[derive(Debug, Default)]
+pub(crate) struct RemoteWriteStats {
+    /// Samples the receiver accepted.
+    pub(crate) sent: AtomicU64,
+    /// Samples in requests it refused (4xx).
+    pub(crate) rejected: AtomicU64,
+    /// Samples dropped from the queue (too old, or the queue full).
+    pub(crate) dropped: AtomicU64,
+    /// Failed attempts (5xx, timeouts, connection errors), each retried.
+    pub(crate) failures: AtomicU64,
+    /// Bytes queued now.
+    pub(crate) queued_bytes: AtomicU64,
+}
+
+impl RemoteWriteStats {
+    /// Its series, in `format`.
+    fn render(&self, out: &mut String, format: Format) {
+        let get = |v: &AtomicU64| v.load(Ordering::Relaxed);
+        let samples = "cantal_exporter_remote_write_samples";
+        let family = match format {
+            Format::OpenMetrics => samples.to_string(),
+            Format::Prometheus => format!("{samples}_total"),
+        };
+        let _ = writeln!(
+            out,
+            "# HELP {family} Samples of --remote-write by what became of them
+             # TYPE {family} counter"
+        );
+        for (result, v) in [
+            ("dropped", &self.dropped),
+            ("rejected", &self.rejected),
+            ("sent", &self.sent),
+        ] {
+            let _ = writeln!(out, "{samples}_total{{result=\"{result}\"}} {}", get(v));
+        }
+        let failures = "cantal_exporter_remote_write_failures";
+        let family = match format {
+            Format::OpenMetrics => failures.to_string(),
+            Format::Prometheus => format!("{failures}_total"),
+        };
+        let _ = writeln!(
+            out,
+            "# HELP {family} Failed --remote-write attempts (5xx, timeouts, connection errors), each retried\n\
+             # TYPE {family} counter\n{failures}_total {}",
+            get(&self.failures)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP cantal_exporter_remote_write_queue_bytes Bytes of requests waiting to be sent\n\
+             # TYPE cantal_exporter_remote_write_queue_bytes gauge\n\
+             cantal_exporter_remote_write_queue_bytes {}",
+            get(&self.queued_bytes)
+        );
+    }
+}
+
+pub(crate) fn render(
+    out: &mut String,
+    stats: &Stats,
+    remote_write: Option<&RemoteWriteStats>,
+    format: Format,
+) {
     let eof = out.ends_with("# EOF\n");
     if eof {
         out.truncate(out.len() - "# EOF\n".len());
@@ -98,6 +162,9 @@ pub(crate) fn render(out: &mut String, stats: &Stats, format: Format) {
         "Publishers that could not be read, summed over all scrapes",
         stats.errors_total,
     );
+    if let Some(push) = remote_write {
+        push.render(out, format);
+    }
     if eof {
         out.push_str("# EOF\n");
     }
@@ -117,7 +184,7 @@ mod tests {
         };
         stats.refused.insert("stale", 2);
         let mut text = String::from("x 1\n");
-        render(&mut text, &stats, Format::Prometheus);
+        render(&mut text, &stats, None, Format::Prometheus);
         assert!(text.starts_with("x 1\n# HELP cantal_exporter_scrape_duration_seconds "));
         assert!(text.contains("\ncantal_exporter_publishers{state=\"seen\"} 3\n"));
         assert!(text.contains("\ncantal_exporter_publishers_refused{reason=\"stale\"} 2\n"));
@@ -125,7 +192,7 @@ mod tests {
             "# TYPE cantal_exporter_layout_parses_total counter\ncantal_exporter_layout_parses_total 4\n"
         ));
         let mut om = String::from("x 1\n# EOF\n");
-        render(&mut om, &stats, Format::OpenMetrics);
+        render(&mut om, &stats, None, Format::OpenMetrics);
         assert!(
             om.ends_with("cantal_exporter_errors_total 0\n# EOF\n"),
             "{om}"

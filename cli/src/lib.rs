@@ -29,6 +29,7 @@ mod owner;
 mod privilege;
 mod procfs;
 mod prom;
+mod push;
 mod read;
 mod scan;
 mod scrape;
@@ -188,6 +189,8 @@ enum Command {
         #[command(flatten)]
         identity: cgroup::Asked,
         #[command(flatten)]
+        remote_write: push::Flags,
+        #[command(flatten)]
         discovery: scan::Discovery,
         #[command(flatten)]
         limits: scrape::Limits,
@@ -253,6 +256,7 @@ pub fn main() -> ExitCode {
             label_pid,
             no_process_metrics,
             identity,
+            remote_write,
             discovery,
             limits,
         } => {
@@ -283,6 +287,7 @@ pub fn main() -> ExitCode {
                     discovery,
                     limits,
                 },
+                &remote_write,
             )
         }
     };

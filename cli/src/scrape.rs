@@ -182,6 +182,8 @@ pub(crate) struct Cache {
     stale_since: HashMap<PathBuf, Instant>,
     /// The length of the last body.
     body_len: usize,
+    /// What `--remote-write` did, when it runs.
+    pub(crate) push_stats: Option<Arc<health::RemoteWriteStats>>,
 }
 
 /// A publisher as read for one scrape.
@@ -245,6 +247,7 @@ impl Cache {
             stats: Stats::default(),
             stale_since: HashMap::new(),
             body_len: 0,
+            push_stats: None,
         }
     }
 
@@ -517,7 +520,7 @@ impl Cache {
         // copied as it grows.
         let room = self.body_len + self.body_len / 8;
         let mut body = prom::render(&scraped, self.config.options, format, room);
-        health::render(&mut body, &self.stats, format);
+        health::render(&mut body, &self.stats, self.push_stats.as_deref(), format);
         self.body_len = body.len();
         body
     }

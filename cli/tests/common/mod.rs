@@ -227,10 +227,20 @@ impl Prometheus {
         Prometheus::start_config(dir, scrape_configs)
     }
 
+    /// A Prometheus that scrapes nothing and receives remote writes
+    /// (`--web.enable-remote-write-receiver`) on `port`, its data in `dir`
+    /// (started again on the same port and data, it keeps what it had).
+    pub(crate) fn receiving(dir: &Path, port: u16) -> Prometheus {
+        Prometheus::spawn(dir, "  []\n", port, &["--web.enable-remote-write-receiver"])
+    }
+
     /// As [`start`](Prometheus::start); `rest` is the configuration from
     /// the first scrape config on (other top-level keys may follow it).
     fn start_config(dir: &Path, rest: &str) -> Prometheus {
-        let port = free_port();
+        Prometheus::spawn(dir, rest, free_port(), &[])
+    }
+
+    fn spawn(dir: &Path, rest: &str, port: u16, flags: &[&str]) -> Prometheus {
         let config = dir.join("prometheus.yml");
         std::fs::write(
             &config,
@@ -246,6 +256,7 @@ impl Prometheus {
                 dir.join("data").display()
             ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .args(flags)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
