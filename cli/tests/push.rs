@@ -65,6 +65,31 @@ fn wait_samples(
     }
 }
 
+/// `cantal export` of the publications in `pubs`, pushing to `url` every
+/// half second, with more flags `extra`.
+fn pushing(pubs: &std::path::Path, url: &str, extra: &[&str]) -> Exporter {
+    let pubs = pubs.to_str().unwrap();
+    let base = [
+        "--no-proc",
+        "--no-default-dirs",
+        "--dir",
+        pubs,
+        "--remote-write",
+        url,
+        "--remote-write.interval",
+        "0.5",
+    ];
+    Exporter::start(&[&base[..], extra].concat())
+}
+
+/// The value of the exporter's own series `line` (name and labels, then a
+/// space) in `own`; -1 when it has none.
+fn own_value(own: &str, line: &str) -> f64 {
+    own.lines()
+        .find_map(|l| l.strip_prefix(line)?.trim().parse().ok())
+        .unwrap_or(-1.0)
+}
+
 fn unix_now() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -84,19 +109,7 @@ fn remote_write_delivers_exact_values_and_survives_an_outage() {
     let port = free_port();
     let prometheus = Prometheus::receiving(&dir.0, port);
     let url = format!("http://127.0.0.1:{port}/api/v1/write");
-    let pubs_dir = pubs.to_str().unwrap();
-    let exporter = Exporter::start(&[
-        "--no-proc",
-        "--no-default-dirs",
-        "--dir",
-        pubs_dir,
-        "--remote-write",
-        &url,
-        "--remote-write.interval",
-        "0.5",
-        "--remote-write.label",
-        "instance=test",
-    ]);
+    let exporter = pushing(&pubs, &url, &["--remote-write.label", "instance=test"]);
     let series = "cantal_pushed_total{job=\"cantal\",instance=\"test\"}";
     let before = wait_samples(&prometheus, series, |s| s.iter().any(|&(_, v)| v == 42.0));
     assert!(
@@ -127,11 +140,7 @@ fn remote_write_delivers_exact_values_and_survives_an_outage() {
     assert!(after.iter().any(|&(_, v)| v == 1000.0), "{after:?}");
     // The exporter counted the failed attempts and dropped nothing.
     let own = get_body(&exporter.addr, "/metrics");
-    let value = |line: &str| -> f64 {
-        own.lines()
-            .find_map(|l| l.strip_prefix(line)?.trim().parse().ok())
-            .unwrap_or_else(|| panic!("no {line} in\n{own}"))
-    };
+    let value = |line: &str| own_value(&own, line);
     assert!(
         value("cantal_exporter_remote_write_failures_total ") >= 1.0,
         "{own}"
@@ -192,35 +201,21 @@ fn fake_receiver(status: &'static str) -> (String, std::sync::Arc<std::sync::ato
 fn refusals_are_dropped_and_server_errors_retried() {
     let dir = TempDir::new("push-fake");
     let (pubs, publication) = publish(&dir, &REFUSED);
-    let metric = |own: &str, line: &str| -> f64 {
-        own.lines()
-            .find_map(|l| l.strip_prefix(line)?.trim().parse().ok())
-            .unwrap_or(0.0)
-    };
     for (status, refused) in [
         ("400 Bad Request", true),
         ("503 Service Unavailable", false),
     ] {
         let (addr, count) = fake_receiver(status);
         let url = format!("http://{addr}/api/v1/write");
-        let exporter = Exporter::start(&[
-            "--no-proc",
-            "--no-default-dirs",
-            "--dir",
-            pubs.to_str().unwrap(),
-            "--remote-write",
-            &url,
-            "--remote-write.interval",
-            "0.5",
-        ]);
+        let exporter = pushing(&pubs, &url, &[]);
         std::thread::sleep(Duration::from_millis(2600));
         let own = get_body(&exporter.addr, "/metrics");
         let requests = count.load(std::sync::atomic::Ordering::SeqCst) as f64;
-        let rejected = metric(
+        let rejected = own_value(
             &own,
             "cantal_exporter_remote_write_samples_total{result=\"rejected\"} ",
         );
-        let failures = metric(&own, "cantal_exporter_remote_write_failures_total ");
+        let failures = own_value(&own, "cantal_exporter_remote_write_failures_total ");
         if refused {
             // About five scrapes (fewer under load), each sent once and refused.
             assert!(
@@ -237,5 +232,104 @@ fn refusals_are_dropped_and_server_errors_retried() {
             assert!(failures >= 1.0 && rejected == 0.0, "{own}");
         }
     }
+    drop(publication);
+}
+
+static OVER_TLS: Counter = Counter::new(&[("metric", "over_tls")]);
+
+/// A certificate authority and a certificate it signed for 127.0.0.1,
+/// written as `ca.pem`, `cert.pem` and `key.pem` in `dir`.
+fn certificates(dir: &TempDir) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    std::fs::write(dir.path("ca.pem"), ca.pem()).unwrap();
+    std::fs::write(dir.path("cert.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.path("key.pem"), key.serialize_pem()).unwrap();
+}
+
+/// Over TLS with basic auth, into a real Prometheus whose web
+/// configuration asks for both: accepted with the right CA and password;
+/// refused (401, not retried) with a wrong password; failing (retried)
+/// with a CA that did not sign its certificate.
+#[test]
+fn remote_write_over_tls_with_basic_auth() {
+    if !have("prometheus", "CANTAL_PROMETHEUS_TESTS") {
+        return eprintln!("skipped: prometheus is not installed");
+    }
+    let dir = TempDir::new("push-tls");
+    certificates(&dir);
+    let hash = bcrypt::hash("secret", 6).unwrap();
+    let web = dir.path("web.yml");
+    std::fs::write(
+        &web,
+        format!(
+            "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\nbasic_auth_users:\n  writer: '{hash}'\n"
+        ),
+    )
+    .unwrap();
+    let (pubs, publication) = publish(&dir, &OVER_TLS);
+    let port = free_port();
+    let _prometheus = Prometheus::receiving_with(
+        &dir.0,
+        port,
+        &[&format!("--web.config.file={}", web.display())],
+    );
+    std::fs::write(dir.path("right"), "writer:secret\n").unwrap();
+    std::fs::write(dir.path("wrong"), "writer:guess\n").unwrap();
+    // Another CA: signed nothing the server has.
+    let other = TempDir::new("push-tls-other");
+    certificates(&other);
+    let url = format!("https://127.0.0.1:{port}/api/v1/write");
+    let run = |password: &str, ca: &std::path::Path| {
+        let auth = dir.path(password);
+        let exporter = pushing(
+            &pubs,
+            &url,
+            &[
+                "--remote-write.ca-file",
+                ca.to_str().unwrap(),
+                "--remote-write.basic-auth-file",
+                auth.to_str().unwrap(),
+            ],
+        );
+        std::thread::sleep(Duration::from_millis(2000));
+        let own = get_body(&exporter.addr, "/metrics");
+        let value = |line: &str| own_value(&own, line);
+        let result = |r: &str| {
+            value(&format!(
+                "cantal_exporter_remote_write_samples_total{{result=\"{r}\"}} "
+            ))
+        };
+        (
+            result("sent"),
+            result("rejected"),
+            value("cantal_exporter_remote_write_failures_total "),
+            exporter.stderr(),
+        )
+    };
+    let (sent, rejected, failures, stderr) = run("right", &dir.path("ca.pem"));
+    assert!(
+        sent > 0.0 && rejected == 0.0 && failures == 0.0,
+        "{sent} {rejected} {failures}\n{stderr}"
+    );
+    let (sent, rejected, failures, stderr) = run("wrong", &dir.path("ca.pem"));
+    assert!(
+        sent == 0.0 && rejected > 0.0 && failures == 0.0,
+        "{sent} {rejected} {failures}\n{stderr}"
+    );
+    assert!(stderr.contains("401"), "{stderr}");
+    let (sent, rejected, failures, stderr) = run("right", &other.path("ca.pem"));
+    assert!(
+        sent == 0.0 && rejected == 0.0 && failures >= 1.0,
+        "{sent} {rejected} {failures}\n{stderr}"
+    );
+    assert!(stderr.contains("TLS"), "{stderr}");
     drop(publication);
 }

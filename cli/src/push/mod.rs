@@ -29,7 +29,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct Flags {
     /// Also push every scrape to this Prometheus remote-write receiver
-    /// (http://HOST:PORT/PATH, for example a Prometheus started with
+    /// (http:// or https://HOST:PORT/PATH, for example a Prometheus started with
     /// --web.enable-remote-write-receiver: http://prom:9090/api/v1/write).
     #[arg(long = "remote-write", value_name = "URL", value_parser = send::Target::parse)]
     pub(crate) url: Option<send::Target>,
@@ -51,6 +51,11 @@ pub(crate) struct Flags {
     /// (repeatable, NAME=VALUE); default job=cantal and instance=<host name>.
     #[arg(long = "remote-write.label", value_name = "NAME=VALUE", value_parser = parse_label)]
     pub(crate) labels: Vec<(String, String)>,
+    /// For an https:// receiver: the PEM file of the certificate
+    /// authorities to trust (default: the system's,
+    /// /etc/ssl/certs/ca-certificates.crt).
+    #[arg(long = "remote-write.ca-file", value_name = "FILE")]
+    pub(crate) ca_file: Option<std::path::PathBuf>,
     /// A file holding USER:PASSWORD for HTTP basic auth to the receiver
     /// (read once at start; keep it 0600).
     #[arg(long = "remote-write.basic-auth-file", value_name = "FILE")]
@@ -93,6 +98,15 @@ pub(crate) fn start(
         Some(path) => Some(send::basic_auth(path)?),
         None => None,
     };
+    let tls = if target.is_tls() {
+        let ca = flags
+            .ca_file
+            .clone()
+            .unwrap_or_else(|| send::SYSTEM_CA_FILE.into());
+        Some(send::tls_client(&ca)?)
+    } else {
+        None
+    };
     let mut labels = flags.labels.clone();
     for (k, v) in default_labels() {
         if !labels.iter().any(|(name, _)| *name == k) {
@@ -109,6 +123,7 @@ pub(crate) fn start(
         .spawn(move || {
             let mut pusher = Pusher {
                 target,
+                tls,
                 auth,
                 labels,
                 queue: Queue::new(limits),
@@ -135,6 +150,7 @@ fn default_labels() -> Vec<(String, String)> {
 /// The pusher's state.
 struct Pusher {
     target: send::Target,
+    tls: Option<tokio_rustls::TlsConnector>,
     auth: Option<String>,
     labels: Vec<(String, String)>,
     queue: Queue,
@@ -195,7 +211,12 @@ impl Pusher {
             {
                 return;
             }
-            let outcome = runtime.block_on(send::post(&self.target, self.auth.as_deref(), body));
+            let outcome = runtime.block_on(send::post(
+                &self.target,
+                self.tls.as_ref(),
+                self.auth.as_deref(),
+                body,
+            ));
             match outcome {
                 send::Outcome::Accepted => {
                     self.stats.sent.fetch_add(samples, Ordering::Relaxed);

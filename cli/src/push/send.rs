@@ -14,22 +14,25 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-/// Where requests go: `http://HOST:PORT/PATH`.
+/// Where requests go: `http://HOST:PORT/PATH` or `https://...`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Target {
-    /// `HOST:PORT` (port 80 when not given).
+    /// Over TLS.
+    tls: bool,
+    /// `HOST:PORT` (port 80 or 443 when not given).
     authority: String,
     /// The path and query, from `/`.
     path: String,
 }
 
 impl Target {
-    /// Parses `--remote-write`'s URL (only `http://`: for TLS, put a proxy
-    /// such as the receiver's own in front).
+    /// Parses `--remote-write`'s URL.
     pub(crate) fn parse(url: &str) -> std::result::Result<Target, String> {
-        let rest = url.strip_prefix("http://").ok_or_else(|| {
-            format!("{url:?}: only http:// URLs are supported (https:// is not yet)")
-        })?;
+        let (tls, rest) = match (url.strip_prefix("http://"), url.strip_prefix("https://")) {
+            (Some(rest), _) => (false, rest),
+            (_, Some(rest)) => (true, rest),
+            _ => return Err(format!("{url:?}: not an http:// or https:// URL")),
+        };
         let (authority, path) = match rest.find('/') {
             Some(at) => (&rest[..at], &rest[at..]),
             None => (rest, "/"),
@@ -39,25 +42,74 @@ impl Target {
                 "{url:?}: no host, or credentials in the URL (use --remote-write.basic-auth-file)"
             ));
         }
-        let authority = if authority
+        let has_port = authority
             .rsplit_once(':')
-            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-        {
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok());
+        let authority = if has_port {
             authority.to_string()
         } else {
-            format!("{authority}:80")
+            format!("{authority}:{}", if tls { 443 } else { 80 })
         };
         Ok(Target {
+            tls,
             authority,
             path: path.to_string(),
         })
+    }
+
+    /// Whether requests go over TLS.
+    pub(crate) fn is_tls(&self) -> bool {
+        self.tls
+    }
+
+    /// The host name (or address) the certificate must name.
+    fn host(&self) -> &str {
+        let host = self
+            .authority
+            .rsplit_once(':')
+            .map_or(&*self.authority, |(h, _)| h);
+        host.trim_start_matches('[').trim_end_matches(']')
     }
 }
 
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "http://{}{}", self.authority, self.path)
+        let scheme = if self.tls { "https" } else { "http" };
+        write!(f, "{scheme}://{}{}", self.authority, self.path)
     }
+}
+
+/// The system's certificate authorities (Debian's bundle), when
+/// `--remote-write.ca-file` is not given.
+pub(crate) const SYSTEM_CA_FILE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// A TLS client trusting the certificate authorities of the PEM file
+/// `ca_file`.
+pub(crate) fn tls_client(ca_file: &std::path::Path) -> Result<tokio_rustls::TlsConnector> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let what = |e: &dyn fmt::Display| {
+        Failure(format!("--remote-write.ca-file {}: {e}", ca_file.display()))
+    };
+    let pem = std::fs::read(ca_file).map_err(|e| what(&e))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(&pem) {
+        roots
+            .add(cert.map_err(|e| what(&e))?)
+            .map_err(|e| what(&e))?;
+    }
+    if roots.is_empty() {
+        return Err(what(&"no certificate in it"));
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| what(&e))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_rustls::TlsConnector::from(std::sync::Arc::new(
+        config,
+    )))
 }
 
 /// The `Authorization` header value for the `USER:PASSWORD` in `path`.
@@ -93,9 +145,15 @@ pub(crate) enum Outcome {
     Retry(String),
 }
 
-/// POSTs `body` (a snappy-compressed `WriteRequest`) to `target`.
-pub(crate) async fn post(target: &Target, auth: Option<&str>, body: Vec<u8>) -> Outcome {
-    match tokio::time::timeout(REQUEST_TIMEOUT, attempt(target, auth, body)).await {
+/// POSTs `body` (a snappy-compressed `WriteRequest`) to `target`, over
+/// `tls` when the target is `https://`.
+pub(crate) async fn post(
+    target: &Target,
+    tls: Option<&tokio_rustls::TlsConnector>,
+    auth: Option<&str>,
+    body: Vec<u8>,
+) -> Outcome {
+    match tokio::time::timeout(REQUEST_TIMEOUT, attempt(target, tls, auth, body)).await {
         Ok(Ok(status)) if status.is_success() => Outcome::Accepted,
         Ok(Ok(status)) if status.is_client_error() => Outcome::Refused(format!("HTTP {status}")),
         Ok(Ok(status)) => Outcome::Retry(format!("HTTP {status}")),
@@ -106,13 +164,38 @@ pub(crate) async fn post(target: &Target, auth: Option<&str>, body: Vec<u8>) -> 
 
 async fn attempt(
     target: &Target,
+    tls: Option<&tokio_rustls::TlsConnector>,
     auth: Option<&str>,
     body: Vec<u8>,
 ) -> std::result::Result<hyper::StatusCode, String> {
     let stream = tokio::net::TcpStream::connect(&target.authority)
         .await
         .map_err(|e| format!("cannot connect: {e}"))?;
-    let io = hyper_util::rt::TokioIo::new(stream);
+    match (target.tls, tls) {
+        (true, Some(connector)) => {
+            let name = rustls_pki_types::ServerName::try_from(target.host().to_string())
+                .map_err(|e| format!("{}: {e}", target.host()))?;
+            let stream = connector
+                .connect(name, stream)
+                .await
+                .map_err(|e| format!("TLS: {e}"))?;
+            request(hyper_util::rt::TokioIo::new(stream), target, auth, body).await
+        }
+        (true, None) => Err("https:// without a TLS client".into()),
+        (false, _) => request(hyper_util::rt::TokioIo::new(stream), target, auth, body).await,
+    }
+}
+
+/// The request itself, over the connection `io`.
+async fn request<I>(
+    io: I,
+    target: &Target,
+    auth: Option<&str>,
+    body: Vec<u8>,
+) -> std::result::Result<hyper::StatusCode, String>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
     let (mut sender, connection) = hyper::client::conn::http1::handshake(io)
         .await
         .map_err(|e| format!("HTTP handshake: {e}"))?;
@@ -186,7 +269,12 @@ mod tests {
             Target::parse("http://prom").unwrap().to_string(),
             "http://prom:80/"
         );
-        assert!(Target::parse("https://prom/x").is_err());
+        let https = Target::parse("https://prom/x").unwrap();
+        assert_eq!(
+            (https.to_string().as_str(), https.host()),
+            ("https://prom:443/x", "prom")
+        );
+        assert!(Target::parse("ftp://prom/x").is_err());
         assert!(Target::parse("http://u:p@prom/x").is_err());
         let mut b = Backoff::new();
         let waits: Vec<u64> = (0..7).map(|_| b.fail().as_secs()).collect();

@@ -231,7 +231,14 @@ impl Prometheus {
     /// (`--web.enable-remote-write-receiver`) on `port`, its data in `dir`
     /// (started again on the same port and data, it keeps what it had).
     pub(crate) fn receiving(dir: &Path, port: u16) -> Prometheus {
-        Prometheus::spawn(dir, "  []\n", port, &["--web.enable-remote-write-receiver"])
+        Prometheus::receiving_with(dir, port, &[])
+    }
+
+    /// As [`receiving`](Prometheus::receiving), with more flags (such as
+    /// `--web.config.file=...`).
+    pub(crate) fn receiving_with(dir: &Path, port: u16, flags: &[&str]) -> Prometheus {
+        let all = [&["--web.enable-remote-write-receiver"], flags].concat();
+        Prometheus::spawn(dir, "  []\n", port, &all)
     }
 
     /// As [`start`](Prometheus::start); `rest` is the configuration from
