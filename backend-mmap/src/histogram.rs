@@ -178,6 +178,20 @@ fn exclusive_role(part: Part, pairs: &[(String, String)]) -> Option<(Role, Key)>
     Some((role, rest))
 }
 
+/// Whether a slot of type `part` named `pairs` may be a histogram's part
+/// (of either shape), as [`groups`] would consider it: a cheap test that
+/// allocates nothing, so that a file without histograms skips [`groups`].
+/// Never `false` for a slot that [`groups`] would put in a histogram.
+pub fn may_be_part(part: Part, pairs: &[(String, String)]) -> bool {
+    part != Part::Other
+        && pairs.iter().any(|(k, v)| {
+            k == LE_KEY
+                || k == HISTOGRAM_KEY
+                || (k == METRIC_KEY
+                    && (v.ends_with("_count") || v.ends_with("_sum") || v.ends_with("_bucket")))
+        })
+}
+
 /// A bucket bound of the core's shape: a finite number as Rust's `f64`
 /// parser reads it (the core writes decimal integers, the recorder
 /// shortest round-trip floats such as `0.005`).
@@ -459,7 +473,16 @@ mod tests {
     fn run(slots: &[(Part, Vec<(String, String)>)]) -> Vec<Group> {
         let slots: Vec<(Part, &[(String, String)])> =
             slots.iter().map(|(p, n)| (*p, n.as_slice())).collect();
-        groups(&slots)
+        let groups = groups(&slots);
+        // The layout's shortcut: every part passes `may_be_part`.
+        for group in &groups {
+            if let Group::Histogram(h) = group {
+                for i in h.slots() {
+                    assert!(may_be_part(slots[i].0, slots[i].1), "{:?}", slots[i]);
+                }
+            }
+        }
+        groups
     }
 
     #[test]

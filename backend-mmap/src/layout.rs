@@ -188,9 +188,8 @@ impl Layout {
     pub fn parse(meta: &[u8], meta_path: impl AsRef<Path>) -> Result<Layout, Error> {
         let path = || meta_path.as_ref().to_path_buf();
         let mut size = 0;
-        let mut slots = Vec::new();
-        // Canonical name -> the line that has it first.
-        let mut lines: HashMap<String, usize> = HashMap::new();
+        // At most one slot a line: no regrowth of a large layout.
+        let mut slots = Vec::with_capacity(meta.iter().filter(|&&b| b == b'\n').count() + 1);
         for entry in decode::parse_meta_lenient(meta) {
             let entry = entry.map_err(|e| Error::Decode {
                 path: path(),
@@ -209,19 +208,9 @@ impl Layout {
             };
             let start = usize::try_from(entry.offset()).map_err(|_| too_large())?;
             let end = usize::try_from(entry.end()).map_err(|_| too_large())?;
-            let mut slot = Slot::of_entry(&entry, (start, end));
-            if entry.name().is_some() {
-                match lines.entry(slot.name.clone()) {
-                    MapEntry::Occupied(first) => {
-                        slot.skip(format!("the same name as meta line {}", first.get()));
-                    }
-                    MapEntry::Vacant(v) => {
-                        v.insert(slot.line);
-                    }
-                }
-            }
-            slots.push(slot);
+            slots.push(Slot::of_entry(&entry, (start, end)));
         }
+        skip_duplicates(&mut slots);
         Ok(Layout {
             slots: join_histograms(sum_shards(slots)),
             size,
@@ -308,13 +297,16 @@ impl Slot {
         };
         let (pairs, name) = match entry.name() {
             Some(name) => {
-                let mut canonical = String::new();
+                // The canonical form is as long as the raw text, or about.
+                let mut canonical = String::with_capacity(name.raw().len());
                 // Writing to a String cannot fail.
                 let _ = name.write_canonical(&mut canonical);
-                let pairs = name
-                    .pairs()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect();
+                // Copied without the formatting machinery when unescaped.
+                let owned = |s: decode::JsonStr<'_>| {
+                    s.as_str().map_or_else(|| s.to_string(), str::to_owned)
+                };
+                let mut pairs = Vec::with_capacity(name.len());
+                pairs.extend(name.pairs().map(|(k, v)| (owned(k), owned(v))));
                 (pairs, canonical)
             }
             None => (Vec::new(), String::new()),
@@ -322,7 +314,12 @@ impl Slot {
         Slot {
             pairs,
             name,
-            kind: entry.kind().to_string(),
+            kind: match entry.kind() {
+                // The common words without the formatting machinery.
+                Kind::Counter => "counter".into(),
+                Kind::State => "state".into(),
+                kind => kind.to_string(),
+            },
             ty,
             line: entry.line(),
             skipped: match (ty, entry.skipped()) {
@@ -359,9 +356,41 @@ impl Slot {
     }
 }
 
+/// Skips every named slot whose name an earlier slot has (a slot without
+/// a name has an empty `name`: a canonical name is never empty).
+fn skip_duplicates(slots: &mut [Slot]) {
+    // Canonical name -> the line that has it first.
+    let mut lines: HashMap<&str, usize> = HashMap::with_capacity(slots.len());
+    let mut seconds = Vec::new();
+    for (i, slot) in slots.iter().enumerate() {
+        if slot.name.is_empty() {
+            continue;
+        }
+        match lines.entry(&slot.name) {
+            MapEntry::Occupied(first) => seconds.push((i, *first.get())),
+            MapEntry::Vacant(v) => {
+                v.insert(slot.line);
+            }
+        }
+    }
+    for (i, first) in seconds {
+        if let Some(slot) = slots.get_mut(i) {
+            slot.skip(format!("the same name as meta line {first}"));
+        }
+    }
+}
+
 /// Makes one slot of the shards of each sharded counter: named without the
 /// shard pair, where the first shard is, reading their sum.
 fn sum_shards(slots: Vec<Slot>) -> Vec<Slot> {
+    // A file without a shard pays one look at each counter's keys.
+    let shard_key = |s: &Slot| s.pairs.iter().any(|(k, _)| k == SHARD_KEY);
+    if !slots
+        .iter()
+        .any(|s| s.ty == SlotType::Counter && shard_key(s))
+    {
+        return slots;
+    }
     let groups = shards::groups(
         &slots
             .iter()
@@ -438,17 +467,24 @@ fn read_histogram(parts: &Parts, values: &[u8]) -> Option<OwnedValue> {
 /// [`crate::histogram`]), where its first part is. Parts are 8-byte
 /// slots that are not sharded counters.
 fn join_histograms(slots: Vec<Slot>) -> Vec<Slot> {
+    let part_of = |s: &Slot| {
+        let whole = s.more_shards.is_empty() && s.range.1 - s.range.0 == 8;
+        match s.ty {
+            SlotType::Counter if whole => histogram::Part::Counter,
+            SlotType::Float if whole => histogram::Part::Float,
+            _ => histogram::Part::Other,
+        }
+    };
+    // A file without a histogram pays one look at each slot's keys.
+    if !slots
+        .iter()
+        .any(|s| histogram::may_be_part(part_of(s), &s.pairs))
+    {
+        return slots;
+    }
     let kinds: Vec<(histogram::Part, &[(String, String)])> = slots
         .iter()
-        .map(|s| {
-            let whole = s.more_shards.is_empty() && s.range.1 - s.range.0 == 8;
-            let part = match s.ty {
-                SlotType::Counter if whole => histogram::Part::Counter,
-                SlotType::Float if whole => histogram::Part::Float,
-                _ => histogram::Part::Other,
-            };
-            (part, s.pairs.as_slice())
-        })
+        .map(|s| (part_of(s), s.pairs.as_slice()))
         .collect();
     let groups = histogram::groups(&kinds);
     if groups.len() == slots.len() {

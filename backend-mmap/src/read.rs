@@ -576,6 +576,18 @@ fn stabilise_states(file: &File, states: &[(u64, usize)], values: &mut [u8]) -> 
 /// that does not parse (the decoder reports it), without the slots it
 /// skips.
 fn meta_states(meta: &[u8]) -> Vec<(u64, usize)> {
+    // A state's line starts with `state` after blanks: a file without
+    // one (most) is not parsed twice.
+    let state_line = |line: &[u8]| {
+        let blanks = line
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        line.get(blanks..).is_some_and(|l| l.starts_with(b"state"))
+    };
+    if !meta.split(|&b| b == b'\n').any(state_line) {
+        return Vec::new();
+    }
     decode::parse_meta_lenient(meta)
         .map_while(Result::ok)
         .filter(|entry| entry.kind() == Kind::State && entry.skipped().is_none())

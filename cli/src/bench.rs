@@ -109,3 +109,18 @@ impl Exporter {
         self.cache.scrape_sources(sources, Format::Prometheus)
     }
 }
+
+/// What `cantal read --json TARGET` prints for one target (a path or a
+/// process id), without writing it to stdout: the files read, the meta
+/// parsed, the values read and rendered as JSON lines.
+///
+/// # Errors
+///
+/// The message `cantal read` would print.
+pub fn read_json(target: &str) -> Result<String, String> {
+    let mut out = String::new();
+    crate::target::resolve(target)
+        .and_then(|source| crate::read::json_of(&source, &mut |chunk| out.push_str(chunk)))
+        .map_err(|e| e.to_string())?;
+    Ok(out)
+}

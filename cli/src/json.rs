@@ -10,6 +10,15 @@ use std::fmt::Write;
 /// Appends `s` as a JSON string, quotes included.
 pub(crate) fn string(out: &mut String, s: &str) {
     out.push('"');
+    // Most strings (ASCII without controls, quotes or backslashes) need no
+    // escape: copied whole.
+    if s.bytes()
+        .all(|b| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),

@@ -16,16 +16,12 @@ pub(crate) fn run(targets: &[String], as_json: bool) -> Result<()> {
     let many = targets.len() > 1;
     for (i, t) in targets.iter().enumerate() {
         let result = target::resolve(t).and_then(|source| {
-            let loaded = load::load(&source)?;
-            let stale = !loaded.alive && target::process_gone(&source) == Some(true);
             let mut out = String::new();
             if as_json {
-                let before = out.len();
-                json_lines(&mut out, &loaded.layout, &loaded.readings);
-                if stale {
-                    mark_stale(&mut out, before);
-                }
+                json_of(&source, &mut |chunk| write_stdout(chunk))?;
             } else {
+                let loaded = load::load(&source)?;
+                let stale = !loaded.alive && target::process_gone(&source) == Some(true);
                 if many {
                     if i > 0 {
                         out.push('\n');
@@ -64,6 +60,26 @@ pub(crate) fn run(targets: &[String], as_json: bool) -> Result<()> {
     first_error.map_or(Ok(()), Err)
 }
 
+/// `cantal read --json` of `source`: its JSON lines, given to `sink` in
+/// chunks of whole lines (so that the output is never held whole).
+pub(crate) fn json_of(source: &target::Source, sink: &mut dyn FnMut(&str)) -> Result<()> {
+    /// Lines in a chunk (about 50 KB of counters).
+    const LINES: usize = 512;
+    let loaded = load::load(source)?;
+    let stale = !loaded.alive && target::process_gone(source) == Some(true);
+    let mut out = String::new();
+    let slots = loaded.layout.slots().chunks(LINES);
+    for (slots, readings) in slots.zip(loaded.readings.chunks(LINES)) {
+        out.clear();
+        json_lines(&mut out, slots, readings);
+        if stale {
+            mark_stale(&mut out, 0);
+        }
+        sink(&out);
+    }
+    Ok(())
+}
+
 /// Adds `"stale": true` to every JSON object written to `out` after
 /// `from`.
 fn mark_stale(out: &mut String, from: usize) {
@@ -89,8 +105,8 @@ pub(crate) fn now_ms() -> u64 {
 
 /// One JSON object per metric: `{"name": {...}, "type": "...", "value": ...}`,
 /// plus `"timestamp"` for states.
-pub(crate) fn json_lines(out: &mut String, layout: &Layout, readings: &[Reading]) {
-    for (slot, reading) in layout.slots().iter().zip(readings) {
+pub(crate) fn json_lines(out: &mut String, slots: &[Slot], readings: &[Reading]) {
+    for (slot, reading) in slots.iter().zip(readings) {
         json_line(out, slot, reading);
     }
 }
@@ -379,7 +395,7 @@ mod tests {
     fn a_skipped_slot_is_null_with_its_reason_in_json() {
         let (layout, readings) = with_skipped();
         let mut out = String::new();
-        json_lines(&mut out, &layout, &readings);
+        json_lines(&mut out, layout.slots(), &readings);
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(
             lines,
@@ -445,7 +461,7 @@ mod tests {
         values.extend(4u64.to_ne_bytes());
         let readings = layout.read(&values, "h.values".as_ref()).unwrap();
         let mut json = String::new();
-        json_lines(&mut json, &layout, &readings);
+        json_lines(&mut json, layout.slots(), &readings);
         assert_eq!(
             json,
             "{\"name\": {\"metric\": \"h\"}, \"type\": \"histogram\", \"value\": \

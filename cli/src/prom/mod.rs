@@ -26,6 +26,7 @@ use crate::load::{Layout, Slot, SlotType};
 use crate::target::Source;
 use cantal_mmap::help::Help;
 use naming::{Type, Unit};
+use std::fmt::Write as _;
 
 pub(crate) use render::render;
 
@@ -236,14 +237,31 @@ fn generic_help(slot: &Slot, kind: Type, unit: Option<Unit>) -> String {
         _ => "A Cantal level",
     };
     let mut text = what.to_string();
-    let named: Vec<String> = slot
+    let mut named = slot
         .pairs
         .iter()
         .filter(|(k, _)| k == "group" || k == "metric")
-        .map(|(k, v)| format!("{k}={v:?}"))
-        .collect();
-    if !named.is_empty() && slot.ty != SlotType::State {
-        text.push_str(&format!(" ({})", named.join(", ")));
+        .peekable();
+    if named.peek().is_some() && slot.ty != SlotType::State {
+        text.push_str(" (");
+        for (i, (k, v)) in named.enumerate() {
+            if i > 0 {
+                text.push_str(", ");
+            }
+            text.push_str(k);
+            text.push('=');
+            // As `{v:?}` writes it, without the formatter for most.
+            if v.bytes()
+                .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+            {
+                text.push('"');
+                text.push_str(v);
+                text.push('"');
+            } else {
+                let _ = write!(text, "{v:?}");
+            }
+        }
+        text.push(')');
     }
     match unit {
         _ if slot.ty == SlotType::State => {}

@@ -139,9 +139,12 @@ pub(crate) fn family(
         base = stripped.to_string();
     }
     if let Some(unit) = unit {
-        let suffix = format!("_{}", unit.name);
-        if !base.ends_with(&suffix) && base != unit.name {
-            base.push_str(&suffix);
+        let has_suffix = base
+            .strip_suffix(unit.name)
+            .is_some_and(|rest| rest.ends_with('_'));
+        if !has_suffix && base != unit.name {
+            base.push('_');
+            base.push_str(unit.name);
         }
     }
     if kind == Type::Gauge && RESERVED_SUFFIXES.iter().any(|s| base.ends_with(s)) {
@@ -163,11 +166,11 @@ pub(crate) fn family(
 /// gets `metric_` after its `cantal_` (`cantal_metric_up`), a name that no
 /// series of the exporter has.
 pub(crate) fn full_name(prefix: &str, unprefixed: &[&str], base: &str) -> String {
-    let mut name = if unprefixed.iter().any(|u| base.starts_with(u)) {
-        base.to_string()
-    } else {
-        format!("{prefix}{base}")
-    };
+    let mut name = String::with_capacity(prefix.len() + base.len() + 1);
+    if !unprefixed.iter().any(|u| base.starts_with(u)) {
+        name.push_str(prefix);
+    }
+    name.push_str(base);
     if name.starts_with(|c: char| c.is_ascii_digit()) || name.is_empty() {
         name.insert(0, '_');
     }
@@ -208,6 +211,9 @@ pub(crate) fn name_labels<'a>(
 
 /// Replaces every character outside `[a-zA-Z0-9_]` by `_`.
 pub(crate) fn sanitize(s: &str) -> String {
+    if s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return s.to_owned();
+    }
     s.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '_' {

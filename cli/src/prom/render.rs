@@ -396,6 +396,11 @@ pub(super) fn labels(labels: &[(String, String)]) -> String {
         }
         out.push_str(k);
         out.push_str("=\"");
+        if !v.contains(['\\', '"', '\n']) {
+            out.push_str(v);
+            out.push('"');
+            continue;
+        }
         for c in v.chars() {
             match c {
                 '\\' => out.push_str("\\\\"),

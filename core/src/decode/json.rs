@@ -520,6 +520,7 @@ fn parse_string<'a>(line: &'a str, c: &mut Cursor<'_>) -> Result<(JsonStr<'a>, b
     let mut escaped = false;
     let mut canonical = true;
     loop {
+        c.pos = plain_run(c.b, c.pos);
         let at = c.pos;
         match c.peek() {
             None => return Err((K::UnexpectedEnd, at)),
@@ -559,6 +560,74 @@ fn parse_string<'a>(line: &'a str, c: &mut Cursor<'_>) -> Result<(JsonStr<'a>, b
     let raw = line.get(start..c.pos).unwrap_or("");
     c.bump();
     Ok((JsonStr { raw, escaped }, canonical))
+}
+
+/// `0x01` in every byte of a word.
+const ONES: u64 = u64::from_ne_bytes([1; 8]);
+/// The high bit of every byte of a word.
+const HIGHS: u64 = ONES << 7;
+
+/// The high bit of each byte of `w` (read little-endian) that is zero.
+/// A borrow only runs upwards, so the lowest bit set is exact (higher ones
+/// may be false): `trailing_zeros() / 8` is the first zero byte.
+const fn zeros(w: u64) -> u64 {
+    w.wrapping_sub(ONES) & !w & HIGHS
+}
+
+/// The 8 bytes at `pos` of `b` as a little-endian word, when there are 8.
+fn word_at(b: &[u8], pos: usize) -> Option<u64> {
+    let word = b.get(pos..pos.saturating_add(8))?;
+    Some(u64::from_le_bytes(word.try_into().unwrap_or([0; 8])))
+}
+
+/// Where the first byte of `b` at or after `pos` is that `mask` (per
+/// word, exact in its lowest bit, as [`zeros`]) or, in the last few bytes,
+/// `is` marks; `b.len()` when none is.
+fn scan(b: &[u8], mut pos: usize, mask: impl Fn(u64) -> u64, is: impl Fn(u8) -> bool) -> usize {
+    while let Some(w) = word_at(b, pos) {
+        let m = mask(w);
+        if m != 0 {
+            return pos.saturating_add((m.trailing_zeros() / 8) as usize);
+        }
+        pos = pos.saturating_add(8);
+    }
+    while let Some(&x) = b.get(pos) {
+        if is(x) {
+            break;
+        }
+        pos = pos.saturating_add(1);
+    }
+    pos.min(b.len())
+}
+
+/// Where the run of plain string bytes (printable ASCII other than `"`
+/// and `\\`: each stands for itself and is canonical) that starts at `pos`
+/// of `b` ends.
+fn plain_run(b: &[u8], pos: usize) -> usize {
+    // A byte with its high bit, below 0x20, `"`, `\\` or DEL. Where no
+    // lower byte has its high bit, `w - 0x20 * ONES` borrows exactly at the
+    // first byte below 0x20.
+    let mask = |w: u64| {
+        (w & HIGHS)
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGHS)
+            | zeros(w ^ (ONES * u64::from(b'"')))
+            | zeros(w ^ (ONES * u64::from(b'\\')))
+            | zeros(w ^ (ONES * 0x7f))
+    };
+    scan(b, pos, mask, |x| {
+        x == b'"' || x == b'\\' || !(0x20..0x7f).contains(&x)
+    })
+}
+
+/// Where the first `\n` of `b` is.
+pub(crate) fn find_newline(b: &[u8]) -> Option<usize> {
+    let at = scan(
+        b,
+        0,
+        |w| zeros(w ^ (ONES * u64::from(b'\n'))),
+        |x| x == b'\n',
+    );
+    (at < b.len()).then_some(at)
 }
 
 /// Parses the hex digits of a `\u` escape (the cursor is after `\u`; `at` is

@@ -263,5 +263,28 @@ proptest::proptest! {
             proptest::prop_assert!(again.canonical_eq(&n));
         }
     }
+}
 
+#[test]
+fn word_scans_find_the_first_byte_as_a_byte_loop_does() {
+    let plain = |x: u8| x != b'"' && x != b'\\' && (0x20..0x7f).contains(&x);
+    // Every byte value at every place of lines of up to 19 bytes, after
+    // plain bytes and before bytes that are anything.
+    for len in 0..20usize {
+        for at in 0..len {
+            for x in 0..=255u8 {
+                for fill in [b'a', 0xff, b'\n', 0] {
+                    let mut b = std::vec![b'x'; len];
+                    b[at] = x;
+                    for y in b.iter_mut().skip(at + 1) {
+                        *y = fill;
+                    }
+                    let run = b.iter().position(|&y| !plain(y)).unwrap_or(len);
+                    assert_eq!(plain_run(&b, 0), run, "{b:?}");
+                    let nl = b.iter().position(|&y| y == b'\n');
+                    assert_eq!(find_newline(&b), nl, "{b:?}");
+                }
+            }
+        }
+    }
 }

@@ -25,7 +25,7 @@ use core::fmt;
 use core::iter::FusedIterator;
 
 use super::error::{JsonErrorKind, MetaError, MetaErrorKind};
-use super::json::{Name, parse_name};
+use super::json::{self, Name, parse_name};
 
 /// The largest slot a `state`, `pad` or unknown line may have.
 pub const MAX_SLOT_SIZE: u32 = 65535;
@@ -305,7 +305,7 @@ impl<'a> Iterator for MetaEntries<'a> {
             if self.failed || self.rest.is_empty() {
                 return None;
             }
-            let (bytes, rest) = match self.rest.iter().position(|&b| b == b'\n') {
+            let (bytes, rest) = match json::find_newline(self.rest) {
                 Some(nl) => (
                     self.rest.get(..nl).unwrap_or_default(),
                     self.rest.get(nl.saturating_add(1)..).unwrap_or_default(),
@@ -359,18 +359,19 @@ impl FusedIterator for MetaEntries<'_> {}
 
 /// The next word of `s` at or after `pos`: its start and text.
 fn next_word(s: &str, pos: usize) -> Option<(usize, &str)> {
-    let rest = s.get(pos..)?;
-    let skipped = rest
-        .len()
-        .saturating_sub(rest.trim_start_matches([' ', '\t']).len());
-    let start = pos.saturating_add(skipped);
-    let word = s.get(start..)?;
-    let len = word.find([' ', '\t']).unwrap_or(word.len());
-    let word = word.get(..len)?;
-    if word.is_empty() {
+    let b = s.as_bytes();
+    let mut start = pos;
+    while matches!(b.get(start), Some(b' ' | b'\t')) {
+        start = start.saturating_add(1);
+    }
+    let mut end = start;
+    while matches!(b.get(end), Some(&c) if c != b' ' && c != b'\t') {
+        end = end.saturating_add(1);
+    }
+    if end == start {
         None
     } else {
-        Some((start, word))
+        Some((start, s.get(start..end)?))
     }
 }
 
