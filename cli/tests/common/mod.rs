@@ -275,6 +275,15 @@ impl Prometheus {
             assert!(Instant::now() < deadline, "Prometheus never listened");
             std::thread::sleep(Duration::from_millis(100));
         }
+        // It listens before its storage is open, answering 503 until then:
+        // wait until /-/ready says it is (plain HTTP only; a TLS server is
+        // waited for by its caller's retries).
+        if !flags.iter().any(|f| f.starts_with("--web.config.file")) {
+            while get(&addr, "/-/ready", None).0.split(' ').nth(1) != Some("200") {
+                assert!(Instant::now() < deadline, "Prometheus never became ready");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
         Prometheus {
             _server: server,
             addr,
