@@ -13,18 +13,18 @@ use core::cmp::Ordering;
 /// Sorts by `(size, name)`, after checking that no two metrics share a
 /// name; returns the name that is duplicated, if one is.
 pub(crate) fn sort(metrics: &mut [&dyn Metric]) -> Result<(), Name> {
-    metrics.sort_unstable_by(|a, b| a.name().canonical_cmp(b.name()));
+    metrics.sort_unstable_by(|a, b| a.name().canonical_cmp(&b.name()));
     if let Some(pair) = metrics
         .windows(2)
-        .find(|w| w[0].name().canonical_cmp(w[1].name()) == Ordering::Equal)
+        .find(|w| w[0].name().canonical_cmp(&w[1].name()) == Ordering::Equal)
     {
-        return Err(*pair[0].name());
+        return Err(pair[0].name());
     }
     metrics.sort_unstable_by(|a, b| {
         a.kind()
             .size()
             .cmp(&b.kind().size())
-            .then_with(|| a.name().canonical_cmp(b.name()))
+            .then_with(|| a.name().canonical_cmp(&b.name()))
     });
     Ok(())
 }

@@ -133,8 +133,11 @@ impl fmt::Debug for NameValue {
 /// [`with_pairs`](Name::with_pairs) (`&[("metric", "requests")]`), and one
 /// pair whose strings are only known to the group's `const fn`, added with
 /// [`with`](Name::with) or [`with_joined`](Name::with_joined) (whose value
-/// is two strings joined by a `.`). That keeps a name at 80 bytes (on
-/// 64-bit targets) in every metric, and needs no allocator.
+/// is two strings joined by a `.`), with no allocator. A `Name` is eleven
+/// words; metric handles keep two (the slice of pairs given to `new`, or
+/// a pointer to a `static` name), and compound metrics keep the pairs
+/// their parts share once, composing each part's name when a collection
+/// asks for it.
 ///
 /// # Examples
 ///
@@ -256,17 +259,6 @@ impl Name {
             key: Some(key),
             head,
             tail,
-            ..self
-        }
-        .classified()
-    }
-
-    /// This name without the pair added by `with` or `with_joined`.
-    pub(crate) const fn without_added(self) -> Name {
-        Name {
-            key: None,
-            head: "",
-            tail: None,
             ..self
         }
         .classified()
@@ -403,6 +395,72 @@ impl Name {
             return plain_cmp(self, other);
         }
         self.canonical_json().cmp(other.canonical_json())
+    }
+}
+
+/// The name a metric handle keeps: two words, where a [`Name`] takes
+/// eleven.
+///
+/// A handle made with `new(pairs)` keeps the slice; one made with a name
+/// composed in a `static` keeps a pointer to it. The pairs that compound
+/// metrics ([`RequestTracker`](crate::RequestTracker), [`Fork`](crate::Fork),
+/// [`Histogram`](crate::Histogram), [`ShardedCounter`](crate::ShardedCounter))
+/// add to their parts' names are kept once, in the compound, and composed
+/// when a collection asks for the name (registration, layout, meta text),
+/// never on an update.
+#[derive(Clone, Copy)]
+pub(crate) enum NameRef {
+    /// `Name::new(pairs)`, checked when the handle was made.
+    Pairs(&'static [Pair]),
+    /// A name composed in a `static`.
+    Static(&'static Name),
+}
+
+impl NameRef {
+    /// The handle's name for `name`, which must be made of one slice of
+    /// pairs (`Name::new`).
+    ///
+    /// # Panics
+    ///
+    /// When `name` has pairs added with `with_pairs`, `with` or
+    /// `with_joined` (a compile-time error for a `static`).
+    pub(crate) const fn of(name: Name) -> NameRef {
+        if !name.more.is_empty() || name.key.is_some() {
+            panic!(
+                "`with_name` takes a name made by `Name::new`; for a composed name, put it in \
+                 a `static` and use `with_static_name`"
+            );
+        }
+        NameRef::Pairs(name.pairs)
+    }
+
+    /// The name.
+    #[inline]
+    pub(crate) fn get(self) -> Name {
+        match self {
+            NameRef::Pairs(pairs) => Name {
+                pairs,
+                more: &[],
+                key: None,
+                head: "",
+                tail: None,
+                plain: true,
+            }
+            .classified(),
+            NameRef::Static(name) => *name,
+        }
+    }
+}
+
+impl fmt::Display for NameRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.get(), f)
+    }
+}
+
+impl fmt::Debug for NameRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.get(), f)
     }
 }
 
