@@ -181,9 +181,13 @@ pub struct Name {
     key: Option<&'static str>,
     head: &'static str,
     tail: Option<&'static str>,
-    /// Every string is printable ASCII without `"` or a backslash, and the pairs
-    /// come in sorted key order: the canonical JSON is the strings between
-    /// fixed punctuation, which compares and writes without escaping.
+    /// Known to be plain: every string is printable ASCII without `"` or a
+    /// backslash, and the pairs come in sorted key order, so the canonical
+    /// JSON is the strings between fixed punctuation, which writes without
+    /// escaping. Computed by the `const` constructors (at compile time for
+    /// a `static`); `false` for a name a handle makes at run time from its
+    /// pairs, which `Display` classifies as it writes and comparisons
+    /// check only as far as they read.
     plain: bool,
 }
 
@@ -391,10 +395,21 @@ impl Name {
     /// Compares two names the way the reference client orders slots: by
     /// their canonical JSON text.
     pub fn canonical_cmp(&self, other: &Name) -> Ordering {
-        if self.plain && other.plain {
-            return plain_cmp(self, other);
+        if let Some(order) = plain_cmp(self, other) {
+            return order;
         }
         self.canonical_json().cmp(other.canonical_json())
+    }
+
+    /// Whether the keys come in sorted order (then the canonical JSON
+    /// writes the pairs in the order of [`pairs`](Name::pairs)).
+    fn keys_sorted(&self) -> bool {
+        let mut previous = None;
+        self.pairs().all(|(key, _)| {
+            let sorted = after(previous, key);
+            previous = Some(key);
+            sorted
+        })
     }
 }
 
@@ -438,15 +453,16 @@ impl NameRef {
     #[inline]
     pub(crate) fn get(self) -> Name {
         match self {
+            // Not classified: a layout compares names many times, and
+            // reads only up to the first difference.
             NameRef::Pairs(pairs) => Name {
                 pairs,
                 more: &[],
                 key: None,
                 head: "",
                 tail: None,
-                plain: true,
-            }
-            .classified(),
+                plain: false,
+            },
             NameRef::Static(name) => *name,
         }
     }
@@ -496,26 +512,40 @@ const fn after(previous: Option<&str>, key: &str) -> bool {
     a.len() < b.len()
 }
 
-/// The canonical JSON order of two plain names, without producing the
-/// text: the same strings between the same punctuation, so only the
-/// strings, and where one ends, matter.
-fn plain_cmp(a: &Name, b: &Name) -> Ordering {
+/// The canonical JSON order of two names whose keys are sorted, without
+/// producing the text: the same strings between the same punctuation, so
+/// only the strings, and where one ends, matter, as long as the bytes that
+/// decide are plain (equal bytes have equal escapes, whatever they are).
+/// `None` when a name's keys are not sorted or a byte that decides is not
+/// plain: then only the escaped text tells.
+fn plain_cmp(a: &Name, b: &Name) -> Option<Ordering> {
+    if !(a.plain || a.keys_sorted()) || !(b.plain || b.keys_sorted()) {
+        return None;
+    }
     let (mut pa, mut pb) = (a.pairs(), b.pairs());
     loop {
         match (pa.next(), pb.next()) {
-            (None, None) => return Ordering::Equal,
+            (None, None) => return Some(Ordering::Equal),
             // `}` (or the `}` of `{}`) against `,` (or the `"` of a key).
-            (None, Some(_)) => return Ordering::Greater,
-            (Some(_), None) => return Ordering::Less,
+            (None, Some(_)) => return Some(Ordering::Greater),
+            (Some(_), None) => return Some(Ordering::Less),
             (Some((ka, va)), Some((kb, vb))) => {
-                let order = quoted_cmp(ka.bytes(), kb.bytes())
-                    .then_with(|| quoted_cmp(value_bytes(va), value_bytes(vb)));
+                let order = quoted_cmp(ka.bytes(), kb.bytes())?;
+                let order = match order {
+                    Ordering::Equal => quoted_cmp(value_bytes(va), value_bytes(vb))?,
+                    decided => decided,
+                };
                 if order != Ordering::Equal {
-                    return order;
+                    return Some(order);
                 }
             }
         }
     }
+}
+
+/// Whether JSON writes `byte` as itself (see [`is_plain`]).
+fn is_plain_byte(byte: u8) -> bool {
+    (b' '..=b'~').contains(&byte) && byte != b'"' && byte != b'\\'
 }
 
 fn value_bytes(v: NameValue) -> impl Iterator<Item = u8> {
@@ -525,17 +555,22 @@ fn value_bytes(v: NameValue) -> impl Iterator<Item = u8> {
 }
 
 /// Compares two strings as they appear in JSON, each followed by its
-/// closing `"`.
-fn quoted_cmp(mut a: impl Iterator<Item = u8>, mut b: impl Iterator<Item = u8>) -> Ordering {
-    loop {
+/// closing `"`; `None` when a byte that decides is not plain.
+fn quoted_cmp(
+    mut a: impl Iterator<Item = u8>,
+    mut b: impl Iterator<Item = u8>,
+) -> Option<Ordering> {
+    let (x, y) = loop {
         match (a.next(), b.next()) {
             (Some(x), Some(y)) if x == y => {}
-            (Some(x), Some(y)) => return x.cmp(&y),
-            (None, None) => return Ordering::Equal,
-            (None, Some(y)) => return b'"'.cmp(&y),
-            (Some(x), None) => return x.cmp(&b'"'),
+            (None, None) => return Some(Ordering::Equal),
+            (x, y) => break (x, y),
         }
-    }
+    };
+    // `None`: the string's end, its closing `"`, which decides as itself.
+    let decides = |byte: Option<u8>| byte.is_none_or(is_plain_byte);
+    let quoted = |byte: Option<u8>| byte.unwrap_or(b'"');
+    (decides(x) && decides(y)).then(|| quoted(x).cmp(&quoted(y)))
 }
 
 /// The pairs of a [`Name`]; see [`Name::pairs`].
@@ -574,7 +609,7 @@ impl Eq for Name {}
 impl fmt::Display for Name {
     /// Writes the canonical JSON text.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.plain {
+        if self.plain || self.classified().plain {
             // The strings need no escaping and the pairs are in order.
             f.write_str("{")?;
             for (i, (k, v)) in self.pairs().enumerate() {
