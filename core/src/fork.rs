@@ -375,11 +375,12 @@ impl<const N: usize, C: Clock> ForkContext<'_, N, C> {
             self.current = None;
             return;
         }
-        let now = fork.clock.monotonic_ms();
+        // One clock read: the wall time comes with the monotonic one.
+        let (wall, now) = fork.clock.wall_and_monotonic_ms();
         self.commit(now);
         fork.state
             .state
-            .enter_at(fork.branches[branch.index].branch, fork.clock.wall_ms());
+            .enter_at(fork.branches[branch.index].branch, wall);
         self.current = Some((branch.index, now));
     }
 
