@@ -2,7 +2,9 @@
 //!
 //! A [`State`](crate::State) records when it was entered, in milliseconds
 //! since the Unix epoch. With the `std` feature the default wall clock is
-//! `SystemTime`. Firmware has no such clock: install one with
+//! `SystemTime` (read as `clock_gettime(CLOCK_REALTIME)` directly on
+//! 64-bit Linux, which saves the conversions through `Duration`). Firmware
+//! has no such clock: install one with
 //! [`set_wall_clock`] (an RTC, or milliseconds since boot plus an offset
 //! received from the host). Without one, timestamps are a sequence number
 //! starting at 1, which still marks states as present and changed, but
@@ -10,7 +12,9 @@
 //!
 //! Durations ([`RequestTracker`](crate::RequestTracker),
 //! [`Fork`](crate::Fork)) come from a monotonic clock: `Instant` with
-//! `std`, else the one installed with [`set_monotonic_clock`]. Both clocks
+//! `std` (`clock_gettime(CLOCK_MONOTONIC)` read directly on 64-bit Linux:
+//! nanoseconds since boot), else the one installed with
+//! [`set_monotonic_clock`]. Both clocks
 //! are reached through the [`Clock`] trait: [`DefaultClock`] reads the ones
 //! described here, [`ManualClock`] is moved by hand (tests, simulations),
 //! and firmware may implement [`Clock`] on a type of its own.
