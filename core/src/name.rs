@@ -401,6 +401,11 @@ impl Name {
         self.canonical_json().cmp(other.canonical_json())
     }
 
+    /// Whether the name is one slice of pairs (`Name::new`).
+    fn is_flat(&self) -> bool {
+        self.more.is_empty() && self.key.is_none()
+    }
+
     /// Whether the keys come in sorted order (then the canonical JSON
     /// writes the pairs in the order of [`pairs`](Name::pairs)).
     fn keys_sorted(&self) -> bool {
@@ -519,6 +524,9 @@ const fn after(previous: Option<&str>, key: &str) -> bool {
 /// `None` when a name's keys are not sorted or a byte that decides is not
 /// plain: then only the escaped text tells.
 fn plain_cmp(a: &Name, b: &Name) -> Option<Ordering> {
+    if a.is_flat() && b.is_flat() {
+        return flat_cmp((a.pairs, a.plain), (b.pairs, b.plain));
+    }
     if !(a.plain || a.keys_sorted()) || !(b.plain || b.keys_sorted()) {
         return None;
     }
@@ -541,6 +549,38 @@ fn plain_cmp(a: &Name, b: &Name) -> Option<Ordering> {
             }
         }
     }
+}
+
+/// [`plain_cmp`] for two names of one slice each (`Name::new`, what
+/// handles make), walking the slices; each with whether it is known plain.
+fn flat_cmp(a: (&[Pair], bool), b: (&[Pair], bool)) -> Option<Ordering> {
+    let sorted = |(pairs, plain): (&[Pair], bool)| {
+        plain || pairs.windows(2).all(|w| after(Some(w[0].0), w[1].0))
+    };
+    if !sorted(a) || !sorted(b) {
+        return None;
+    }
+    for ((ka, va), (kb, vb)) in a.0.iter().zip(b.0) {
+        let order = match str_cmp(ka, kb)? {
+            Ordering::Equal => str_cmp(va, vb)?,
+            decided => decided,
+        };
+        if order != Ordering::Equal {
+            return Some(order);
+        }
+    }
+    // The name that ends first has `}` where the other has `,`.
+    Some(b.0.len().cmp(&a.0.len()))
+}
+
+/// [`quoted_cmp`] of two strings, by their common prefix.
+fn str_cmp(a: &str, b: &str) -> Option<Ordering> {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let common = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    quoted_cmp(
+        a.get(common..)?.iter().copied(),
+        b.get(common..)?.iter().copied(),
+    )
 }
 
 /// Whether JSON writes `byte` as itself (see [`is_plain`]).
