@@ -86,6 +86,10 @@ fn clocks(c: &mut Criterion) {
     g.bench_function("DefaultClock::monotonic_ms", |b| {
         b.iter(|| black_box(DefaultClock).monotonic_ms())
     });
+    // What a Fork branch switch reads: one monotonic read plus an offset.
+    g.bench_function("DefaultClock::wall_and_monotonic_ms", |b| {
+        b.iter(|| black_box(DefaultClock).wall_and_monotonic_ms())
+    });
     g.bench_function("clock::wall_ms (global)", |b| b.iter(clock::wall_ms));
     g.bench_function("ManualClock::monotonic_ms", |b| {
         b.iter(|| black_box(&MANUAL).monotonic_ms())

@@ -2,7 +2,9 @@
 //!
 //! A [`State`](crate::State) records when it was entered, in milliseconds
 //! since the Unix epoch. With the `std` feature the default wall clock is
-//! `SystemTime`. Firmware has no such clock: install one with
+//! `SystemTime` (read as `clock_gettime(CLOCK_REALTIME)` directly on
+//! 64-bit Linux, which saves the conversions through `Duration`). Firmware
+//! has no such clock: install one with
 //! [`set_wall_clock`] (an RTC, or milliseconds since boot plus an offset
 //! received from the host). Without one, timestamps are a sequence number
 //! starting at 1, which still marks states as present and changed, but
@@ -10,12 +12,18 @@
 //!
 //! Durations ([`RequestTracker`](crate::RequestTracker),
 //! [`Fork`](crate::Fork)) come from a monotonic clock: `Instant` with
-//! `std`, else the one installed with [`set_monotonic_clock`]. Both clocks
+//! `std` (`clock_gettime(CLOCK_MONOTONIC)` read directly on 64-bit Linux:
+//! nanoseconds since boot), else the one installed with
+//! [`set_monotonic_clock`]. Both clocks
 //! are reached through the [`Clock`] trait: [`DefaultClock`] reads the ones
 //! described here, [`ManualClock`] is moved by hand (tests, simulations),
 //! and firmware may implement [`Clock`] on a type of its own.
 
 use crate::sync::{AtomicPtr, AtomicU64, Ordering};
+
+#[cfg(all(feature = "std", target_os = "linux", target_pointer_width = "64"))]
+#[path = "clock_linux.rs"]
+mod os;
 
 /// The installed clock, a `fn() -> u64` stored as a pointer; null when none.
 static WALL_CLOCK: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
@@ -59,8 +67,23 @@ pub fn wall_ms() -> u64 {
     default_wall_ms()
 }
 
-#[cfg(feature = "std")]
+#[cfg(all(feature = "std", target_os = "linux", target_pointer_width = "64"))]
+#[inline]
 fn default_wall_ms() -> u64 {
+    os::wall_ms().unwrap_or_else(system_time_ms)
+}
+
+#[cfg(all(
+    feature = "std",
+    not(all(target_os = "linux", target_pointer_width = "64"))
+))]
+fn default_wall_ms() -> u64 {
+    system_time_ms()
+}
+
+#[cfg(feature = "std")]
+#[cfg_attr(all(target_os = "linux", target_pointer_width = "64"), cold)]
+fn system_time_ms() -> u64 {
     extern crate std;
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -111,8 +134,23 @@ pub fn monotonic_ns() -> u64 {
     default_monotonic_ns()
 }
 
-#[cfg(feature = "std")]
+#[cfg(all(feature = "std", target_os = "linux", target_pointer_width = "64"))]
+#[inline]
 fn default_monotonic_ns() -> u64 {
+    os::monotonic_ns().unwrap_or_else(instant_ns)
+}
+
+#[cfg(all(
+    feature = "std",
+    not(all(target_os = "linux", target_pointer_width = "64"))
+))]
+fn default_monotonic_ns() -> u64 {
+    instant_ns()
+}
+
+#[cfg(feature = "std")]
+#[cfg_attr(all(target_os = "linux", target_pointer_width = "64"), cold)]
+fn instant_ns() -> u64 {
     extern crate std;
     use std::{sync::OnceLock, time::Instant};
     static ORIGIN: OnceLock<Instant> = OnceLock::new();
@@ -179,6 +217,16 @@ pub trait Clock {
     fn monotonic_ms(&self) -> u64 {
         self.monotonic_ns() / 1_000_000
     }
+
+    /// `(wall_ms(), monotonic_ms())` at one instant: what a
+    /// [`Fork`](crate::Fork) reads on each branch switch. The default reads
+    /// both clocks; [`DefaultClock`] reads the monotonic clock alone and
+    /// adds the wall clock's offset from it, read again once a second
+    /// (so the wall time stays within a millisecond of [`wall_ms`], save
+    /// for a step of the system clock in that second).
+    fn wall_and_monotonic_ms(&self) -> (u64, u64) {
+        (self.wall_ms(), self.monotonic_ms())
+    }
 }
 
 impl<C: Clock + ?Sized> Clock for &C {
@@ -190,6 +238,9 @@ impl<C: Clock + ?Sized> Clock for &C {
     }
     fn monotonic_ms(&self) -> u64 {
         (**self).monotonic_ms()
+    }
+    fn wall_and_monotonic_ms(&self) -> (u64, u64) {
+        (**self).wall_and_monotonic_ms()
     }
 }
 
@@ -208,6 +259,75 @@ impl Clock for DefaultClock {
     fn monotonic_ns(&self) -> u64 {
         monotonic_ns()
     }
+    #[inline]
+    fn wall_and_monotonic_ms(&self) -> (u64, u64) {
+        wall_and_monotonic_ms()
+    }
+}
+
+/// The wall clock's offset from the monotonic one, in nanoseconds
+/// (wrapping), as of [`OFFSET_AT`].
+static OFFSET_NS: AtomicU64 = AtomicU64::new(0);
+
+/// The monotonic nanosecond [`OFFSET_NS`] was measured at; 0 before the
+/// first measurement.
+static OFFSET_AT: AtomicU64 = AtomicU64::new(0);
+
+/// How long an offset is used before it is measured again.
+const OFFSET_TTL_NS: u64 = 1_000_000_000;
+
+/// [`DefaultClock::wall_and_monotonic_ms`]: one monotonic read, plus a
+/// wall read once a second.
+///
+/// Threads racing on the two statics see an offset at most a second (and
+/// a refresh) old, or measure it again: either is a valid offset.
+fn wall_and_monotonic_ms() -> (u64, u64) {
+    let installed = !WALL_CLOCK.load(Ordering::Relaxed).is_null()
+        || !MONOTONIC_CLOCK.load(Ordering::Relaxed).is_null();
+    if installed || cfg!(not(feature = "std")) {
+        return (wall_ms(), monotonic_ns() / 1_000_000);
+    }
+    let now = default_monotonic_ns();
+    let at = OFFSET_AT.load(Ordering::Relaxed);
+    let offset = if at == 0 || now.wrapping_sub(at) >= OFFSET_TTL_NS {
+        measure_offset()
+    } else {
+        OFFSET_NS.load(Ordering::Relaxed)
+    };
+    let wall_ns = now.wrapping_add(offset);
+    (wall_ns / 1_000_000, now / 1_000_000)
+}
+
+/// Reads the wall clock between two monotonic reads, and records the
+/// offset against their midpoint.
+#[cold]
+fn measure_offset() -> u64 {
+    let before = default_monotonic_ns();
+    let wall_ns = default_wall_ns();
+    let after = default_monotonic_ns();
+    let mid = before.wrapping_add(after.wrapping_sub(before) / 2);
+    let offset = wall_ns.wrapping_sub(mid);
+    OFFSET_NS.store(offset, Ordering::Relaxed);
+    OFFSET_AT.store(mid.max(1), Ordering::Relaxed);
+    offset
+}
+
+/// Nanoseconds since the Unix epoch on the default wall clock.
+#[cfg(feature = "std")]
+fn default_wall_ns() -> u64 {
+    extern crate std;
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| {
+            d.as_secs()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(u64::from(d.subsec_nanos()))
+        })
+}
+
+#[cfg(not(feature = "std"))]
+fn default_wall_ns() -> u64 {
+    wall_ms().saturating_mul(1_000_000)
 }
 
 /// A clock that moves only when told to: for tests and simulations.

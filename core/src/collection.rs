@@ -152,7 +152,7 @@ impl<'a, S: Storage<'a>> Collection<'a, S> {
                     self.metrics
                         .push(metric)
                         .map_err(|capacity| RegisterError::CapacityExceeded {
-                            name: *metric.name(),
+                            name: metric.name(),
                             capacity,
                         });
             }
@@ -259,7 +259,7 @@ impl<'a, S: Storage<'a>> Collection<'a, S> {
             });
         }
         if let Some(m) = self.metrics.as_slice().iter().find(|m| m.is_published()) {
-            return Err(StartError::AlreadyPublished { name: *m.name() });
+            return Err(StartError::AlreadyPublished { name: m.name() });
         }
         for item in Walk::new(self.metrics.as_slice()) {
             if let Item::Slot { metric, offset } = item {
@@ -272,7 +272,7 @@ impl<'a, S: Storage<'a>> Collection<'a, S> {
                 // own slot.
                 if !unsafe { metric.publish(slot) } {
                     return Err(StartError::AlreadyPublished {
-                        name: *metric.name(),
+                        name: metric.name(),
                     });
                 }
             }
@@ -373,7 +373,7 @@ impl<'a, S: Storage<'a>, R: Region> ActiveCollection<'a, S, R> {
     pub fn register<M: Metrics + ?Sized>(&mut self, metrics: &M) -> Result<(), RegisterError> {
         let mut first = None;
         metrics.for_each(&mut |m| {
-            first.get_or_insert(*m.name());
+            first.get_or_insert(m.name());
         });
         match first {
             Some(name) => Err(RegisterError::AlreadyStarted { name }),

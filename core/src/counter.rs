@@ -2,7 +2,7 @@
 
 use crate::cell::AddCell;
 use crate::metric::{Kind, Metric, Sealed};
-use crate::name::{Name, Pair};
+use crate::name::{Name, NameRef, Pair};
 use core::fmt;
 
 /// A 64-bit counter that only grows (and wraps on overflow); readers derive
@@ -26,7 +26,7 @@ use core::fmt;
 /// assert_eq!(REQUESTS.get(), 3);
 /// ```
 pub struct Counter {
-    name: Name,
+    name: NameRef,
     cell: AddCell,
 }
 
@@ -37,17 +37,47 @@ impl Counter {
     ///
     /// When a key appears twice (a compile-time error for a `static`).
     pub const fn new(pairs: &'static [Pair]) -> Counter {
+        Counter::with_name(Name::new(pairs))
+    }
+
+    /// A counter named `name`, made by [`Name::new`], starting at zero.
+    ///
+    /// # Panics
+    ///
+    /// When `name` is composed (has pairs added with `with_pairs`, `with`
+    /// or `with_joined`): a handle keeps two words of name, and a composed
+    /// one needs eleven. Put such a name in a `static` and use
+    /// [`with_static_name`](Counter::with_static_name).
+    pub const fn with_name(name: Name) -> Counter {
         Counter {
-            name: Name::new(pairs),
+            name: NameRef::of(name),
             cell: AddCell::new(),
         }
     }
 
-    /// A counter with a composed `name` (see [`Name`]), starting at
-    /// zero.
-    pub const fn with_name(name: Name) -> Counter {
+    /// A counter named by the `static` `name`, which may be composed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # extern crate cantal_core as cantal;
+    /// use cantal::{Counter, Name};
+    ///
+    /// static NAME: Name = Name::new(&[("service", "api")]).with("metric", "hits");
+    /// static HITS: Counter = Counter::with_static_name(&NAME);
+    /// assert_eq!(HITS.name().to_string(), r#"{"metric": "hits", "service": "api"}"#);
+    /// ```
+    pub const fn with_static_name(name: &'static Name) -> Counter {
         Counter {
-            name,
+            name: NameRef::Static(name),
+            cell: AddCell::new(),
+        }
+    }
+
+    /// A part of a compound metric, named by its own pairs.
+    pub(crate) const fn part(pairs: &'static [Pair]) -> Counter {
+        Counter {
+            name: NameRef::Pairs(pairs),
             cell: AddCell::new(),
         }
     }
@@ -64,8 +94,15 @@ impl Counter {
     }
 
     /// The counter's name.
-    pub fn name(&self) -> &Name {
-        &self.name
+    ///
+    /// For a part of a compound metric (a
+    /// [`RequestTracker`](crate::RequestTracker)'s `requests`, a
+    /// [`Fork`](crate::Fork)'s `count`), the pairs the part adds
+    /// (`{"metric": "requests"}`): the compound keeps the pairs its parts
+    /// share once, and gives the whole names to the collection it is
+    /// registered in.
+    pub fn name(&self) -> Name {
+        self.name.get()
     }
 }
 
@@ -81,8 +118,8 @@ impl fmt::Debug for Counter {
 impl Sealed for Counter {}
 
 impl Metric for Counter {
-    fn name(&self) -> &Name {
-        &self.name
+    fn name(&self) -> Name {
+        self.name.get()
     }
     fn kind(&self) -> Kind {
         Kind::Counter

@@ -117,7 +117,7 @@ impl<M: fmt::Debug> fmt::Debug for Described<M> {
 impl<M: Metric> Sealed for Described<M> {}
 
 impl<M: Metric> Metric for Described<M> {
-    fn name(&self) -> &Name {
+    fn name(&self) -> Name {
         self.metric.name()
     }
     fn kind(&self) -> Kind {

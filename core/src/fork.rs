@@ -3,7 +3,7 @@
 
 use crate::clock::{Clock, DefaultClock};
 use crate::counter::Counter;
-use crate::metric::{Metric, Metrics};
+use crate::metric::{Metric, Metrics, Parts, Whole};
 use crate::name::{Name, Pair, str_eq};
 use crate::state::State;
 use crate::sync::{AtomicU64, Ordering};
@@ -45,22 +45,62 @@ impl<const N: usize> Branch<N> {
     }
 }
 
-/// `{"metric": M, "state": "S.B", ...extra}`.
-const fn branch_name(
+/// The `metric` pair of a branch's `count` and `duration` counters.
+const METRIC: [&[Pair]; 2] = [&[("metric", "count")], &[("metric", "duration")]];
+
+/// The two counters of a branch, each named by its `metric` pair alone,
+/// and the pairs they share.
+struct BranchMetrics {
     extra: &'static [Pair],
-    metric: &'static [Pair],
     state: &'static str,
     branch: &'static str,
-) -> Name {
-    Name::new(extra)
-        .with_pairs(metric)
-        .with_joined("state", state, branch)
-}
-
-/// The two counters of a branch.
-struct BranchMetrics {
     count: Counter,
     duration: Counter,
+}
+
+impl BranchMetrics {
+    /// `{"metric": M, "state": "S.B", ...extra}`.
+    const fn name(&self, metric: &'static [Pair]) -> Name {
+        Name::new(self.extra)
+            .with_pairs(metric)
+            .with_joined("state", self.state, self.branch)
+    }
+}
+
+impl Parts for BranchMetrics {
+    fn part(&self, index: usize) -> &dyn Metric {
+        if index == 0 {
+            &self.count
+        } else {
+            &self.duration
+        }
+    }
+    fn part_name(&self, index: usize) -> Name {
+        self.name(METRIC[index.min(1)])
+    }
+}
+
+/// The fork's state, named by no pair of its own, and its name's pairs.
+struct ForkState {
+    extra: &'static [Pair],
+    key: &'static str,
+    state: State,
+}
+
+impl ForkState {
+    /// `{"state": S, ...extra}`.
+    const fn name(&self) -> Name {
+        Name::new(self.extra).with("state", self.key)
+    }
+}
+
+impl Parts for ForkState {
+    fn part(&self, _: usize) -> &dyn Metric {
+        &self.state
+    }
+    fn part_name(&self, _: usize) -> Name {
+        self.name()
+    }
 }
 
 /// A state whose value is the branch a request is in, plus, for each of
@@ -121,9 +161,8 @@ struct BranchMetrics {
 /// assert_eq!(REDIS.index(), 2);
 /// ```
 pub struct Fork<const N: usize, C = DefaultClock> {
-    state: State,
+    state: ForkState,
     branches: [BranchMetrics; N],
-    names: [&'static str; N],
     /// The epoch of the context that owns the fork; 0 when none does.
     owner: AtomicU64,
     /// The last epoch handed out.
@@ -166,8 +205,11 @@ impl<const N: usize, C: Clock> Fork<N, C> {
     ) -> Self {
         let mut metrics = [const {
             BranchMetrics {
-                count: Counter::with_name(Name::new(&[])),
-                duration: Counter::with_name(Name::new(&[])),
+                extra: &[],
+                state: "",
+                branch: "",
+                count: Counter::part(METRIC[0]),
+                duration: Counter::part(METRIC[1]),
             }
         }; N];
         let mut i = 0;
@@ -180,25 +222,26 @@ impl<const N: usize, C: Clock> Fork<N, C> {
                 j += 1;
             }
             metrics[i] = BranchMetrics {
-                count: Counter::with_name(branch_name(
-                    extra,
-                    &[("metric", "count")],
-                    state,
-                    branches[i],
-                )),
-                duration: Counter::with_name(branch_name(
-                    extra,
-                    &[("metric", "duration")],
-                    state,
-                    branches[i],
-                )),
+                extra,
+                state,
+                branch: branches[i],
+                count: Counter::part(METRIC[0]),
+                duration: Counter::part(METRIC[1]),
             };
+            // Composing a name checks its keys (the two differ in the
+            // `metric` value alone).
+            let _ = metrics[i].name(METRIC[0]);
             i += 1;
         }
+        let state = ForkState {
+            extra,
+            key: state,
+            state: State::part(),
+        };
+        let _ = state.name();
         Fork {
-            state: State::with_name(Name::new(extra).with("state", state)),
+            state,
             branches: metrics,
-            names: *branches,
             owner: AtomicU64::new(0),
             epochs: AtomicU64::new(0),
             superseded: AtomicU64::new(0),
@@ -209,9 +252,9 @@ impl<const N: usize, C: Clock> Fork<N, C> {
     /// The branch called `name`, if the fork has it. In code that knows
     /// its branches, prefer the compile-time check of [`Branch::named`].
     pub fn find_branch(&self, name: &str) -> Option<Branch<N>> {
-        self.names
+        self.branches
             .iter()
-            .position(|n| *n == name)
+            .position(|b| b.branch == name)
             .map(|index| Branch { index })
     }
 
@@ -222,7 +265,7 @@ impl<const N: usize, C: Clock> Fork<N, C> {
 
     /// The name of `branch`.
     pub fn branch_name(&self, branch: Branch<N>) -> &'static str {
-        self.names[branch.index]
+        self.branches[branch.index].branch
     }
 
     /// How many times `branch` was left (switched from, or left with the
@@ -238,7 +281,7 @@ impl<const N: usize, C: Clock> Fork<N, C> {
 
     /// The fork's state: the current branch's name.
     pub fn state(&self) -> &State {
-        &self.state
+        &self.state.state
     }
 
     /// How many contexts were superseded by a newer one (see
@@ -269,7 +312,7 @@ impl<const N: usize, C: Clock> Fork<N, C> {
         if self.owner.swap(epoch, Ordering::AcqRel) != 0 {
             self.superseded.fetch_add(1, Ordering::Relaxed);
         }
-        self.state.enter_at("_", self.clock.wall_ms());
+        self.state.state.enter_at("_", self.clock.wall_ms());
         ForkContext {
             fork: self,
             epoch,
@@ -289,10 +332,10 @@ impl<const N: usize, C: Clock> Fork<N, C> {
 
 impl<const N: usize, C: Clock> Metrics for Fork<N, C> {
     fn for_each<'a>(&'a self, f: &mut dyn FnMut(&'a dyn Metric)) {
-        f(&self.state);
+        f(Whole::<_, 0>::of(&self.state));
         for branch in &self.branches {
-            f(&branch.count);
-            f(&branch.duration);
+            f(Whole::<_, 0>::of(branch));
+            f(Whole::<_, 1>::of(branch));
         }
     }
 }
@@ -300,9 +343,9 @@ impl<const N: usize, C: Clock> Metrics for Fork<N, C> {
 impl<const N: usize, C> fmt::Debug for Fork<N, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Fork");
-        s.field("state", &self.state);
-        for (name, branch) in self.names.iter().zip(&self.branches) {
-            s.field(name, &(branch.count.get(), branch.duration.get()));
+        s.field("state", &self.state.state);
+        for branch in &self.branches {
+            s.field(branch.branch, &(branch.count.get(), branch.duration.get()));
         }
         s.finish_non_exhaustive()
     }
@@ -332,10 +375,12 @@ impl<const N: usize, C: Clock> ForkContext<'_, N, C> {
             self.current = None;
             return;
         }
-        let now = fork.clock.monotonic_ms();
+        // One clock read: the wall time comes with the monotonic one.
+        let (wall, now) = fork.clock.wall_and_monotonic_ms();
         self.commit(now);
         fork.state
-            .enter_at(fork.names[branch.index], fork.clock.wall_ms());
+            .state
+            .enter_at(fork.branches[branch.index].branch, wall);
         self.current = Some((branch.index, now));
     }
 
@@ -371,7 +416,7 @@ impl<const N: usize, C: Clock> Drop for ForkContext<'_, N, C> {
             .compare_exchange(self.epoch, 0, Ordering::AcqRel, Ordering::Relaxed)
             .is_ok()
         {
-            fork.state.exit();
+            fork.state.state.exit();
         }
     }
 }
@@ -380,7 +425,10 @@ impl<const N: usize, C: Clock> fmt::Debug for ForkContext<'_, N, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ForkContext")
             .field("epoch", &self.epoch)
-            .field("branch", &self.current.map(|(i, _)| self.fork.names[i]))
+            .field(
+                "branch",
+                &self.current.map(|(i, _)| self.fork.branches[i].branch),
+            )
             .finish_non_exhaustive()
     }
 }

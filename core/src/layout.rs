@@ -10,23 +10,81 @@ use crate::metric::Metric;
 use crate::name::Name;
 use core::cmp::Ordering;
 
-/// Sorts by `(size, name)`, after checking that no two metrics share a
-/// name; returns the name that is duplicated, if one is.
+/// Sorts by `(size, name)` and checks that no two metrics share a name;
+/// returns the name that is duplicated, if one is.
+///
+/// One sort: two metrics of one size with the same name end up side by
+/// side, and those of different sizes are found by merging the size
+/// groups pairwise (each sorted by name), a linear walk per pair. With
+/// more than a few sizes (states of many capacities), a sort by name
+/// alone finds them instead.
 pub(crate) fn sort(metrics: &mut [&dyn Metric]) -> Result<(), Name> {
-    metrics.sort_unstable_by(|a, b| a.name().canonical_cmp(b.name()));
-    if let Some(pair) = metrics
-        .windows(2)
-        .find(|w| w[0].name().canonical_cmp(w[1].name()) == Ordering::Equal)
-    {
-        return Err(*pair[0].name());
-    }
-    metrics.sort_unstable_by(|a, b| {
+    let by_size_and_name = |a: &&dyn Metric, b: &&dyn Metric| {
         a.kind()
             .size()
             .cmp(&b.kind().size())
-            .then_with(|| a.name().canonical_cmp(b.name()))
-    });
+            .then_with(|| a.name().canonical_cmp(&b.name()))
+    };
+    metrics.sort_unstable_by(by_size_and_name);
+    if let Some(pair) = metrics
+        .windows(2)
+        .find(|w| by_size_and_name(&w[0], &w[1]) == Ordering::Equal)
+    {
+        return Err(pair[0].name());
+    }
+    let groups = Groups(metrics).count();
+    if groups > MERGED_GROUPS {
+        metrics.sort_unstable_by(|a, b| a.name().canonical_cmp(&b.name()));
+        let found = metrics
+            .windows(2)
+            .find(|w| w[0].name().canonical_cmp(&w[1].name()) == Ordering::Equal)
+            .map(|pair| pair[0].name());
+        metrics.sort_unstable_by(by_size_and_name);
+        return found.map_or(Ok(()), Err);
+    }
+    for (i, a) in Groups(metrics).enumerate() {
+        for b in Groups(metrics).skip(i + 1) {
+            merge_equal(a, b).map_or(Ok(()), Err)?;
+        }
+    }
     Ok(())
+}
+
+/// The most size groups merged pairwise (the work grows with their
+/// square).
+const MERGED_GROUPS: usize = 8;
+
+/// The runs of one size in metrics sorted by size.
+struct Groups<'s, 'a>(&'s [&'a dyn Metric]);
+
+impl<'s, 'a> Iterator for Groups<'s, 'a> {
+    type Item = &'s [&'a dyn Metric];
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let size = self.0.first()?.kind().size();
+        let end = self
+            .0
+            .iter()
+            .position(|m| m.kind().size() != size)
+            .unwrap_or(self.0.len());
+        let (group, rest) = self.0.split_at(end);
+        self.0 = rest;
+        Some(group)
+    }
+}
+
+/// A name found in both `a` and `b`, each sorted by name.
+fn merge_equal(a: &[&dyn Metric], b: &[&dyn Metric]) -> Option<Name> {
+    let (mut a, mut b) = (a.iter().peekable(), b.iter().peekable());
+    while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+        let name = x.name();
+        match name.canonical_cmp(&y.name()) {
+            Ordering::Less => drop(a.next()),
+            Ordering::Greater => drop(b.next()),
+            Ordering::Equal => return Some(name),
+        }
+    }
+    None
 }
 
 /// One line of the meta file.

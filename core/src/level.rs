@@ -3,7 +3,7 @@
 
 use crate::cell::SetCell;
 use crate::metric::{Kind, Metric, Sealed};
-use crate::name::{Name, Pair};
+use crate::name::{Name, NameRef, Pair};
 use crate::sync::Ordering;
 use core::fmt;
 
@@ -30,7 +30,7 @@ use core::fmt;
 /// assert_eq!(IN_PROGRESS.get(), 7);
 /// ```
 pub struct Integer {
-    name: Name,
+    name: NameRef,
     cell: SetCell,
 }
 
@@ -41,17 +41,34 @@ impl Integer {
     ///
     /// When a key appears twice (a compile-time error for a `static`).
     pub const fn new(pairs: &'static [Pair]) -> Integer {
+        Integer::with_name(Name::new(pairs))
+    }
+
+    /// A gauge named `name`, made by [`Name::new`], starting at zero.
+    ///
+    /// # Panics
+    ///
+    /// When `name` is composed; see [`Counter::with_name`](crate::Counter::with_name).
+    pub const fn with_name(name: Name) -> Integer {
         Integer {
-            name: Name::new(pairs),
+            name: NameRef::of(name),
             cell: SetCell::new(0),
         }
     }
 
-    /// A gauge with a composed `name` (see [`Name`]), starting at
-    /// zero.
-    pub const fn with_name(name: Name) -> Integer {
+    /// A gauge named by the `static` `name`, which may be composed,
+    /// starting at zero.
+    pub const fn with_static_name(name: &'static Name) -> Integer {
         Integer {
-            name,
+            name: NameRef::Static(name),
+            cell: SetCell::new(0),
+        }
+    }
+
+    /// A part of a compound metric, named by its own pairs.
+    pub(crate) const fn part(pairs: &'static [Pair]) -> Integer {
+        Integer {
+            name: NameRef::Pairs(pairs),
             cell: SetCell::new(0),
         }
     }
@@ -120,9 +137,10 @@ impl Integer {
         IntegerGuard { integer: self }
     }
 
-    /// The gauge's name.
-    pub fn name(&self) -> &Name {
-        &self.name
+    /// The gauge's name (for a part of a compound metric, the pairs the
+    /// part adds; see [`Counter::name`](crate::Counter::name)).
+    pub fn name(&self) -> Name {
+        self.name.get()
     }
 }
 
@@ -172,7 +190,7 @@ impl fmt::Debug for IntegerGuard<'_> {
 /// assert_eq!(LOAD.get(), 0.75);
 /// ```
 pub struct Float {
-    name: Name,
+    name: NameRef,
     cell: SetCell,
 }
 
@@ -183,16 +201,26 @@ impl Float {
     ///
     /// When a key appears twice (a compile-time error for a `static`).
     pub const fn new(pairs: &'static [Pair]) -> Float {
+        Float::with_name(Name::new(pairs))
+    }
+
+    /// A gauge named `name`, made by [`Name::new`], starting at `0.0`.
+    ///
+    /// # Panics
+    ///
+    /// When `name` is composed; see [`Counter::with_name`](crate::Counter::with_name).
+    pub const fn with_name(name: Name) -> Float {
         Float {
-            name: Name::new(pairs),
+            name: NameRef::of(name),
             cell: SetCell::new(0),
         }
     }
 
-    /// A gauge with a composed `name` (see [`Name`]), starting at `0.0`.
-    pub const fn with_name(name: Name) -> Float {
+    /// A gauge named by the `static` `name`, which may be composed,
+    /// starting at `0.0`.
+    pub const fn with_static_name(name: &'static Name) -> Float {
         Float {
-            name,
+            name: NameRef::Static(name),
             cell: SetCell::new(0),
         }
     }
@@ -228,9 +256,10 @@ impl Float {
         f64::from_bits(self.cell.get())
     }
 
-    /// The gauge's name.
-    pub fn name(&self) -> &Name {
-        &self.name
+    /// The gauge's name (for a part of a compound metric, the pairs the
+    /// part adds; see [`Counter::name`](crate::Counter::name)).
+    pub fn name(&self) -> Name {
+        self.name.get()
     }
 }
 
@@ -248,8 +277,8 @@ macro_rules! level_impls {
         impl Sealed for $ty {}
 
         impl Metric for $ty {
-            fn name(&self) -> &Name {
-                &self.name
+            fn name(&self) -> Name {
+                self.name.get()
             }
             fn kind(&self) -> Kind {
                 $kind

@@ -71,6 +71,59 @@ mod sealed {
 }
 pub(crate) use sealed::Sealed;
 
+/// A compound metric ([`RequestTracker`](crate::RequestTracker),
+/// [`Fork`](crate::Fork), ...) whose parts keep only the pairs of their
+/// own: it keeps the pairs they share once, and composes each part's whole
+/// name when a collection asks for it.
+pub(crate) trait Parts: Sync {
+    /// Part number `index`'s handle.
+    fn part(&self, index: usize) -> &dyn Metric;
+    /// Part number `index`'s whole name.
+    fn part_name(&self, index: usize) -> Name;
+}
+
+/// Part number `I` of the compound `T`, as the metric a collection
+/// registers: the part's handle under its whole name.
+#[repr(transparent)]
+pub(crate) struct Whole<T, const I: usize>(T);
+
+impl<T: Parts, const I: usize> Whole<T, I> {
+    /// Part number `I` of `parts`.
+    pub(crate) fn of(parts: &T) -> &Self {
+        // SAFETY: `Whole<T, I>` is `repr(transparent)` over `T` alone, so
+        // a `&T` is a valid `&Whole<T, I>` (same address, size, alignment
+        // and validity), borrowed for the same lifetime.
+        unsafe { &*core::ptr::from_ref(parts).cast::<Self>() }
+    }
+}
+
+impl<T: Parts, const I: usize> Sealed for Whole<T, I> {}
+
+impl<T: Parts, const I: usize> Metric for Whole<T, I> {
+    fn name(&self) -> Name {
+        self.0.part_name(I)
+    }
+    fn kind(&self) -> Kind {
+        self.0.part(I).kind()
+    }
+    fn is_published(&self) -> bool {
+        self.0.part(I).is_published()
+    }
+    unsafe fn publish(&self, slot: *mut u64) -> bool {
+        // SAFETY: the caller's guarantees, passed on to the part's handle.
+        unsafe { self.0.part(I).publish(slot) }
+    }
+    fn restore(&self, slot: &[u8]) {
+        self.0.part(I).restore(slot)
+    }
+    fn help(&self) -> Option<&'static str> {
+        self.0.part(I).help()
+    }
+    fn unit(&self) -> Option<&'static str> {
+        self.0.part(I).unit()
+    }
+}
+
 /// One slot's worth of metric: [`Counter`](crate::Counter),
 /// [`Integer`](crate::Integer), [`Float`](crate::Float) or
 /// [`State`](crate::State).
@@ -78,8 +131,10 @@ pub(crate) use sealed::Sealed;
 /// This trait is sealed: the slot types are those of the protocol. Group
 /// several metrics into one registrable value with [`Metrics`].
 pub trait Metric: Sync + Sealed {
-    /// The metric's name.
-    fn name(&self) -> &Name;
+    /// The metric's name (composed on each call, for the parts of compound
+    /// metrics: a collection asks for it while laying out and writing the
+    /// meta text, never on an update).
+    fn name(&self) -> Name;
     /// The metric's slot type.
     fn kind(&self) -> Kind;
     /// Whether the metric has been moved into a region.

@@ -133,8 +133,11 @@ impl fmt::Debug for NameValue {
 /// [`with_pairs`](Name::with_pairs) (`&[("metric", "requests")]`), and one
 /// pair whose strings are only known to the group's `const fn`, added with
 /// [`with`](Name::with) or [`with_joined`](Name::with_joined) (whose value
-/// is two strings joined by a `.`). That keeps a name at 80 bytes (on
-/// 64-bit targets) in every metric, and needs no allocator.
+/// is two strings joined by a `.`), with no allocator. A `Name` is eleven
+/// words; metric handles keep two (the slice of pairs given to `new`, or
+/// a pointer to a `static` name), and compound metrics keep the pairs
+/// their parts share once, composing each part's name when a collection
+/// asks for it.
 ///
 /// # Examples
 ///
@@ -178,9 +181,13 @@ pub struct Name {
     key: Option<&'static str>,
     head: &'static str,
     tail: Option<&'static str>,
-    /// Every string is printable ASCII without `"` or a backslash, and the pairs
-    /// come in sorted key order: the canonical JSON is the strings between
-    /// fixed punctuation, which compares and writes without escaping.
+    /// Known to be plain: every string is printable ASCII without `"` or a
+    /// backslash, and the pairs come in sorted key order, so the canonical
+    /// JSON is the strings between fixed punctuation, which writes without
+    /// escaping. Computed by the `const` constructors (at compile time for
+    /// a `static`); `false` for a name a handle makes at run time from its
+    /// pairs, which `Display` classifies as it writes and comparisons
+    /// check only as far as they read.
     plain: bool,
 }
 
@@ -256,17 +263,6 @@ impl Name {
             key: Some(key),
             head,
             tail,
-            ..self
-        }
-        .classified()
-    }
-
-    /// This name without the pair added by `with` or `with_joined`.
-    pub(crate) const fn without_added(self) -> Name {
-        Name {
-            key: None,
-            head: "",
-            tail: None,
             ..self
         }
         .classified()
@@ -399,10 +395,93 @@ impl Name {
     /// Compares two names the way the reference client orders slots: by
     /// their canonical JSON text.
     pub fn canonical_cmp(&self, other: &Name) -> Ordering {
-        if self.plain && other.plain {
-            return plain_cmp(self, other);
+        if let Some(order) = plain_cmp(self, other) {
+            return order;
         }
         self.canonical_json().cmp(other.canonical_json())
+    }
+
+    /// Whether the name is one slice of pairs (`Name::new`).
+    fn is_flat(&self) -> bool {
+        self.more.is_empty() && self.key.is_none()
+    }
+
+    /// Whether the keys come in sorted order (then the canonical JSON
+    /// writes the pairs in the order of [`pairs`](Name::pairs)).
+    fn keys_sorted(&self) -> bool {
+        let mut previous = None;
+        self.pairs().all(|(key, _)| {
+            let sorted = after(previous, key);
+            previous = Some(key);
+            sorted
+        })
+    }
+}
+
+/// The name a metric handle keeps: two words, where a [`Name`] takes
+/// eleven.
+///
+/// A handle made with `new(pairs)` keeps the slice; one made with a name
+/// composed in a `static` keeps a pointer to it. The pairs that compound
+/// metrics ([`RequestTracker`](crate::RequestTracker), [`Fork`](crate::Fork),
+/// [`Histogram`](crate::Histogram), [`ShardedCounter`](crate::ShardedCounter))
+/// add to their parts' names are kept once, in the compound, and composed
+/// when a collection asks for the name (registration, layout, meta text),
+/// never on an update.
+#[derive(Clone, Copy)]
+pub(crate) enum NameRef {
+    /// `Name::new(pairs)`, checked when the handle was made.
+    Pairs(&'static [Pair]),
+    /// A name composed in a `static`.
+    Static(&'static Name),
+}
+
+impl NameRef {
+    /// The handle's name for `name`, which must be made of one slice of
+    /// pairs (`Name::new`).
+    ///
+    /// # Panics
+    ///
+    /// When `name` has pairs added with `with_pairs`, `with` or
+    /// `with_joined` (a compile-time error for a `static`).
+    pub(crate) const fn of(name: Name) -> NameRef {
+        if !name.more.is_empty() || name.key.is_some() {
+            panic!(
+                "`with_name` takes a name made by `Name::new`; for a composed name, put it in \
+                 a `static` and use `with_static_name`"
+            );
+        }
+        NameRef::Pairs(name.pairs)
+    }
+
+    /// The name.
+    #[inline]
+    pub(crate) fn get(self) -> Name {
+        match self {
+            // Not classified: a layout compares names many times, and
+            // reads only up to the first difference.
+            NameRef::Pairs(pairs) => Name {
+                pairs,
+                more: &[],
+                key: None,
+                head: "",
+                tail: None,
+                plain: false,
+            },
+            NameRef::Static(name) => *name,
+        }
+    }
+}
+
+impl fmt::Display for NameRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.get(), f)
+    }
+}
+
+impl fmt::Debug for NameRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.get(), f)
     }
 }
 
@@ -438,26 +517,75 @@ const fn after(previous: Option<&str>, key: &str) -> bool {
     a.len() < b.len()
 }
 
-/// The canonical JSON order of two plain names, without producing the
-/// text: the same strings between the same punctuation, so only the
-/// strings, and where one ends, matter.
-fn plain_cmp(a: &Name, b: &Name) -> Ordering {
+/// The canonical JSON order of two names whose keys are sorted, without
+/// producing the text: the same strings between the same punctuation, so
+/// only the strings, and where one ends, matter, as long as the bytes that
+/// decide are plain (equal bytes have equal escapes, whatever they are).
+/// `None` when a name's keys are not sorted or a byte that decides is not
+/// plain: then only the escaped text tells.
+fn plain_cmp(a: &Name, b: &Name) -> Option<Ordering> {
+    if a.is_flat() && b.is_flat() {
+        return flat_cmp((a.pairs, a.plain), (b.pairs, b.plain));
+    }
+    if !(a.plain || a.keys_sorted()) || !(b.plain || b.keys_sorted()) {
+        return None;
+    }
     let (mut pa, mut pb) = (a.pairs(), b.pairs());
     loop {
         match (pa.next(), pb.next()) {
-            (None, None) => return Ordering::Equal,
+            (None, None) => return Some(Ordering::Equal),
             // `}` (or the `}` of `{}`) against `,` (or the `"` of a key).
-            (None, Some(_)) => return Ordering::Greater,
-            (Some(_), None) => return Ordering::Less,
+            (None, Some(_)) => return Some(Ordering::Greater),
+            (Some(_), None) => return Some(Ordering::Less),
             (Some((ka, va)), Some((kb, vb))) => {
-                let order = quoted_cmp(ka.bytes(), kb.bytes())
-                    .then_with(|| quoted_cmp(value_bytes(va), value_bytes(vb)));
+                let order = quoted_cmp(ka.bytes(), kb.bytes())?;
+                let order = match order {
+                    Ordering::Equal => quoted_cmp(value_bytes(va), value_bytes(vb))?,
+                    decided => decided,
+                };
                 if order != Ordering::Equal {
-                    return order;
+                    return Some(order);
                 }
             }
         }
     }
+}
+
+/// [`plain_cmp`] for two names of one slice each (`Name::new`, what
+/// handles make), walking the slices; each with whether it is known plain.
+fn flat_cmp(a: (&[Pair], bool), b: (&[Pair], bool)) -> Option<Ordering> {
+    let sorted = |(pairs, plain): (&[Pair], bool)| {
+        plain || pairs.windows(2).all(|w| after(Some(w[0].0), w[1].0))
+    };
+    if !sorted(a) || !sorted(b) {
+        return None;
+    }
+    for ((ka, va), (kb, vb)) in a.0.iter().zip(b.0) {
+        let order = match str_cmp(ka, kb)? {
+            Ordering::Equal => str_cmp(va, vb)?,
+            decided => decided,
+        };
+        if order != Ordering::Equal {
+            return Some(order);
+        }
+    }
+    // The name that ends first has `}` where the other has `,`.
+    Some(b.0.len().cmp(&a.0.len()))
+}
+
+/// [`quoted_cmp`] of two strings, by their common prefix.
+fn str_cmp(a: &str, b: &str) -> Option<Ordering> {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let common = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    quoted_cmp(
+        a.get(common..)?.iter().copied(),
+        b.get(common..)?.iter().copied(),
+    )
+}
+
+/// Whether JSON writes `byte` as itself (see [`is_plain`]).
+fn is_plain_byte(byte: u8) -> bool {
+    (b' '..=b'~').contains(&byte) && byte != b'"' && byte != b'\\'
 }
 
 fn value_bytes(v: NameValue) -> impl Iterator<Item = u8> {
@@ -467,17 +595,22 @@ fn value_bytes(v: NameValue) -> impl Iterator<Item = u8> {
 }
 
 /// Compares two strings as they appear in JSON, each followed by its
-/// closing `"`.
-fn quoted_cmp(mut a: impl Iterator<Item = u8>, mut b: impl Iterator<Item = u8>) -> Ordering {
-    loop {
+/// closing `"`; `None` when a byte that decides is not plain.
+fn quoted_cmp(
+    mut a: impl Iterator<Item = u8>,
+    mut b: impl Iterator<Item = u8>,
+) -> Option<Ordering> {
+    let (x, y) = loop {
         match (a.next(), b.next()) {
             (Some(x), Some(y)) if x == y => {}
-            (Some(x), Some(y)) => return x.cmp(&y),
-            (None, None) => return Ordering::Equal,
-            (None, Some(y)) => return b'"'.cmp(&y),
-            (Some(x), None) => return x.cmp(&b'"'),
+            (None, None) => return Some(Ordering::Equal),
+            (x, y) => break (x, y),
         }
-    }
+    };
+    // `None`: the string's end, its closing `"`, which decides as itself.
+    let decides = |byte: Option<u8>| byte.is_none_or(is_plain_byte);
+    let quoted = |byte: Option<u8>| byte.unwrap_or(b'"');
+    (decides(x) && decides(y)).then(|| quoted(x).cmp(&quoted(y)))
 }
 
 /// The pairs of a [`Name`]; see [`Name::pairs`].
@@ -516,7 +649,7 @@ impl Eq for Name {}
 impl fmt::Display for Name {
     /// Writes the canonical JSON text.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.plain {
+        if self.plain || self.classified().plain {
             // The strings need no escaping and the pairs are in order.
             f.write_str("{")?;
             for (i, (k, v)) in self.pairs().enumerate() {

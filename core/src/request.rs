@@ -5,7 +5,7 @@ use crate::clock::{Clock, DefaultClock};
 use crate::counter::Counter;
 use crate::histogram::{Histogram, elapsed_us};
 use crate::level::Integer;
-use crate::metric::{Metric, Metrics};
+use crate::metric::{Metric, Metrics, Parts, Whole};
 use crate::name::{Name, Pair};
 use core::fmt;
 use core::future::Future;
@@ -64,11 +64,46 @@ use core::future::Future;
 /// drop(BAD.request());
 /// ```
 pub struct RequestTracker<C = DefaultClock> {
+    parts: TrackerParts,
+    clock: C,
+}
+
+/// The four metrics, each named by its `metric` pair alone, and the pairs
+/// they share.
+struct TrackerParts {
+    group: &'static str,
+    extra: &'static [Pair],
     requests: Counter,
     total_duration: Counter,
     errors: Counter,
     in_progress: Integer,
-    clock: C,
+}
+
+/// The `metric` pair of each part, in the order of [`TrackerParts::part`].
+const METRIC: [&[Pair]; 4] = [
+    &[("metric", "requests")],
+    &[("metric", "total_duration")],
+    &[("metric", "errors")],
+    &[("metric", "in_progress")],
+];
+
+/// `{"group": group, "metric": M, ...extra}`.
+const fn whole_name(group: &'static str, extra: &'static [Pair], metric: &'static [Pair]) -> Name {
+    Name::new(extra).with_pairs(metric).with("group", group)
+}
+
+impl Parts for TrackerParts {
+    fn part(&self, index: usize) -> &dyn Metric {
+        match index {
+            0 => &self.requests,
+            1 => &self.total_duration,
+            2 => &self.errors,
+            _ => &self.in_progress,
+        }
+    }
+    fn part_name(&self, index: usize) -> Name {
+        whole_name(self.group, self.extra, METRIC[index.min(3)])
+    }
 }
 
 impl RequestTracker<DefaultClock> {
@@ -93,18 +128,18 @@ impl<C: Clock> RequestTracker<C> {
     ///
     /// As [`new`](RequestTracker::new).
     pub const fn with_clock(group: &'static str, extra: &'static [Pair], clock: C) -> Self {
-        const fn name(
-            group: &'static str,
-            extra: &'static [Pair],
-            metric: &'static [Pair],
-        ) -> Name {
-            Name::new(extra).with_pairs(metric).with("group", group)
-        }
+        // The four names differ in the `metric` value alone: composing one
+        // checks the keys of all.
+        let _ = whole_name(group, extra, METRIC[0]);
         RequestTracker {
-            requests: Counter::with_name(name(group, extra, &[("metric", "requests")])),
-            total_duration: Counter::with_name(name(group, extra, &[("metric", "total_duration")])),
-            errors: Counter::with_name(name(group, extra, &[("metric", "errors")])),
-            in_progress: Integer::with_name(name(group, extra, &[("metric", "in_progress")])),
+            parts: TrackerParts {
+                group,
+                extra,
+                requests: Counter::part(METRIC[0]),
+                total_duration: Counter::part(METRIC[1]),
+                errors: Counter::part(METRIC[2]),
+                in_progress: Integer::part(METRIC[3]),
+            },
             clock,
         }
     }
@@ -122,7 +157,7 @@ impl<C: Clock> RequestTracker<C> {
     /// microseconds) when it finishes.
     pub(crate) fn start<'t>(&'t self, durations: Option<&'t Histogram>) -> Request<'t, C> {
         let start_ns = self.clock.monotonic_ns();
-        self.in_progress.incr(1);
+        self.parts.in_progress.incr(1);
         Request {
             tracker: self,
             durations,
@@ -160,24 +195,24 @@ impl<C: Clock> RequestTracker<C> {
 
     /// The `requests` counter: finished requests.
     pub fn requests(&self) -> &Counter {
-        &self.requests
+        &self.parts.requests
     }
 
     /// The `total_duration` counter: milliseconds spent in finished
     /// requests (divide by `requests` for the average).
     pub fn total_duration(&self) -> &Counter {
-        &self.total_duration
+        &self.parts.total_duration
     }
 
     /// The `errors` counter: failed requests. Count errors of your own
     /// with `errors().incr(1)`, as with the reference client.
     pub fn errors(&self) -> &Counter {
-        &self.errors
+        &self.parts.errors
     }
 
     /// The `in_progress` gauge: requests started and not finished.
     pub fn in_progress(&self) -> &Integer {
-        &self.in_progress
+        &self.parts.in_progress
     }
 
     /// The clock durations are measured with.
@@ -188,20 +223,20 @@ impl<C: Clock> RequestTracker<C> {
 
 impl<C: Clock> Metrics for RequestTracker<C> {
     fn for_each<'a>(&'a self, f: &mut dyn FnMut(&'a dyn Metric)) {
-        f(&self.requests);
-        f(&self.total_duration);
-        f(&self.errors);
-        f(&self.in_progress);
+        f(Whole::<_, 0>::of(&self.parts));
+        f(Whole::<_, 1>::of(&self.parts));
+        f(Whole::<_, 2>::of(&self.parts));
+        f(Whole::<_, 3>::of(&self.parts));
     }
 }
 
 impl<C> fmt::Debug for RequestTracker<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestTracker")
-            .field("requests", &self.requests.get())
-            .field("total_duration", &self.total_duration.get())
-            .field("errors", &self.errors.get())
-            .field("in_progress", &self.in_progress.get())
+            .field("requests", &self.parts.requests.get())
+            .field("total_duration", &self.parts.total_duration.get())
+            .field("errors", &self.parts.errors.get())
+            .field("in_progress", &self.parts.in_progress.get())
             .finish_non_exhaustive()
     }
 }
@@ -276,16 +311,17 @@ impl<C: Clock> Drop for Request<'_, C> {
     fn drop(&mut self) {
         let tracker = self.tracker;
         let now_ns = tracker.clock.monotonic_ns();
-        tracker.in_progress.decr(1);
-        tracker.requests.incr(1);
+        tracker.parts.in_progress.decr(1);
+        tracker.parts.requests.incr(1);
         tracker
+            .parts
             .total_duration
             .incr(elapsed_ms(self.start_ns, now_ns));
         if let Some(durations) = self.durations {
             durations.record(elapsed_us(self.start_ns, now_ns));
         }
         if self.failed || panicking() {
-            tracker.errors.incr(1);
+            tracker.parts.errors.incr(1);
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::cell::AddCell;
 use crate::metric::{Kind, Metric, Metrics, Sealed};
-use crate::name::{Name, Pair};
+use crate::name::{Name, NameRef, Pair};
 use core::fmt;
 
 /// The most shards a counter can have.
@@ -77,11 +77,25 @@ pub struct ShardedCounter<const N: usize = 8> {
     shards: [Shard; N],
 }
 
-/// One shard: a counter cell on a cache line of its own.
+/// One shard: a counter cell on a cache line of its own (before
+/// publication, when the cell itself is the counter), with the counter's
+/// name and the shard's number, which make the shard's name.
 #[repr(align(64))]
 struct Shard {
-    name: Name,
+    base: NameRef,
     cell: AddCell,
+    index: u8,
+}
+
+impl Shard {
+    /// The counter's name plus `"cantal_shard": "<index>"`.
+    fn name(&self) -> Name {
+        let index = SHARD_INDEX
+            .get(usize::from(self.index))
+            .copied()
+            .unwrap_or("0");
+        self.base.get().with(SHARD_KEY, index)
+    }
 }
 
 impl<const N: usize> ShardedCounter<N> {
@@ -101,23 +115,29 @@ impl<const N: usize> ShardedCounter<N> {
         Self::with_name(Name::new(pairs))
     }
 
-    /// A counter with a composed `name` (see [`Name`]).
+    /// A counter named `name`, made by [`Name::new`] (plus [`SHARD_KEY`]
+    /// on each shard).
     ///
     /// # Panics
     ///
-    /// When `name` has a [`SHARD_KEY`] key, or a pair added with `Name::with`
-    /// already.
+    /// When `name` has a [`SHARD_KEY`] key, or is composed (see
+    /// [`Counter::with_name`](crate::Counter::with_name)).
     pub const fn with_name(name: Name) -> Self {
         let () = Self::SHARDS_OK;
+        // Checks that the shards' names have no key twice.
+        let _ = name.with(SHARD_KEY, SHARD_INDEX[0]);
+        let base = NameRef::of(name);
         let mut shards = [const {
             Shard {
-                name: Name::new(&[]),
+                base: NameRef::Pairs(&[]),
                 cell: AddCell::new(),
+                index: 0,
             }
         }; N];
         let mut i = 0;
         while i < N {
-            shards[i].name = name.with(SHARD_KEY, SHARD_INDEX[i]);
+            shards[i].base = base;
+            shards[i].index = i as u8;
             i += 1;
         }
         ShardedCounter { shards }
@@ -128,8 +148,8 @@ impl<const N: usize> ShardedCounter<N> {
     pub fn incr(&self, n: u64) {
         let index = thread_number() & (N - 1);
         match self.shards.get(index) {
-            Some(shard) => shard.cell.add(n, &shard.name),
-            None => self.shards[0].cell.add(n, &self.shards[0].name),
+            Some(shard) => shard.cell.add(n, &shard.base),
+            None => self.shards[0].cell.add(n, &self.shards[0].base),
         }
     }
 
@@ -142,7 +162,7 @@ impl<const N: usize> ShardedCounter<N> {
 
     /// The counter's name (without the [`SHARD_KEY`] pair).
     pub fn name(&self) -> Name {
-        self.shards[0].name.without_added()
+        self.shards[0].base.get()
     }
 }
 
@@ -209,8 +229,8 @@ impl<const N: usize> fmt::Debug for ShardedCounter<N> {
 impl Sealed for Shard {}
 
 impl Metric for Shard {
-    fn name(&self) -> &Name {
-        &self.name
+    fn name(&self) -> Name {
+        Shard::name(self)
     }
     fn kind(&self) -> Kind {
         Kind::CounterShard
@@ -219,7 +239,7 @@ impl Metric for Shard {
         self.cell.is_published()
     }
     fn restore(&self, slot: &[u8]) {
-        self.cell.add(crate::metric::word(slot, 0), &self.name);
+        self.cell.add(crate::metric::word(slot, 0), &self.base);
     }
     unsafe fn publish(&self, slot: *mut u64) -> bool {
         // SAFETY: the trait's contract is `AddCell::publish`'s (the slot's

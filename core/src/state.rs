@@ -2,7 +2,7 @@
 
 use crate::clock;
 use crate::metric::{Kind, Metric, Sealed};
-use crate::name::{Name, Pair};
+use crate::name::{Name, NameRef, Pair};
 use crate::sync::{AtomicPtr, AtomicU8, AtomicU64, Ordering, fence, spin_loop, u64_at};
 use core::{fmt, ptr};
 
@@ -52,7 +52,7 @@ const READ_RETRIES: usize = 64;
 /// assert!(PHASE.get().is_none());
 /// ```
 pub struct State<const TEXT: usize = 56> {
-    name: Name,
+    name: NameRef,
     /// Null until published, then the slot: timestamp word, text words.
     slot: AtomicPtr<u64>,
     busy: AtomicU8,
@@ -78,8 +78,27 @@ impl<const TEXT: usize> State<TEXT> {
         Self::with_name(Name::new(pairs))
     }
 
-    /// A state with a composed `name` (see [`Name`]), with no value.
+    /// A state named `name`, made by [`Name::new`], with no value.
+    ///
+    /// # Panics
+    ///
+    /// When `name` is composed; see [`Counter::with_name`](crate::Counter::with_name).
     pub const fn with_name(name: Name) -> Self {
+        Self::with_ref(NameRef::of(name))
+    }
+
+    /// A state named by the `static` `name`, which may be composed, with
+    /// no value.
+    pub const fn with_static_name(name: &'static Name) -> Self {
+        Self::with_ref(NameRef::Static(name))
+    }
+
+    /// A part of a compound metric, which names it.
+    pub(crate) const fn part() -> Self {
+        Self::with_ref(NameRef::Pairs(&[]))
+    }
+
+    const fn with_ref(name: NameRef) -> Self {
         let () = Self::SIZE_OK;
         State {
             name,
@@ -173,9 +192,10 @@ impl<const TEXT: usize> State<TEXT> {
         None
     }
 
-    /// The state's name.
-    pub fn name(&self) -> &Name {
-        &self.name
+    /// The state's name (for a [`Fork`](crate::Fork)'s state, `{}`: the
+    /// fork names it; see [`Counter::name`](crate::Counter::name)).
+    pub fn name(&self) -> Name {
+        self.name.get()
     }
 
     /// Runs `write` as the only writer, with the published slot if any.
@@ -351,8 +371,8 @@ impl<const TEXT: usize> fmt::Debug for State<TEXT> {
 impl<const TEXT: usize> Sealed for State<TEXT> {}
 
 impl<const TEXT: usize> Metric for State<TEXT> {
-    fn name(&self) -> &Name {
-        &self.name
+    fn name(&self) -> Name {
+        self.name.get()
     }
     fn kind(&self) -> Kind {
         Kind::State {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use cantal_core::{Collection, Counter, Fixed, Float, Integer, StartError, State};
+use cantal_core::{Collection, Counter, Fixed, Float, Integer, Metric, StartError, State};
 use common::LeakedRegion;
 
 fn meta_of(metrics: &[&dyn cantal_core::Metric]) -> (String, usize) {
@@ -303,4 +303,73 @@ fn sharded_counter_shards_get_cache_lines_of_their_own() {
         per_shard.iter().filter(|&&n| n > 0).count() > 1,
         "{per_shard:?}"
     );
+}
+
+#[test]
+fn duplicates_across_many_slot_sizes_are_found() {
+    // Ten sizes (a counter and states of nine capacities): more than the
+    // layout merges pairwise, so it sorts by name to find the duplicate.
+    let counter = Counter::new(&[("m", "same")]);
+    let s8: State<8> = State::new(&[("m", "8")]);
+    let s16: State<16> = State::new(&[("m", "16")]);
+    let s24: State<24> = State::new(&[("m", "24")]);
+    let s32: State<32> = State::new(&[("m", "32")]);
+    let s40: State<40> = State::new(&[("m", "40")]);
+    let s48: State<48> = State::new(&[("m", "48")]);
+    let s56: State<56> = State::new(&[("m", "56")]);
+    let s64: State<64> = State::new(&[("m", "64")]);
+    let twin: State<72> = State::new(&[("m", "same")]);
+    let mut c: Collection<Fixed<10>> = Collection::fixed();
+    for m in [
+        &s8 as &dyn Metric,
+        &s16,
+        &s24,
+        &s32,
+        &s40,
+        &s48,
+        &s56,
+        &s64,
+        &counter,
+    ] {
+        c.register(m).unwrap();
+    }
+    let size = c.layout().unwrap().size();
+    c.register(&twin).unwrap();
+    let err = c.layout().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "metric {\"m\": \"same\"} is declared twice"
+    );
+    // Without the twin the layout is whole again, sorted by size.
+    let mut c: Collection<Fixed<10>> = Collection::fixed();
+    for m in [
+        &counter as &dyn Metric,
+        &s64,
+        &s56,
+        &s48,
+        &s40,
+        &s32,
+        &s24,
+        &s16,
+        &s8,
+    ] {
+        c.register(m).unwrap();
+    }
+    assert_eq!(c.layout().unwrap().size(), size);
+    let sizes: Vec<usize> = c
+        .meta()
+        .unwrap()
+        .to_string()
+        .lines()
+        .filter(|l| !l.starts_with("pad"))
+        .map(|l| {
+            l.split(' ')
+                .nth(1)
+                .unwrap()
+                .trim_end_matches(':')
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(sizes.windows(2).all(|w| w[0] <= w[1]), "{sizes:?}");
 }

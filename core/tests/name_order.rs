@@ -1,7 +1,7 @@
 //! The fast paths for plain names (comparison, Display) agree with the
 //! canonical JSON encoder.
 
-use cantal_core::{Name, Pair};
+use cantal_core::{Counter, Name, Pair};
 use proptest::prelude::*;
 use std::cmp::Ordering;
 
@@ -69,5 +69,28 @@ proptest! {
         prop_assert_eq!(a.canonical_cmp(&b), text_order, "{} vs {}", a, b);
         prop_assert_eq!(b.canonical_cmp(&a), text_order.reverse());
         prop_assert_eq!(a.canonical_cmp(&a), Ordering::Equal);
+    }
+
+    /// A handle's name is made at run time without classifying it (a
+    /// layout compares names many times): comparison and `Display` check
+    /// plainness only where it decides.
+    #[test]
+    fn names_of_handles_order_as_their_text(
+        a in prop::collection::btree_map(text(), text(), 0..3),
+        b in prop::collection::btree_map(text(), text(), 0..3),
+        reverse in any::<bool>(),
+    ) {
+        let mut a: Vec<(String, String)> = a.into_iter().collect();
+        if reverse {
+            a.reverse();
+        }
+        let b: Vec<(String, String)> = b.into_iter().collect();
+        let (ca, cb) = (Counter::new(leak(a)), Counter::new(leak(b)));
+        let (na, nb) = (ca.name(), cb.name());
+        let (ta, tb): (Vec<u8>, Vec<u8>) = (na.canonical_json().collect(), nb.canonical_json().collect());
+        let shown = na.to_string();
+        prop_assert_eq!(shown.as_bytes(), &ta[..]);
+        prop_assert_eq!(na.canonical_cmp(&nb), ta.cmp(&tb), "{} vs {}", na, nb);
+        prop_assert_eq!(nb.canonical_cmp(&na), tb.cmp(&ta));
     }
 }
