@@ -7,9 +7,12 @@
 //! `chroot`); skipped otherwise.
 #![forbid(unsafe_code)]
 
+mod common;
+
 use cantal_cli::bench::Exporter;
 use cantal_core::{Collection, Counter};
 use cantal_testkit::TempDir;
+use common::naming;
 use std::fs;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::{PermissionsExt, symlink};
@@ -275,25 +278,6 @@ fn unit_container_and_comm_labels_come_from_the_process() {
     };
     let dir = TempDir::new("labels");
     let id = "3f1c2b8e9d7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e";
-    // A sleep naming `path`, once it has exec'd (before, /proc/PID/environ
-    // is still ours, without CANTAL_PATH).
-    let naming = |path: &Path| {
-        let child = Command::new("sleep")
-            .arg("60")
-            .env("CANTAL_PATH", path)
-            .spawn()
-            .unwrap();
-        let environ = format!("/proc/{}/environ", child.id());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !fs::read(&environ).is_ok_and(|e| e.windows(12).any(|w| w == b"CANTAL_PATH=")) {
-            assert!(
-                Instant::now() < deadline,
-                "{environ} never showed CANTAL_PATH"
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        Running(child)
-    };
     let mut pids = Vec::new();
     let mut children = Vec::new();
     for (name, cgroup) in [

@@ -8,7 +8,7 @@ mod common;
 use cantal_cli::bench::Exporter;
 use cantal_core::{Collection, State};
 use cantal_testkit::TempDir;
-use common::{KillOnDrop, process_of_nobody};
+use common::{KillOnDrop, naming, process_of_nobody};
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, chown, lchown, symlink};
 use std::path::{Path, PathBuf};
@@ -267,28 +267,6 @@ fn big_publication(base: &Path, n: usize) {
     }
     fs::write(format!("{}.meta", base.display()), meta).unwrap();
     fs::write(format!("{}.values", base.display()), values).unwrap();
-}
-
-/// A `sleep` whose environment names `path` as its CANTAL_PATH, once
-/// `/proc` shows it.
-fn naming(path: &Path) -> KillOnDrop {
-    let child = KillOnDrop(
-        Command::new("sleep")
-            .arg("60")
-            .env("CANTAL_PATH", path)
-            .spawn()
-            .unwrap(),
-    );
-    let environ = format!("/proc/{}/environ", child.0.id());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !fs::read(&environ).is_ok_and(|e| e.windows(12).any(|w| w == b"CANTAL_PATH=")) {
-        assert!(
-            Instant::now() < deadline,
-            "{environ} never showed CANTAL_PATH"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child
 }
 
 /// The value of the sample `name` (with no labels) in `body`.

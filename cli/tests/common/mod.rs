@@ -148,6 +148,28 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// A `sleep` whose environment names `path` as its CANTAL_PATH, once
+/// `/proc` shows it (before its exec, `/proc/PID/environ` is still ours).
+pub(crate) fn naming(path: &Path) -> KillOnDrop {
+    let child = KillOnDrop(
+        Command::new("sleep")
+            .arg("60")
+            .env("CANTAL_PATH", path)
+            .spawn()
+            .unwrap(),
+    );
+    let environ = format!("/proc/{}/environ", child.0.id());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !std::fs::read(&environ).is_ok_and(|e| e.windows(12).any(|w| w == b"CANTAL_PATH=")) {
+        assert!(
+            Instant::now() < deadline,
+            "{environ} never showed CANTAL_PATH"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child
+}
+
 /// A process of user 65534 (nobody, through `setpriv`), its environment's
 /// `CANTAL_PATH` set to `path`; returned once it runs as that user (root
 /// only).
