@@ -3,8 +3,7 @@
 //! command name (`/proc/PID/comm`): the opt-in identity labels
 //! `--label-unit`, `--label-container` and `--label-comm` of `export`.
 
-use std::fs;
-use std::io::Read as _;
+use crate::procfs;
 
 /// The most bytes read of `/proc/PID/cgroup` (a v1 system lists about a
 /// dozen lines).
@@ -64,23 +63,12 @@ pub(crate) fn unit(cgroup: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The text of `/proc/PID/NAME`, at most `limit` bytes.
-fn read(pid: u32, name: &str, limit: u64) -> Option<String> {
-    let mut text = String::new();
-    fs::File::open(format!("/proc/{pid}/{name}"))
-        .ok()?
-        .take(limit)
-        .read_to_string(&mut text)
-        .ok()?;
-    Some(text)
-}
-
 /// The identity labels asked for, of process `pid`: `unit`, `container`,
 /// `comm`, each when asked and known.
 pub(crate) fn labels(pid: u32, asked: Asked) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if asked.unit || asked.container {
-        let cgroup = read(pid, "cgroup", CGROUP_LIMIT).unwrap_or_default();
+        let cgroup = procfs::read_text(pid, "cgroup", CGROUP_LIMIT).unwrap_or_default();
         if asked.container
             && let Some(id) = container(&cgroup)
         {
@@ -93,7 +81,7 @@ pub(crate) fn labels(pid: u32, asked: Asked) -> Vec<(String, String)> {
         }
     }
     if asked.comm
-        && let Some(comm) = read(pid, "comm", 64)
+        && let Some(comm) = procfs::read_text(pid, "comm", 64)
     {
         let comm = comm.trim_end_matches('\n');
         if !comm.is_empty() {

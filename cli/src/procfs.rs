@@ -130,16 +130,7 @@ pub(crate) const MAX_FDS_COUNTED: u64 = 1 << 22;
 /// The statistics of process `pid`; `None` when it is gone (or `/proc`
 /// does not say).
 pub(crate) fn process_stats(pid: u32) -> Option<ProcessStats> {
-    use std::io::Read as _;
-    let read = |name: &str| -> Option<String> {
-        let mut text = String::new();
-        fs::File::open(format!("/proc/{pid}/{name}"))
-            .ok()?
-            .take(PROC_TEXT_LIMIT)
-            .read_to_string(&mut text)
-            .ok()?;
-        Some(text)
-    };
+    let read = |name: &str| read_text(pid, name, PROC_TEXT_LIMIT);
     let stat = parse_stat(&read("stat")?)?;
     let status = read("status")?;
     let start = boot_time()? as f64 + stat.start_ticks as f64 / USER_HZ;
@@ -155,6 +146,19 @@ pub(crate) fn process_stats(pid: u32) -> Option<ProcessStats> {
         open_fds,
         max_fds: read("limits").as_deref().and_then(max_open_files),
     })
+}
+
+/// The text of `/proc/<pid>/<name>`, at most `limit` bytes; `None` when
+/// the process is gone or the file cannot be read.
+pub(crate) fn read_text(pid: u32, name: &str, limit: u64) -> Option<String> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    fs::File::open(format!("/proc/{pid}/{name}"))
+        .ok()?
+        .take(limit)
+        .read_to_string(&mut text)
+        .ok()?;
+    Some(text)
 }
 
 /// The fields of `/proc/<pid>/stat` that [`ProcessStats`] needs.
