@@ -52,15 +52,12 @@ impl RemoteWriteStats {
     /// Its series, in `format`.
     fn render(&self, out: &mut String, format: Format) {
         let get = |v: &AtomicU64| v.load(Ordering::Relaxed);
+        let family = format.counter_family_suffix();
         let samples = "cantal_exporter_remote_write_samples";
-        let family = match format {
-            Format::OpenMetrics => samples.to_string(),
-            Format::Prometheus => format!("{samples}_total"),
-        };
         let _ = writeln!(
             out,
-            "# HELP {family} Samples of --remote-write by what became of them
-             # TYPE {family} counter"
+            "# HELP {samples}{family} Samples of --remote-write by what became of them\n\
+             # TYPE {samples}{family} counter"
         );
         for (result, v) in [
             ("dropped", &self.dropped),
@@ -70,14 +67,11 @@ impl RemoteWriteStats {
             let _ = writeln!(out, "{samples}_total{{result=\"{result}\"}} {}", get(v));
         }
         let failures = "cantal_exporter_remote_write_failures";
-        let family = match format {
-            Format::OpenMetrics => failures.to_string(),
-            Format::Prometheus => format!("{failures}_total"),
-        };
         let _ = writeln!(
             out,
-            "# HELP {family} Failed --remote-write attempts (5xx, timeouts, connection errors), each retried\n\
-             # TYPE {family} counter\n{failures}_total {}",
+            "# HELP {failures}{family} Failed --remote-write attempts (5xx, timeouts, connection \
+             errors), each retried\n\
+             # TYPE {failures}{family} counter\n{failures}_total {}",
             get(&self.failures)
         );
         let _ = writeln!(
@@ -107,14 +101,10 @@ pub(crate) fn render(
         }
     };
     let counter = |out: &mut String, name: &str, help: &str, value: u64| {
-        // OpenMetrics names the family without `_total`, its sample with.
-        let family = match format {
-            Format::OpenMetrics => name,
-            Format::Prometheus => &format!("{name}_total"),
-        };
+        let family = format.counter_family_suffix();
         let _ = writeln!(
             out,
-            "# HELP {family} {help}\n# TYPE {family} counter\n{name}_total {value}"
+            "# HELP {name}{family} {help}\n# TYPE {name}{family} counter\n{name}_total {value}"
         );
     };
     let plain = |v: String| vec![(String::new(), v)];
@@ -199,5 +189,46 @@ mod tests {
         );
         assert!(om.contains("# TYPE cantal_exporter_layout_parses counter\n"));
         assert_eq!(om.matches("# EOF").count(), 1);
+    }
+
+    #[test]
+    fn remote_write_series_in_both_formats() {
+        let push = RemoteWriteStats::default();
+        push.sent.store(7, Ordering::Relaxed);
+        push.failures.store(2, Ordering::Relaxed);
+        let mut text = String::new();
+        render(
+            &mut text,
+            &Stats::default(),
+            Some(&push),
+            Format::Prometheus,
+        );
+        assert!(
+            text.contains(
+                "\n# TYPE cantal_exporter_remote_write_samples_total counter\n\
+                 cantal_exporter_remote_write_samples_total{result=\"dropped\"} 0\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("\ncantal_exporter_remote_write_samples_total{result=\"sent\"} 7\n"));
+        assert!(text.contains(
+            "# TYPE cantal_exporter_remote_write_failures_total counter\n\
+             cantal_exporter_remote_write_failures_total 2\n"
+        ));
+        // Every line starts with a name or `#`: no stray indentation.
+        assert!(
+            text.lines().all(|l| !l.starts_with(char::is_whitespace)),
+            "{text}"
+        );
+        let mut om = String::from("# EOF\n");
+        render(&mut om, &Stats::default(), Some(&push), Format::OpenMetrics);
+        assert!(
+            om.contains("# TYPE cantal_exporter_remote_write_samples counter\n"),
+            "{om}"
+        );
+        assert!(
+            om.ends_with("cantal_exporter_remote_write_queue_bytes 0\n# EOF\n"),
+            "{om}"
+        );
     }
 }

@@ -77,6 +77,16 @@ pub(crate) enum Format {
 }
 
 impl Format {
+    /// What follows a counter's name in its `# HELP` and `# TYPE` lines:
+    /// `_total` in the text format; nothing in OpenMetrics, which names
+    /// the family without it (its samples have `_total` in both).
+    pub(crate) fn counter_family_suffix(self) -> &'static str {
+        match self {
+            Format::Prometheus => "_total",
+            Format::OpenMetrics => "",
+        }
+    }
+
     /// The `Content-Type` of the format.
     pub(crate) fn content_type(self) -> &'static str {
         match self {

@@ -80,12 +80,10 @@ pub(super) fn render(
         if values.is_empty() {
             continue;
         }
-        // In the text format a counter's family has `_total`; in
-        // OpenMetrics only its samples do.
-        let (named, sample) = match (family.counter, format) {
-            (true, Format::Prometheus) => ("_total", "_total"),
-            (true, Format::OpenMetrics) => ("", "_total"),
-            (false, _) => ("", ""),
+        let (named, sample) = if family.counter {
+            (format.counter_family_suffix(), "_total")
+        } else {
+            ("", "")
         };
         let kind = if family.counter { "counter" } else { "gauge" };
         let name = family.name;

@@ -201,11 +201,13 @@ fn skipped_slots(out: &mut String, scraped: &[Scraped<'_>], identities: &[String
 fn family(out: &mut String, samples: &[Sample<'_>], format: Format) {
     let Some(first) = samples.first() else { return };
     let (name, kind) = first.family();
-    // In the text format a counter's family is named with `_total`; in
-    // OpenMetrics without, and its samples with.
-    let (family, suffix) = match (kind, format) {
-        (Type::Counter, Format::Prometheus) => ([name, "_total"], ""),
-        (Type::Counter, Format::OpenMetrics) => ([name, ""], "_total"),
+    // A counter's family is named with `_total` in the text format only;
+    // its samples have it in both (from the family name or the suffix).
+    let (family, suffix) = match kind {
+        Type::Counter => {
+            let named = format.counter_family_suffix();
+            ([name, named], if named.is_empty() { "_total" } else { "" })
+        }
         _ => ([name, ""], ""),
     };
     let meta = |out: &mut String, word: &str| {
