@@ -50,10 +50,15 @@ fn has(caps: u64, bit: u32) -> bool {
 }
 
 /// Whether this process reads files as a privileged reader: root, or
-/// `CAP_DAC_READ_SEARCH` in its effective set.
+/// `CAP_DAC_READ_SEARCH` in its effective set. Asked for every publisher
+/// read, so `/proc/self` is read once: the exporter never changes its
+/// credentials.
 pub(crate) fn is_privileged() -> bool {
-    procfs::my_uid() == 0
-        || procfs::effective_capabilities().is_some_and(|c| has(c, CAP_DAC_READ_SEARCH))
+    static PRIVILEGED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *PRIVILEGED.get_or_init(|| {
+        procfs::my_uid() == 0
+            || procfs::effective_capabilities().is_some_and(|c| has(c, CAP_DAC_READ_SEARCH))
+    })
 }
 
 /// The capabilities of [`WANTED`] that a process with effective set `caps`

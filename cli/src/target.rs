@@ -45,12 +45,13 @@ pub(crate) fn named_by(pid: u32, path: PathBuf, appname: Option<String>) -> Sour
     // Another root (chroot, pivot_root) or another mount namespace (where
     // "/" may be the same directory with other mounts under it).
     let id = |p: &Path| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()));
-    let differ = |theirs: &Path, ours: &str| matches!((id(theirs), id(Path::new(ours))), (Some(t), Some(o)) if t != o);
-    let foreign = differ(&root, "/")
-        || differ(
-            Path::new(&format!("/proc/{pid}/ns/mnt")),
-            "/proc/self/ns/mnt",
-        );
+    // Ours, once: every process naming a path is compared with them.
+    static OURS: std::sync::OnceLock<[Option<(u64, u64)>; 2]> = std::sync::OnceLock::new();
+    let [our_root, our_ns] =
+        *OURS.get_or_init(|| [id(Path::new("/")), id(Path::new("/proc/self/ns/mnt"))]);
+    let differ = |theirs: &Path, ours: Option<(u64, u64)>| matches!((id(theirs), ours), (Some(t), Some(o)) if t != o);
+    let foreign =
+        differ(&root, our_root) || differ(Path::new(&format!("/proc/{pid}/ns/mnt")), our_ns);
     if !foreign || !path.is_absolute() {
         return Source {
             base: path,
