@@ -183,7 +183,7 @@ impl Pusher {
                 let series = wire::series(&body, unix_ms(), &self.labels);
                 let samples = series.len() as u64;
                 let request = wire::encode(&wire::WriteRequest { timeseries: series });
-                self.queue.push(request, samples);
+                self.queue.push(request.into(), samples);
                 next_scrape = now + interval;
             }
             let dropped = self.queue.expire(Instant::now());

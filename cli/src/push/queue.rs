@@ -1,5 +1,6 @@
 //! The bounded queue of requests waiting to be sent: by age and by bytes.
 
+use bytes::Bytes;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -15,7 +16,7 @@ pub(crate) struct Limits {
 /// One queued request.
 struct Entry {
     made: Instant,
-    body: Vec<u8>,
+    body: Bytes,
     samples: u64,
 }
 
@@ -36,11 +37,11 @@ impl Queue {
     }
 
     /// Queues a request of `samples` samples, made now.
-    pub(crate) fn push(&mut self, body: Vec<u8>, samples: u64) {
+    pub(crate) fn push(&mut self, body: Bytes, samples: u64) {
         self.push_at(Instant::now(), body, samples);
     }
 
-    fn push_at(&mut self, made: Instant, body: Vec<u8>, samples: u64) {
+    fn push_at(&mut self, made: Instant, body: Bytes, samples: u64) {
         self.bytes += body.len() as u64;
         self.entries.push_back(Entry {
             made,
@@ -64,8 +65,8 @@ impl Queue {
         dropped
     }
 
-    /// The oldest request (its body and samples), a copy of the handle.
-    pub(crate) fn front(&self) -> Option<(Vec<u8>, u64)> {
+    /// The oldest request: its body (shared, not copied) and samples.
+    pub(crate) fn front(&self) -> Option<(Bytes, u64)> {
         self.entries.front().map(|e| (e.body.clone(), e.samples))
     }
 
@@ -97,9 +98,9 @@ mod tests {
             max_bytes: 25,
         };
         let mut q = Queue::new(limits);
-        q.push_at(start, vec![0; 10], 1);
-        q.push_at(start + Duration::from_secs(5), vec![0; 10], 2);
-        q.push_at(start + Duration::from_secs(9), vec![0; 10], 4);
+        q.push_at(start, Bytes::from(vec![0; 10]), 1);
+        q.push_at(start + Duration::from_secs(5), Bytes::from(vec![0; 10]), 2);
+        q.push_at(start + Duration::from_secs(9), Bytes::from(vec![0; 10]), 4);
         // 30 bytes: over 25, the oldest goes.
         assert_eq!(q.expire(start + Duration::from_secs(9)), 1);
         assert_eq!(q.bytes(), 20);

@@ -151,7 +151,7 @@ pub(crate) async fn post(
     target: &Target,
     tls: Option<&tokio_rustls::TlsConnector>,
     auth: Option<&str>,
-    body: Vec<u8>,
+    body: Bytes,
 ) -> Outcome {
     match tokio::time::timeout(REQUEST_TIMEOUT, attempt(target, tls, auth, body)).await {
         Ok(Ok(status)) if status.is_success() => Outcome::Accepted,
@@ -166,7 +166,7 @@ async fn attempt(
     target: &Target,
     tls: Option<&tokio_rustls::TlsConnector>,
     auth: Option<&str>,
-    body: Vec<u8>,
+    body: Bytes,
 ) -> std::result::Result<hyper::StatusCode, String> {
     let stream = tokio::net::TcpStream::connect(&target.authority)
         .await
@@ -191,7 +191,7 @@ async fn request<I>(
     io: I,
     target: &Target,
     auth: Option<&str>,
-    body: Vec<u8>,
+    body: Bytes,
 ) -> std::result::Result<hyper::StatusCode, String>
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
@@ -213,7 +213,7 @@ where
         request = request.header(hyper::header::AUTHORIZATION, auth);
     }
     let request = request
-        .body(Full::new(Bytes::from(body)))
+        .body(Full::new(body))
         .map_err(|e| format!("request: {e}"))?;
     let response = sender
         .send_request(request)
