@@ -46,12 +46,12 @@ fn read(c: &mut Criterion) {
     g.bench_function("naive serde_json reader", |b| {
         b.iter(|| fixture::naive_read(black_box(&target)).unwrap().len())
     });
-    g.bench_function("Layout::parse", |b| {
-        b.iter(|| cantal_mmap::read::Layout::parse(black_box(&meta), "x.meta").unwrap())
+    g.bench_function("ParsedMeta::parse", |b| {
+        b.iter(|| cantal_mmap::read::ParsedMeta::parse(black_box(&meta), "x.meta").unwrap())
     });
-    g.bench_function("Layout::parse without drop", |b| {
+    g.bench_function("ParsedMeta::parse without drop", |b| {
         b.iter_with_large_drop(|| {
-            cantal_mmap::read::Layout::parse(black_box(&meta), "x.meta").unwrap()
+            cantal_mmap::read::ParsedMeta::parse(black_box(&meta), "x.meta").unwrap()
         })
     });
     g.bench_function("parse_meta_lenient", |b| {
@@ -62,8 +62,8 @@ fn read(c: &mut Criterion) {
                 .sum::<u64>()
         })
     });
-    let layout = cantal_mmap::read::Layout::parse(&meta, "x.meta").unwrap();
-    g.bench_function("Layout::read", |b| {
+    let layout = cantal_mmap::read::ParsedMeta::parse(&meta, "x.meta").unwrap();
+    g.bench_function("ParsedMeta::read", |b| {
         b.iter(|| {
             layout
                 .read(black_box(&values), "x.values".as_ref())

@@ -30,11 +30,13 @@ mod resolved {
     }
     mod decode {
         use cantal::decode::{
-            Kind, Skip, Value, decode, find_duplicate, parse_meta, parse_meta_lenient,
+            Skip, SlotKind, Value, decode, find_duplicate, parse_meta, parse_meta_lenient,
         };
     }
     mod read {
-        use cantal::read::{Layout, Options, OwnedValue, open_with, owner_of_pid, read, read_with};
+        use cantal::read::{
+            Options, OwnedValue, ParsedMeta, open_with, owner_of_pid, read, read_with,
+        };
     }
 }
 

@@ -88,12 +88,14 @@ fn spawn(role: &str, base: &Path) -> (Child, BufReader<ChildStdout>) {
 
 /// `(hits, phase text)` of a publication of `collection()`.
 fn values(base: &Path) -> (u64, u64, String, bool) {
-    let (metrics, alive) = read::read_metrics(base).unwrap();
+    let loaded = read::load(base).unwrap();
+    let alive = loaded.alive;
     let mut hits = None;
     let mut phase = None;
-    for m in metrics {
-        match m.value {
-            OwnedValue::Counter(v) if m.name.contains("hits") => hits = Some(v),
+    let names = loaded.meta.into_slots().into_iter().map(|slot| slot.name);
+    for (name, value) in names.zip(loaded.values) {
+        match value {
+            OwnedValue::Counter(v) if name.contains("hits") => hits = Some(v),
             OwnedValue::State { timestamp, text } => phase = Some((timestamp, text)),
             other => panic!("{other:?}"),
         }
@@ -222,10 +224,10 @@ fn full_file_system_never_raises_sigbus() {
         state.enter(&long);
     }
     COUNT.incr(5);
-    let (metrics, alive) = read::read_metrics(mnt.join("app")).unwrap();
-    assert!(alive);
-    for m in &metrics {
-        match &m.value {
+    let loaded = read::load(mnt.join("app")).unwrap();
+    assert!(loaded.alive);
+    for value in &loaded.values {
+        match value {
             OwnedValue::State { text, .. } => assert_eq!(text, &long),
             OwnedValue::Counter(v) => assert_eq!(*v, 5),
             other => panic!("{other:?}"),
@@ -266,12 +268,12 @@ fn values_truncated_while_reading_give_clean_errors() {
     let (mut whole, mut short, mut io) = (0, 0, 0);
     let until = Instant::now() + Duration::from_millis(700);
     while Instant::now() < until {
-        match read::read(&base) {
-            Ok(snapshot) => match snapshot.metrics() {
-                Ok(metrics) => {
+        match read::load(&base) {
+            Ok(loaded) => {
+                {
                     // The bytes as they were, or the zeros of a file being
                     // regrown: never anything else.
-                    let counter = &metrics[0].value;
+                    let counter = &loaded.values[0];
                     assert!(
                         [OwnedValue::Counter(7), OwnedValue::Counter(0)].contains(counter),
                         "{counter:?}"
@@ -286,12 +288,11 @@ fn values_truncated_while_reading_give_clean_errors() {
                             text: String::new(),
                         },
                     ];
-                    assert!(states.contains(&metrics[1].value), "{:?}", metrics[1]);
+                    assert!(states.contains(&loaded.values[1]), "{:?}", loaded.values[1]);
                     whole += 1;
                 }
-                Err(Error::ValuesTooShort { .. }) => short += 1,
-                Err(e) => panic!("{e:?}"),
-            },
+            }
+            Err(Error::ValuesTooShort { .. }) => short += 1,
             Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::UnexpectedEof => {
                 io += 1
             }

@@ -1,7 +1,7 @@
 //! Cross-process stress: a child process (this test binary run again with
 //! `CANTAL_TEST_ROLE` set) updates counters, levels and states from several
 //! threads at full speed, while this process reads its files continuously
-//! with `cantal::read::read_metrics`. Counters and per-thread levels never
+//! with `cantal::read::load`. Counters and per-thread levels never
 //! go backwards, every state text is exactly the text entered with its
 //! timestamp (never a mix of two values, never a value under another's
 //! timestamp), and the final values are exact.
@@ -10,7 +10,7 @@
 #![cfg(all(feature = "mmap", target_os = "linux"))]
 #![forbid(unsafe_code)]
 
-use cantal::read::{OwnedValue, read_metrics};
+use cantal::read::{Loaded, OwnedValue, load};
 use cantal::{Collection, Counter, Float, Integer, State};
 use std::collections::HashMap;
 use std::fs;
@@ -145,9 +145,9 @@ struct Checker {
 }
 
 impl Checker {
-    fn check(&mut self, metrics: &[cantal::read::Metric]) {
-        for m in metrics {
-            let number = match &m.value {
+    fn check(&mut self, loaded: &Loaded) {
+        for (m, value) in loaded.iter() {
+            let number = match value {
                 OwnedValue::Counter(v) => *v as f64,
                 OwnedValue::Signed(v) => *v as f64,
                 OwnedValue::Float(v) => *v,
@@ -189,12 +189,10 @@ impl Checker {
     }
 }
 
-fn value(metrics: &[cantal::read::Metric], name: &str) -> OwnedValue {
-    metrics
-        .iter()
-        .find(|m| m.name == name)
+fn value(loaded: &Loaded, name: &str) -> OwnedValue {
+    loaded
+        .value(name)
         .unwrap_or_else(|| panic!("no {name}"))
-        .value
         .clone()
 }
 
@@ -242,9 +240,9 @@ fn concurrent_reader_never_sees_torn_or_backward_values() {
             Err(e) => panic!("child ended early: {e}"),
         }
         assert!(Instant::now() < deadline, "child did not finish");
-        let (metrics, alive) = read_metrics(&base).unwrap();
-        assert!(alive);
-        checker.check(&metrics);
+        let loaded = load(&base).unwrap();
+        assert!(loaded.alive);
+        checker.check(&loaded);
         reads += 1;
     };
     let counts: Vec<u64> = totals
@@ -255,7 +253,7 @@ fn concurrent_reader_never_sees_torn_or_backward_values() {
     assert_eq!(counts.len(), THREADS);
 
     // Final values: exact.
-    let (metrics, _) = read_metrics(&base).unwrap();
+    let metrics = load(&base).unwrap();
     checker.check(&metrics);
     for (t, &n) in counts.iter().enumerate() {
         let own = format!(r#"{{"metric": "own", "thread": "{t}"}}"#);

@@ -39,7 +39,7 @@
 //! # Examples
 //!
 //! ```
-//! use cantal_mmap::histogram::{Group, Part, groups};
+//! use cantal_mmap::histogram::{HistogramGroup, Part, groups};
 //!
 //! let pairs = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
 //!     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
@@ -55,12 +55,12 @@
 //! let slots: Vec<(Part, &[(String, String)])> =
 //!     kinds.into_iter().zip(names.iter().map(|n| n.as_slice())).collect();
 //! let groups = groups(&slots);
-//! let Group::Histogram(h) = &groups[0] else { panic!() };
+//! let HistogramGroup::Parts(h) = &groups[0] else { panic!() };
 //! assert_eq!(h.pairs, pairs(&[("metric", "latency")]));
 //! assert_eq!((h.count, h.sum), (0, 1));
 //! // Numeric order: 2.5 before 10.
 //! assert_eq!(h.buckets, [(2.5, 3), (10.0, 2)]);
-//! assert_eq!(groups[1], Group::One(4));
+//! assert_eq!(groups[1], HistogramGroup::One(4));
 //! ```
 
 use cantal_core::{HISTOGRAM_KEY, INF_BOUND, LE_KEY};
@@ -83,20 +83,20 @@ pub enum Part {
     Other,
 }
 
-/// Which of the two histogram shapes a [`Histogram`] is.
+/// Which of the two histogram shapes a [`HistogramParts`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
     /// The `metrics` recorder's: a float `_sum`, cumulative buckets, no
     /// `+Inf` bucket (that is the `_count`).
     Cumulative,
     /// `cantal_core::Histogram`'s: an integer sum, each bucket holding only
-    /// its own range, and a `+Inf` bucket ([`Histogram::overflow`]).
+    /// its own range, and a `+Inf` bucket ([`HistogramParts::overflow`]).
     Exclusive,
 }
 
 /// One histogram: where its parts are.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Histogram {
+pub struct HistogramParts {
     /// Its name: the parts' pairs with `metric` without its suffix and
     /// without `le` (the core's shape: without `cantal_le` or
     /// `cantal_histogram`), in the count slot's order.
@@ -117,7 +117,7 @@ pub struct Histogram {
     pub overflow: Option<usize>,
 }
 
-impl Histogram {
+impl HistogramParts {
     /// Every slot index the histogram takes, the smallest first.
     pub fn slots(&self) -> Vec<usize> {
         let mut all: Vec<usize> = [self.count, self.sum]
@@ -132,11 +132,11 @@ impl Histogram {
 
 /// One metric to show.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Group {
+pub enum HistogramGroup {
     /// A slot on its own.
     One(usize),
     /// The parts of a histogram, shown where its first part is.
-    Histogram(Histogram),
+    Parts(HistogramParts),
 }
 
 /// Which role a slot may play, and the histogram it would belong to.
@@ -263,7 +263,7 @@ impl Found {
         mut self,
         slots: &[(Part, &[(String, String)])],
         shape: Shape,
-    ) -> Option<Histogram> {
+    ) -> Option<HistogramParts> {
         let (&[count], &[(sum, float_sum)]) = (self.count.as_slice(), self.sum.as_slice()) else {
             return None;
         };
@@ -292,7 +292,7 @@ impl Found {
                 .cloned()
                 .collect(),
         };
-        Some(Histogram {
+        Some(HistogramParts {
             pairs,
             shape,
             count,
@@ -304,10 +304,10 @@ impl Found {
     }
 }
 
-/// Which slots make one metric: a [`Group`] for every metric to show, in
+/// Which slots make one metric: a [`HistogramGroup`] for every metric to show, in
 /// the order of its first slot. Every index appears in exactly one group.
 /// O(n log n) for n slots.
-pub fn groups(slots: &[(Part, &[(String, String)])]) -> Vec<Group> {
+pub fn groups(slots: &[(Part, &[(String, String)])]) -> Vec<HistogramGroup> {
     let mut cumulative: HashMap<Key, Found> = HashMap::new();
     let mut exclusive: HashMap<Key, Found> = HashMap::new();
     for (i, (part, pairs)) in slots.iter().enumerate() {
@@ -320,7 +320,7 @@ pub fn groups(slots: &[(Part, &[(String, String)])]) -> Vec<Group> {
         }
     }
     // Each histogram, by its first slot.
-    let mut first: HashMap<usize, Histogram> = HashMap::new();
+    let mut first: HashMap<usize, HistogramParts> = HashMap::new();
     let mut taken = vec![false; slots.len()];
     let found = (cumulative.into_values().map(|f| (f, Shape::Cumulative)))
         .chain(exclusive.into_values().map(|f| (f, Shape::Exclusive)));
@@ -336,9 +336,9 @@ pub fn groups(slots: &[(Part, &[(String, String)])]) -> Vec<Group> {
     let mut out = Vec::with_capacity(slots.len());
     for (i, taken) in taken.iter().enumerate() {
         if let Some(h) = first.remove(&i) {
-            out.push(Group::Histogram(h));
+            out.push(HistogramGroup::Parts(h));
         } else if !taken {
-            out.push(Group::One(i));
+            out.push(HistogramGroup::One(i));
         }
     }
     out
@@ -470,13 +470,13 @@ mod tests {
 
     type Owned = Vec<(Part, Vec<(String, String)>)>;
 
-    fn run(slots: &[(Part, Vec<(String, String)>)]) -> Vec<Group> {
+    fn run(slots: &[(Part, Vec<(String, String)>)]) -> Vec<HistogramGroup> {
         let slots: Vec<(Part, &[(String, String)])> =
             slots.iter().map(|(p, n)| (*p, n.as_slice())).collect();
         let groups = groups(&slots);
         // The layout's shortcut: every part passes `may_be_part`.
         for group in &groups {
-            if let Group::Histogram(h) = group {
+            if let HistogramGroup::Parts(h) = group {
                 for i in h.slots() {
                     assert!(may_be_part(slots[i].0, slots[i].1), "{:?}", slots[i]);
                 }
@@ -514,13 +514,13 @@ mod tests {
         ];
         let g = run(&slots);
         assert_eq!(g.len(), 3, "{g:?}");
-        assert_eq!(g[0], Group::One(0));
-        let Group::Histogram(h) = &g[1] else {
+        assert_eq!(g[0], HistogramGroup::One(0));
+        let HistogramGroup::Parts(h) = &g[1] else {
             panic!("{g:?}")
         };
         assert_eq!(h.pairs, owned(&[("code", "200"), ("metric", "h")]));
         assert_eq!(h.buckets, [(1.0, 4), (2.5, 5), (10.0, 3)]);
-        assert_eq!(g[2], Group::One(6));
+        assert_eq!(g[2], HistogramGroup::One(6));
     }
 
     #[test]
@@ -569,7 +569,7 @@ mod tests {
         assert_eq!(histogram_name(r#"{"metric": "x"}"#), r#"{"metric": "x"}"#);
         for slots in cases {
             let g = run(&slots);
-            let ones: Vec<Group> = (0..slots.len()).map(Group::One).collect();
+            let ones: Vec<HistogramGroup> = (0..slots.len()).map(HistogramGroup::One).collect();
             // Every slot is alone.
             assert_eq!(g, ones, "{slots:?}");
         }
@@ -586,7 +586,7 @@ mod tests {
             core(("cantal_le", "2")),
         ];
         let g = run(&whole);
-        let [Group::Histogram(h)] = g.as_slice() else {
+        let [HistogramGroup::Parts(h)] = g.as_slice() else {
             panic!("{g:?}")
         };
         assert_eq!(h.shape, Shape::Exclusive);
@@ -606,7 +606,7 @@ mod tests {
         ]
         .concat();
         let g = run(&recorder);
-        let [Group::Histogram(h)] = g.as_slice() else {
+        let [HistogramGroup::Parts(h)] = g.as_slice() else {
             panic!("{g:?}")
         };
         assert!(h.float_sum);
@@ -634,7 +634,7 @@ mod tests {
         ];
         for slots in broken {
             let g = run(&slots);
-            let ones: Vec<Group> = (0..slots.len()).map(Group::One).collect();
+            let ones: Vec<HistogramGroup> = (0..slots.len()).map(HistogramGroup::One).collect();
             assert_eq!(g, ones, "{slots:?}");
         }
     }

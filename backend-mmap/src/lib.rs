@@ -114,8 +114,8 @@ pub mod extend;
 mod files;
 pub mod help;
 pub mod histogram;
-mod layout;
 mod os;
+mod parsed_meta;
 mod path;
 mod publish;
 pub mod read;
@@ -124,5 +124,5 @@ pub mod shards;
 
 pub use crate::error::Error;
 pub use crate::extend::Extender;
-pub use crate::path::{CANTAL_PATH, resolve as resolve_path};
+pub use crate::path::{CANTAL_PATH, resolve as resolve_path, with_suffix};
 pub use crate::publish::{CANTAL_QUIET, DEFAULT_MODE, Publication, Publisher, warn_visibly};

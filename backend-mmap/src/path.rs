@@ -42,8 +42,16 @@ fn resolve_from(
 }
 
 /// `base` with `suffix` appended to its last component (not `with_extension`,
-/// which would replace a dot in the name).
-pub(crate) fn with_suffix(base: &std::path::Path, suffix: &str) -> PathBuf {
+/// which would replace a dot in the name): the files of the publication at
+/// `base` are `with_suffix(base, ".meta")`, `".values"` and `".help"`.
+///
+/// ```
+/// # use cantal_mmap as cantal;
+/// use std::path::Path;
+/// let meta = cantal::with_suffix(Path::new("/run/app.v2"), ".meta");
+/// assert_eq!(meta, Path::new("/run/app.v2.meta"));
+/// ```
+pub fn with_suffix(base: &std::path::Path, suffix: &str) -> PathBuf {
     let mut s = base.as_os_str().to_os_string();
     s.push(OsStr::new(suffix));
     PathBuf::from(s)

@@ -6,7 +6,9 @@
 //! replaces its file would make a mapped reader crash with `SIGBUS`. The
 //! bytes are returned as they are, except that every `state` slot is
 //! re-read until its timestamp is the same before and after its text (see
-//! [`read`]); decode them with `cantal_core::decode`.
+//! [`read`]); decode them with `cantal_core::decode`, or have [`load`]
+//! parse the meta into a [`ParsedMeta`] and read every slot's value
+//! against it.
 //!
 //! A privileged reader (an exporter running as root that reads paths
 //! chosen by other users' processes) should use [`read_with`] and
@@ -27,10 +29,10 @@
 //! ```
 
 use crate::error::Error;
-pub use crate::layout::{Layout, OwnedValue, Slot, SlotType};
 use crate::os::{self, Identity};
+pub use crate::parsed_meta::{OwnedValue, ParsedMeta, Slot, SlotType};
 use crate::path::with_suffix;
-use cantal_core::decode::{self, Kind};
+use cantal_core::decode::{self, SlotKind};
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::os::unix::fs::{FileExt, MetadataExt};
@@ -148,80 +150,79 @@ pub struct Snapshot {
     pub values_path: PathBuf,
 }
 
-impl Snapshot {
-    /// The metrics of the snapshot, decoded and owned, in meta order (pads
-    /// left out). The shards of a `ShardedCounter` come back as one
-    /// counter holding their sum, named without the shard pair, where its
-    /// first shard is (see [`crate::shards`]); the raw slots are what
-    /// `cantal_core::decode::decode` gives.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Decode`] for a malformed meta file (naming the meta file
-    /// and line), [`Error::ValuesTooShort`] for a values file shorter than
-    /// the meta says. A well-formed line the reader cannot interpret (two
-    /// lines with the same name among them) is no error: its metric's
-    /// [`skipped`](Metric::skipped) says why.
-    pub fn metrics(&self) -> Result<Vec<Metric>, Error> {
-        let layout = Layout::parse(&self.meta, &self.meta_path)?;
-        let values = layout.read(&self.values, &self.values_path)?;
-        Ok(layout
-            .into_slots()
-            .into_iter()
-            .zip(values)
-            .map(|(slot, value)| Metric {
-                pairs: slot.pairs,
-                name: slot.name,
-                kind: slot.kind,
-                value,
-                line: slot.line,
-                skipped: slot.skipped,
-            })
-            .collect())
+/// A publication read once: its meta file parsed, every slot's value, and
+/// whether its publisher is alive; from [`load`] or [`load_with`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Loaded {
+    /// The meta file, parsed: the slots, in meta order (pads left out).
+    pub meta: ParsedMeta,
+    /// One value per slot of [`meta`](Self::meta), in the same order.
+    pub values: Vec<OwnedValue>,
+    /// Whether a process holds the values file's lock (see
+    /// [`Snapshot::alive`]).
+    pub alive: bool,
+}
+
+impl Loaded {
+    /// Each slot with its value, in meta order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Slot, &OwnedValue)> + '_ {
+        self.meta.slots().iter().zip(&self.values)
+    }
+
+    /// The value of the slot whose canonical name is `name` (as in
+    /// [`Slot::name`]), if there is one.
+    pub fn value(&self, name: &str) -> Option<&OwnedValue> {
+        self.iter()
+            .find(|(slot, _)| slot.name == name)
+            .map(|(_, v)| v)
     }
 }
 
-/// One metric of a [`Snapshot`], decoded.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct Metric {
-    /// The name's key/value pairs, unescaped, in the file's order.
-    pub pairs: Vec<(String, String)>,
-    /// The name in the reference client's canonical JSON spelling.
-    pub name: String,
-    /// The type as the meta file says it: `counter`, `level signed`,
-    /// `level float`, `level unsigned`, `state`, or an unknown type's word.
-    pub kind: String,
-    /// The value.
-    pub value: OwnedValue,
-    /// The meta line (1-based).
-    pub line: usize,
-    /// Why the reader skips this slot (its value is then
-    /// [`OwnedValue::Unknown`]); see [`Slot::skipped`].
-    pub skipped: Option<String>,
-}
-
-/// Reads and decodes the publication at `base`: its metrics, and whether
-/// its publisher is alive.
+/// Reads and decodes the publication at `base`: [`open_with`], then
+/// [`ParsedMeta::parse`] of the meta file and [`Opened::read_values`], the
+/// meta parsed once. Like [`read`] it tries again when the publication is
+/// replaced meanwhile. The shards of a `ShardedCounter` come back as one
+/// counter holding their sum, the parts of a histogram as one histogram
+/// (see [`ParsedMeta`]).
+///
+/// # Examples
+///
+/// ```no_run
+/// # use cantal_mmap as cantal;
+/// let loaded = cantal::read::load("/run/user/1000/myapp")?;
+/// for (slot, value) in loaded.meta.slots().iter().zip(&loaded.values) {
+///     println!("{} {:?}", slot.name, value);
+/// }
+/// # Ok::<(), cantal_mmap::Error>(())
+/// ```
 ///
 /// # Errors
 ///
-/// Those of [`read`] and [`Snapshot::metrics`].
-pub fn read_metrics(base: impl AsRef<Path>) -> Result<(Vec<Metric>, bool), Error> {
-    read_metrics_with(base, &Options::default())
+/// Those of [`read`]; [`Error::Decode`] for a malformed meta file (naming
+/// the meta file and line), [`Error::ValuesTooShort`] for a values file
+/// shorter than the meta says. A well-formed line the reader cannot
+/// interpret (two lines with the same name among them) is no error: its
+/// slot's [`skipped`](Slot::skipped) says why.
+pub fn load(base: impl AsRef<Path>) -> Result<Loaded, Error> {
+    load_with(base, &Options::default())
 }
 
-/// [`read_metrics`] with [`Options`] (see [`read_with`]).
+/// [`load`] with the checks of `options` (see [`read_with`]).
 ///
 /// # Errors
 ///
-/// Those of [`read_with`] and [`Snapshot::metrics`].
-pub fn read_metrics_with(
-    base: impl AsRef<Path>,
-    options: &Options,
-) -> Result<(Vec<Metric>, bool), Error> {
-    let snapshot = read_with(base, options)?;
-    Ok((snapshot.metrics()?, snapshot.alive))
+/// Those of [`load`] and [`read_with`].
+pub fn load_with(base: impl AsRef<Path>, options: &Options) -> Result<Loaded, Error> {
+    with_attempts(base.as_ref(), options, |opened| {
+        let meta = ParsedMeta::parse(&opened.read_meta()?, &opened.meta_path)?;
+        let (values, alive) = opened.values_of(&meta)?;
+        Ok(Loaded {
+            meta,
+            values,
+            alive,
+        })
+    })
 }
 
 /// Reads the publication at base path `base` (`base.meta` and
@@ -273,7 +274,26 @@ pub fn read(base: impl AsRef<Path>) -> Result<Snapshot, Error> {
 /// set and a file belongs to someone else; [`Error::TooLarge`] for the
 /// limits of `options`.
 pub fn read_with(base: impl AsRef<Path>, options: &Options) -> Result<Snapshot, Error> {
-    let base = base.as_ref();
+    with_attempts(base.as_ref(), options, |opened| {
+        let meta = opened.read_meta()?;
+        let (values, alive) = opened.values(&meta_states(&meta), None)?;
+        Ok(Snapshot {
+            meta,
+            values,
+            alive,
+            meta_path: opened.meta_path.clone(),
+            values_path: opened.values_path.clone(),
+        })
+    })
+}
+
+/// Opens the publication at `base` and reads it with `once`, up to
+/// [`ATTEMPTS`] times while it is replaced meanwhile.
+fn with_attempts<T>(
+    base: &Path,
+    options: &Options,
+    mut once: impl FnMut(&Opened) -> Result<T, Changed>,
+) -> Result<T, Error> {
     let meta_path = with_suffix(base, ".meta");
     let values_path = with_suffix(base, ".values");
     // Set when the last attempt found the meta file but no values file.
@@ -291,18 +311,8 @@ pub fn read_with(base: impl AsRef<Path>, options: &Options) -> Result<Snapshot, 
             }
             Err(e) => return Err(e),
         };
-        let meta = opened.read_meta()?;
-        let states = meta_states(&meta);
-        match opened.values(&states, None) {
-            Ok((values, alive)) => {
-                return Ok(Snapshot {
-                    meta,
-                    values,
-                    alive,
-                    meta_path,
-                    values_path,
-                });
-            }
+        match once(&opened) {
+            Ok(read) => return Ok(read),
             // Replaced between the two reads (try again), or missing.
             Err(Changed::Missing) => {
                 values_missing = true;
@@ -329,7 +339,7 @@ pub fn read_with(base: impl AsRef<Path>, options: &Options) -> Result<Snapshot, 
 /// descriptor that was opened: device, inode, size and modification time.
 ///
 /// Meta files are immutable (a publisher renames a new one into place), so
-/// a reader that keeps a [`Layout`] between reads keys it by the meta
+/// a reader that keeps a [`ParsedMeta`] between reads keys it by the meta
 /// file's `FileId` ([`Opened::meta_id`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FileId(Identity);
@@ -350,12 +360,12 @@ impl FileId {
 ///
 /// ```no_run
 /// # use cantal_mmap as cantal;
-/// use cantal::read::{Layout, Options, open_with};
+/// use cantal::read::{ParsedMeta, Options, open_with};
 ///
 /// let opened = open_with("/run/user/1000/myapp", &Options::new())?;
 /// // A reader keeps `layout` by `opened.meta_id()` and parses again only
 /// // when the id changes.
-/// let layout = Layout::parse(&opened.read_meta()?, opened.meta_path())?;
+/// let layout = ParsedMeta::parse(&opened.read_meta()?, opened.meta_path())?;
 /// let (values, alive) = opened.read_values(&layout)?;
 /// # drop((values, alive));
 /// # Ok::<(), cantal_mmap::Error>(())
@@ -452,20 +462,26 @@ impl Opened {
     /// Those of [`open_with`] for the values file; [`Error::HalfPresent`]
     /// when it is missing; [`Error::Unstable`] when the meta file was
     /// replaced meanwhile (open it again); [`Error::ValuesTooShort`].
-    pub fn read_values(&self, layout: &Layout) -> Result<(Vec<OwnedValue>, bool), Error> {
-        let states: Vec<(u64, usize)> = layout.state_ranges().collect();
-        match self.values(&states, Some(layout.size())) {
-            Ok((values, alive)) => Ok((layout.read(&values, &self.values_path)?, alive)),
-            Err(Changed::Yes) => Err(Error::Unstable {
+    pub fn read_values(&self, layout: &ParsedMeta) -> Result<(Vec<OwnedValue>, bool), Error> {
+        self.values_of(layout).map_err(|changed| match changed {
+            Changed::Yes => Error::Unstable {
                 path: self.meta_path.clone(),
                 attempts: 1,
-            }),
-            Err(Changed::Missing) => Err(Error::HalfPresent {
+            },
+            Changed::Missing => Error::HalfPresent {
                 path: self.values_path.clone(),
                 present: self.meta_path.clone(),
-            }),
-            Err(Changed::No(e)) => Err(e),
-        }
+            },
+            Changed::No(e) => e,
+        })
+    }
+
+    /// [`read_values`](Self::read_values), telling a replaced or missing
+    /// file apart from other errors.
+    fn values_of(&self, layout: &ParsedMeta) -> Result<(Vec<OwnedValue>, bool), Changed> {
+        let states: Vec<(u64, usize)> = layout.state_ranges().collect();
+        let (values, alive) = self.values(&states, Some(layout.size()))?;
+        Ok((layout.read(&values, &self.values_path)?, alive))
     }
 
     /// Reads the values file (at most `want` bytes of it), re-reading the
@@ -572,7 +588,7 @@ fn stabilise_states(file: &File, states: &[(u64, usize)], values: &mut [u8]) -> 
 }
 
 /// Where the `state` slots of the meta text `meta` are (offset, length),
-/// read as leniently as [`Layout::parse`] reads it: up to the first line
+/// read as leniently as [`ParsedMeta::parse`] reads it: up to the first line
 /// that does not parse (the decoder reports it), without the slots it
 /// skips.
 fn meta_states(meta: &[u8]) -> Vec<(u64, usize)> {
@@ -590,7 +606,7 @@ fn meta_states(meta: &[u8]) -> Vec<(u64, usize)> {
     }
     decode::parse_meta_lenient(meta)
         .map_while(Result::ok)
-        .filter(|entry| entry.kind() == Kind::State && entry.skipped().is_none())
+        .filter(|entry| entry.kind() == SlotKind::State && entry.skipped().is_none())
         .filter_map(|entry| {
             Some((
                 entry.offset(),
@@ -807,7 +823,7 @@ mod tests {
         fs::write(dir.join("p.values"), &file_bytes).unwrap();
         fs::write(dir.join("p.meta"), META).unwrap();
         let opened = open_with(&base, &Options::new()).unwrap();
-        let layout = Layout::parse(&opened.read_meta().unwrap(), opened.meta_path()).unwrap();
+        let layout = ParsedMeta::parse(&opened.read_meta().unwrap(), opened.meta_path()).unwrap();
         let (values, alive) = opened.read_values(&layout).unwrap();
         assert!(!alive);
         let text = |timestamp, text: &str| OwnedValue::State {
@@ -857,17 +873,13 @@ mod tests {
         values[64..72].copy_from_slice(&5u64.to_ne_bytes());
         values[72..80].copy_from_slice(&3u64.to_ne_bytes());
         values[136..144].copy_from_slice(&(-2i64).to_ne_bytes());
-        let snapshot = Snapshot {
-            meta: meta.as_bytes().to_vec(),
-            values,
-            alive: true,
-            meta_path: PathBuf::from("x.meta"),
-            values_path: PathBuf::from("x.values"),
-        };
-        let metrics = snapshot.metrics().unwrap();
-        let seen: Vec<(&str, &OwnedValue, usize)> = metrics
+        let layout = ParsedMeta::parse(meta.as_bytes(), "x.meta").unwrap();
+        let read = layout.read(&values, "x.values".as_ref()).unwrap();
+        let seen: Vec<(&str, &OwnedValue, usize)> = layout
+            .slots()
             .iter()
-            .map(|m| (m.name.as_str(), &m.value, m.line))
+            .zip(&read)
+            .map(|(slot, value)| (slot.name.as_str(), value, slot.line))
             .collect();
         assert_eq!(
             seen,
@@ -883,6 +895,9 @@ mod tests {
                 ),
             ]
         );
-        assert_eq!(metrics[0].pairs, [("metric".to_string(), "r".to_string())]);
+        assert_eq!(
+            layout.slots()[0].pairs,
+            [("metric".to_string(), "r".to_string())]
+        );
     }
 }

@@ -15,7 +15,7 @@
 //! # Examples
 //!
 //! ```
-//! use cantal_mmap::shards::{Slot, groups};
+//! use cantal_mmap::shards::{ShardMember, groups};
 //!
 //! let pairs = |shard: &str| vec![
 //!     ("cantal_shard".to_string(), shard.to_string()),
@@ -23,9 +23,9 @@
 //! ];
 //! let (a, b, c) = (pairs("0"), pairs("1"), vec![("metric".to_string(), "errors".to_string())]);
 //! let slots = [
-//!     Slot { counter: true, pairs: &a },
-//!     Slot { counter: true, pairs: &c },
-//!     Slot { counter: true, pairs: &b },
+//!     ShardMember { counter: true, pairs: &a },
+//!     ShardMember { counter: true, pairs: &c },
+//!     ShardMember { counter: true, pairs: &b },
 //! ];
 //! let groups = groups(&slots);
 //! assert_eq!(groups.len(), 2);
@@ -38,7 +38,7 @@ use std::collections::{HashMap, HashSet};
 
 /// What [`groups`] needs to know of one metric of a meta file.
 #[derive(Debug, Clone, Copy)]
-pub struct Slot<'a> {
+pub struct ShardMember<'a> {
     /// Whether its type is `counter`.
     pub counter: bool,
     /// Its name's pairs, unescaped, in any order.
@@ -50,7 +50,7 @@ pub struct Slot<'a> {
 type Base<'a> = Vec<(&'a str, &'a str)>;
 
 /// The shard index of `slot`, and the rest of its name, when it is a shard.
-fn shard_of<'a>(slot: &Slot<'a>) -> Option<Base<'a>> {
+fn shard_of<'a>(slot: &ShardMember<'a>) -> Option<Base<'a>> {
     if !slot.counter {
         return None;
     }
@@ -76,7 +76,7 @@ fn sorted_without_shard(pairs: &[(String, String)]) -> Base<'_> {
 
 /// One metric to show: the slots it sums.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Group {
+pub struct ShardGroup {
     /// Indices into the slots given to [`groups`]: one for an ordinary
     /// metric, every shard's for a sharded counter, in meta order.
     pub slots: Vec<usize>,
@@ -85,12 +85,12 @@ pub struct Group {
     pub sharded: bool,
 }
 
-/// Which slots make one metric: a [`Group`] for every metric to show, in
+/// Which slots make one metric: a [`ShardGroup`] for every metric to show, in
 /// the order of its first slot.
 ///
 /// Every index appears in exactly one group. Runs in O(n) hash operations
 /// for n slots.
-pub fn groups(slots: &[Slot<'_>]) -> Vec<Group> {
+pub fn groups(slots: &[ShardMember<'_>]) -> Vec<ShardGroup> {
     let bases: Vec<Option<Base<'_>>> = slots.iter().map(shard_of).collect();
     // Names of metrics that are not shards: a shard group with one of
     // these names is ambiguous and left unmerged.
@@ -110,12 +110,12 @@ pub fn groups(slots: &[Slot<'_>]) -> Vec<Group> {
     for (i, base) in bases.iter().enumerate() {
         match base.as_ref().and_then(|b| members.get_mut(b)) {
             // The group's first shard brings the group.
-            Some(group) if group.first() == Some(&i) => out.push(Group {
+            Some(group) if group.first() == Some(&i) => out.push(ShardGroup {
                 slots: std::mem::take(group),
                 sharded: true,
             }),
             Some(_) => {}
-            None => out.push(Group {
+            None => out.push(ShardGroup {
                 slots: vec![i],
                 sharded: false,
             }),
@@ -125,7 +125,7 @@ pub fn groups(slots: &[Slot<'_>]) -> Vec<Group> {
 }
 
 /// `canonical`, the canonical JSON name of a shard (keys sorted, `", "` and
-/// `": "` separators, as [`cantal_core::decode::Name::write_canonical`]
+/// `": "` separators, as [`cantal_core::decode::ParsedName::write_canonical`]
 /// writes it), without its [`SHARD_KEY`] pair. A name without one is
 /// returned as it is.
 ///
@@ -193,9 +193,9 @@ mod tests {
             owned(&[("metric", "r"), ("cantal_shard", "0")]),
             owned(&[("cantal_shard", "0"), ("metric", "s")]),
         ];
-        let slots: Vec<Slot<'_>> = names
+        let slots: Vec<ShardMember<'_>> = names
             .iter()
-            .map(|pairs| Slot {
+            .map(|pairs| ShardMember {
                 counter: true,
                 pairs,
             })
@@ -233,10 +233,10 @@ mod tests {
             owned(&[("cantal_shard", "0"), ("metric", "amb")]),
             owned(&[("cantal_shard", "1"), ("metric", "amb")]),
         ];
-        let slots: Vec<Slot<'_>> = names
+        let slots: Vec<ShardMember<'_>> = names
             .iter()
             .enumerate()
-            .map(|(i, pairs)| Slot {
+            .map(|(i, pairs)| ShardMember {
                 counter: i >= 2,
                 pairs,
             })

@@ -1,14 +1,14 @@
 //! One test per row of the decision table in `cli/README.md` ("Odd lines:
 //! what we read, beside the original agent"): what the strict decoder
 //! does with the line, and what every reader command shows (the lenient
-//! [`Layout`] they all read through).
+//! [`ParsedMeta`] they all read through).
 //!
 //! Each odd line sits between two good counters, `before` (1) and `after`
 //! (2); the odd slot's bytes are `0xAA`. Reading `after` as 2 proves that
 //! the odd slot occupied exactly its declared size.
 
 use cantal_core::decode::{self, Skip};
-use cantal_mmap::read::{Layout, OwnedValue, SlotType};
+use cantal_mmap::read::{OwnedValue, ParsedMeta, SlotType};
 use std::path::Path;
 
 const BEFORE: &str = "counter 8: {\"m\": \"before\"}";
@@ -40,7 +40,7 @@ fn strict(meta: &str) -> Option<String> {
 
 /// What the readers show: (name, type, skipped reason, value) per slot.
 fn lenient(meta: &str, values: &[u8]) -> Vec<(String, String, Option<String>, OwnedValue)> {
-    let layout = Layout::parse(meta.as_bytes(), "t.meta").expect("lenient parse");
+    let layout = ParsedMeta::parse(meta.as_bytes(), "t.meta").expect("lenient parse");
     let read = layout.read(values, Path::new("t.values")).expect("values");
     for s in layout.slots() {
         assert_eq!(s.skipped.is_some(), s.ty == SlotType::Unknown, "{s:?}");
@@ -49,7 +49,10 @@ fn lenient(meta: &str, values: &[u8]) -> Vec<(String, String, Option<String>, Ow
         .into_slots()
         .into_iter()
         .zip(read)
-        .map(|(s, v)| (s.name, s.kind, s.skipped, v))
+        .map(|(s, v)| {
+            let kind = s.kind().to_string();
+            (s.name, kind, s.skipped, v)
+        })
         .collect()
 }
 
@@ -120,7 +123,7 @@ fn unknown_type_with_a_non_object_refuses_the_file() {
     let (meta, _) = file("blob 8: 5", 8);
     let e = strict(&meta).unwrap();
     assert!(e.starts_with("meta line 2, column 9: "), "{e}");
-    let e = Layout::parse(meta.as_bytes(), "t.meta").unwrap_err();
+    let e = ParsedMeta::parse(meta.as_bytes(), "t.meta").unwrap_err();
     assert!(
         e.to_string().starts_with("t.meta: meta line 2, column 9: "),
         "{e}"
@@ -229,7 +232,7 @@ fn two_trailing_newlines() {
     let rows = lenient(&meta, &values);
     let got: Vec<_> = rows.iter().map(|r| r.3.clone()).collect();
     assert_eq!(got, [OwnedValue::Counter(1), OwnedValue::Counter(2)]);
-    let layout = Layout::parse(meta.as_bytes(), "t.meta").unwrap();
+    let layout = ParsedMeta::parse(meta.as_bytes(), "t.meta").unwrap();
     assert_eq!((layout.size(), layout.skipped()), (16, 0));
 }
 
@@ -238,7 +241,7 @@ fn a_blank_line_between_lines() {
     let meta = format!("{BEFORE}\n\n{AFTER}");
     let values = [1u64.to_ne_bytes(), 2u64.to_ne_bytes()].concat();
     assert!(strict(&meta).is_some());
-    let layout = Layout::parse(meta.as_bytes(), "t.meta").unwrap();
+    let layout = ParsedMeta::parse(meta.as_bytes(), "t.meta").unwrap();
     let lines: Vec<_> = layout.slots().iter().map(|s| s.line).collect();
     assert_eq!(lines, [1, 3], "lines keep their numbers");
     let read = layout.read(&values, Path::new("t.values")).unwrap();

@@ -4,7 +4,7 @@
 
 use cantal_core::decode::{Value, decode};
 use cantal_core::{Collection, Counter, Float, Growable, Metric, State};
-use cantal_mmap::read::{OwnedValue, read, read_metrics};
+use cantal_mmap::read::{OwnedValue, load, read};
 use cantal_mmap::{Error, Publisher};
 use cantal_testkit::{Mount, TempDir};
 use std::collections::HashMap;
@@ -32,9 +32,15 @@ fn collection(metrics: &[&'static dyn Metric]) -> Collection<'static, Growable<'
 
 /// The values of the publication at `base`, by canonical name.
 fn values(base: &Path) -> HashMap<String, OwnedValue> {
-    let (metrics, alive) = read_metrics(base).unwrap();
-    assert!(alive);
-    metrics.into_iter().map(|m| (m.name, m.value)).collect()
+    let loaded = load(base).unwrap();
+    assert!(loaded.alive);
+    loaded
+        .meta
+        .into_slots()
+        .into_iter()
+        .map(|slot| slot.name)
+        .zip(loaded.values)
+        .collect()
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use cantal_core::{Collection, Counter, Histogram};
 use cantal_mmap::Publisher;
-use cantal_mmap::read::{OwnedValue, read_metrics};
+use cantal_mmap::read::{OwnedValue, load};
 use cantal_testkit::TempDir;
 
 static SIZE: Histogram<4> = Histogram::with_bounds(&[("metric", "size")], &["2", "10", "512"]);
@@ -23,16 +23,15 @@ fn a_core_histogram_reads_as_one_metric_with_cumulative_buckets() {
         SIZE.record(v);
     }
     OTHER.incr(5);
-    let (metrics, alive) = read_metrics(&base).unwrap();
-    assert!(alive);
-    let names: Vec<&str> = metrics.iter().map(|m| m.name.as_str()).collect();
+    let loaded = load(&base).unwrap();
+    assert!(loaded.alive);
+    let names: Vec<&str> = loaded.iter().map(|(slot, _)| slot.name.as_str()).collect();
     assert_eq!(names.len(), 2, "{names:?}");
-    let h = metrics
-        .iter()
-        .find(|m| m.name == r#"{"metric": "size"}"#)
+    let h = loaded
+        .value(r#"{"metric": "size"}"#)
         .unwrap_or_else(|| panic!("no histogram among {names:?}"));
     assert_eq!(
-        h.value,
+        *h,
         OwnedValue::Histogram {
             count: 7,
             sum: 1626.0,

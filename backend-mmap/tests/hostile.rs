@@ -59,11 +59,8 @@ fn read_all_ways(base: &Path, options: &Options) -> Result<read::Snapshot, Error
     }
     let plain = read::read(base);
     outputs.push(format!("{plain:?}"));
-    if let Ok(snapshot) = &plain {
-        outputs.push(format!("{:?}", snapshot.metrics()));
-    }
-    outputs.push(format!("{:?}", read::read_metrics(base)));
-    outputs.push(format!("{:?}", read::read_metrics_with(base, options)));
+    outputs.push(format!("{:?}", read::load(base)));
+    outputs.push(format!("{:?}", read::load_with(base, options)));
     for out in &outputs {
         assert!(!out.contains(SECRET_WORD), "secret leaked: {out}");
     }
@@ -126,7 +123,7 @@ fn a_hard_link_to_a_root_only_file_is_refused_by_owner() {
         "{err:?}"
     );
     assert!(!err.to_string().contains(SECRET_WORD));
-    assert!(read::read_metrics_with(dir.path("h"), &options).is_err());
+    assert!(read::load_with(dir.path("h"), &options).is_err());
 }
 
 #[test]
@@ -194,8 +191,8 @@ fn files_of_another_owner_are_refused() {
     // The right owner: read, also as the other user.
     let snap = read::read_with(dir.path("a"), &Options::new().owner(Some(NOBODY))).unwrap();
     assert_eq!(snap.values, 42u64.to_ne_bytes());
-    let (metrics, _) = read::read_metrics_with(dir.path("a"), &Options::new()).unwrap();
-    assert_eq!(metrics[0].value, read::OwnedValue::Counter(42));
+    let loaded = read::load_with(dir.path("a"), &Options::new()).unwrap();
+    assert_eq!(loaded.values[0], read::OwnedValue::Counter(42));
 }
 
 #[test]
@@ -289,7 +286,7 @@ fn the_kept_layout_path_checks_the_values_file_too() {
     let dir = TempDir::new("opened");
     publication(&dir.path("p"), None);
     let opened = read::open_with(dir.path("p"), &Options::new()).unwrap();
-    let layout = read::Layout::parse(&opened.read_meta().unwrap(), opened.meta_path()).unwrap();
+    let layout = read::ParsedMeta::parse(&opened.read_meta().unwrap(), opened.meta_path()).unwrap();
     let (values, _) = opened.read_values(&layout).unwrap();
     assert_eq!(values, [read::OwnedValue::Counter(42)]);
     // A FIFO in its place.
@@ -345,8 +342,9 @@ fn paths_inside_a_root_never_leave_it() {
     let inside = Options::new().root(Some(root.clone()));
 
     let snapshot = read::read_with("/run/app", &inside).unwrap();
-    let metrics = snapshot.metrics().unwrap();
-    assert_eq!(metrics[0].name, r#"{"metric": "ok"}"#);
+    assert!(snapshot.meta.starts_with(b"counter 8: "));
+    let loaded = read::load_with("/run/app", &inside).unwrap();
+    assert_eq!(loaded.meta.slots()[0].name, r#"{"metric": "ok"}"#);
 
     let escapes = [
         PathBuf::from("/run/abs/secret"),

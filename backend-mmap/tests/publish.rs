@@ -533,7 +533,7 @@ fn an_empty_collection_publishes_empty_files() {
 }
 
 #[test]
-fn read_metrics_decodes_owned_values_and_names_bad_lines() {
+fn load_decodes_owned_values_and_names_bad_lines() {
     static HITS: Counter = Counter::new(&[("group", "g"), ("metric", "hits")]);
     static DEPTH: Integer = Integer::new(&[("group", "g"), ("metric", "depth")]);
     static PHASE: State = State::new(&[("group", "g"), ("metric", "phase")]);
@@ -547,11 +547,11 @@ fn read_metrics_decodes_owned_values_and_names_bad_lines() {
     HITS.incr(u64::MAX);
     DEPTH.set(i64::MIN);
     PHASE.enter_at("café", 42);
-    let (metrics, alive) = read::read_metrics(&base).unwrap();
-    assert!(alive);
-    let got: Vec<_> = metrics
+    let loaded = read::load(&base).unwrap();
+    assert!(loaded.alive);
+    let got: Vec<_> = loaded
         .iter()
-        .map(|m| (m.name.as_str(), m.kind.as_str(), m.value.clone()))
+        .map(|(slot, value)| (slot.name.as_str(), slot.kind(), value.clone()))
         .collect();
     assert_eq!(
         got,
@@ -577,7 +577,7 @@ fn read_metrics_decodes_owned_values_and_names_bad_lines() {
         ]
     );
     assert_eq!(
-        metrics[1].pairs,
+        loaded.meta.slots()[1].pairs,
         [
             ("group".into(), "g".into()),
             ("metric".into(), "hits".into())
@@ -590,7 +590,7 @@ fn read_metrics_decodes_owned_values_and_names_bad_lines() {
     let meta = dir.path("broken.meta");
     fs::write(dir.path("broken.values"), [0u8; 16]).unwrap();
     fs::write(&meta, "counter 8: {\"a\": \"1\"}\ncounter 8: {\"a\": 1}").unwrap();
-    let err = read::read_metrics(&broken).unwrap_err();
+    let err = read::load(&broken).unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err}");
     let text = err.to_string();
     assert!(text.starts_with(&meta.display().to_string()), "{text}");
@@ -602,8 +602,13 @@ fn read_metrics_decodes_owned_values_and_names_bad_lines() {
     )
     .unwrap();
     // The same name twice: the second line is skipped, the first read.
-    let (metrics, _) = read::read_metrics(&broken).unwrap();
-    let skipped: Vec<_> = metrics.iter().map(|m| m.skipped.as_deref()).collect();
+    let loaded = read::load(&broken).unwrap();
+    let skipped: Vec<_> = loaded
+        .meta
+        .slots()
+        .iter()
+        .map(|slot| slot.skipped.as_deref())
+        .collect();
     assert_eq!(skipped, [None, Some("the same name as meta line 1")]);
 
     fs::write(
@@ -611,7 +616,7 @@ fn read_metrics_decodes_owned_values_and_names_bad_lines() {
         "counter 8: {\"a\": \"1\"}\ncounter 8: {\"a\": \"2\"}\ncounter 8: {}",
     )
     .unwrap();
-    let err = read::read_metrics(&broken).unwrap_err();
+    let err = read::load(&broken).unwrap_err();
     assert!(err.to_string().contains("line 3"), "{err}");
 }
 

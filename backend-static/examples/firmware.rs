@@ -6,7 +6,7 @@
 //! Run with `cargo run -p cantal-static --example firmware`. It checks that
 //! the host reads back exactly what the firmware wrote, and fails if not.
 
-use cantal_core::decode::{self, Kind, Value};
+use cantal_core::decode::{self, SlotKind, Value};
 use cantal_core::{Collection, Counter, Fixed, Float, Integer, State};
 use cantal_static::StaticBuffer;
 use core::fmt::Write;
@@ -64,7 +64,7 @@ fn host(meta: &[u8], values: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
     let mut seen = Vec::new();
     for item in decode::decode(meta, values) {
         let (entry, value) = item?;
-        if entry.kind() == Kind::Pad {
+        if entry.kind() == SlotKind::Pad {
             continue; // filler between slots
         }
         let name = entry.name().ok_or("a metric without a name")?;

@@ -23,7 +23,7 @@ mod export;
 mod fail;
 mod health;
 mod http;
-mod json;
+mod json_lines;
 mod load;
 mod owner;
 mod privilege;

@@ -1,10 +1,12 @@
 //! `cantal read`: print metrics once, as a table or as JSON lines.
 
 use crate::fail::Result;
-use crate::json;
-use crate::load::{self, Layout, Reading, Slot};
+use crate::json_lines;
+use crate::load;
 use crate::table::{self, Align, Cell, Column, Fit, Table};
 use crate::target;
+use cantal_mmap::read::{OwnedValue, ParsedMeta, Slot};
+use serde::Serialize;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -38,8 +40,8 @@ pub(crate) fn run(targets: &[String], as_json: bool) -> Result<()> {
                 let width = table::terminal_width();
                 self::table(
                     &mut out,
-                    &loaded.layout,
-                    &loaded.readings,
+                    &loaded.meta,
+                    &loaded.values,
                     None,
                     now_ms(),
                     width,
@@ -68,8 +70,8 @@ pub(crate) fn json_of(source: &target::Source, sink: &mut dyn FnMut(&str)) -> Re
     let loaded = load::load(source)?;
     let stale = !loaded.alive && target::process_gone(source) == Some(true);
     let mut out = String::new();
-    let slots = loaded.layout.slots().chunks(LINES);
-    for (slots, readings) in slots.zip(loaded.readings.chunks(LINES)) {
+    let slots = loaded.meta.slots().chunks(LINES);
+    for (slots, readings) in slots.zip(loaded.values.chunks(LINES)) {
         out.clear();
         json_lines(&mut out, slots, readings);
         if stale {
@@ -104,67 +106,79 @@ pub(crate) fn now_ms() -> u64 {
 }
 
 /// One JSON object per metric: `{"name": {...}, "type": "...", "value": ...}`,
-/// plus `"timestamp"` for states.
-pub(crate) fn json_lines(out: &mut String, slots: &[Slot], readings: &[Reading]) {
-    for (slot, reading) in slots.iter().zip(readings) {
-        json_line(out, slot, reading);
+/// plus `"timestamp"` for states and `"skipped"`, `"line"` for a slot the
+/// reader skips.
+pub(crate) fn json_lines(out: &mut String, slots: &[Slot], values: &[OwnedValue]) {
+    for (slot, value) in slots.iter().zip(values) {
+        json_lines::push_line(out, &JsonSlot::new(slot, value));
     }
 }
 
-fn json_line(out: &mut String, slot: &Slot, reading: &Reading) {
-    out.push_str("{\"name\": {");
-    for (i, (k, v)) in slot.pairs.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
+/// One line of `read --json`.
+#[derive(Serialize)]
+struct JsonSlot<'a> {
+    name: json_lines::Pairs<'a>,
+    #[serde(rename = "type")]
+    ty: &'a str,
+    value: JsonValue<'a>,
+    /// A state's: milliseconds since the epoch, 0 for no state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp: Option<u64>,
+    /// Why the reader skips the slot, and its meta line (which names a
+    /// slot that has no name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+}
+
+impl<'a> JsonSlot<'a> {
+    fn new(slot: &'a Slot, value: &'a OwnedValue) -> JsonSlot<'a> {
+        JsonSlot {
+            name: json_lines::Pairs(&slot.pairs),
+            ty: slot.kind(),
+            value: JsonValue(value),
+            timestamp: match value {
+                OwnedValue::State { timestamp, .. } => Some(*timestamp),
+                _ => None,
+            },
+            skipped: slot.skipped.as_deref(),
+            line: slot.skipped.is_some().then_some(slot.line),
         }
-        json::string(out, k);
-        out.push_str(": ");
-        json::string(out, v);
     }
-    out.push_str("}, \"type\": ");
-    json::string(out, &slot.kind);
-    out.push_str(", \"value\": ");
-    match reading {
-        Reading::Counter(v) | Reading::Unsigned(v) => {
-            let _ = write!(out, "{v}");
+}
+
+/// A value in JSON: a number, a state's text (`null` for no state), a
+/// histogram's `{"count", "sum", "buckets": [[bound, cumulative], ...]}`,
+/// `null` for a slot that is not read.
+struct JsonValue<'a>(&'a OwnedValue);
+
+impl Serialize for JsonValue<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Histogram<'a> {
+            count: u64,
+            sum: f64,
+            buckets: &'a [(f64, u64)],
         }
-        Reading::Signed(v) => {
-            let _ = write!(out, "{v}");
-        }
-        Reading::Float(v) => json::float(out, *v),
-        Reading::State { timestamp: 0, .. } => out.push_str("null, \"timestamp\": 0"),
-        Reading::State { timestamp, text } => {
-            json::string(out, text);
-            let _ = write!(out, ", \"timestamp\": {timestamp}");
-        }
-        Reading::Histogram {
-            count,
-            sum,
-            buckets,
-        } => {
-            let _ = write!(out, "{{\"count\": {count}, \"sum\": ");
-            json::float(out, *sum);
-            out.push_str(", \"buckets\": [");
-            for (i, (bound, n)) in buckets.iter().enumerate() {
-                out.push_str(if i > 0 { ", [" } else { "[" });
-                json::float(out, *bound);
-                let _ = write!(out, ", {n}]");
+        match self.0 {
+            OwnedValue::Counter(v) | OwnedValue::Unsigned(v) => s.serialize_u64(*v),
+            OwnedValue::Signed(v) => s.serialize_i64(*v),
+            OwnedValue::Float(v) => s.serialize_f64(*v),
+            OwnedValue::State { timestamp: 0, .. } => s.serialize_unit(),
+            OwnedValue::State { text, .. } => s.serialize_str(text),
+            OwnedValue::Histogram {
+                count,
+                sum,
+                buckets,
+            } => Histogram {
+                count: *count,
+                sum: *sum,
+                buckets,
             }
-            out.push_str("]}");
+            .serialize(s),
+            _ => s.serialize_unit(),
         }
-        _ => out.push_str("null"),
-    }
-    skipped_json(out, slot);
-    out.push_str("}\n");
-}
-
-/// For a slot the reader skips: `, "skipped": REASON, "line": N` (the
-/// line names a slot that has no name).
-fn skipped_json(out: &mut String, slot: &Slot) {
-    if let Some(why) = &slot.skipped {
-        out.push_str(", \"skipped\": ");
-        json::string(out, why);
-        let _ = write!(out, ", \"line\": {}", slot.line);
     }
 }
 
@@ -179,7 +193,7 @@ fn table_name(slot: &Slot) -> String {
 }
 
 /// A slot's value in a table: `unsupported (REASON)` for a skipped slot.
-fn table_value(slot: &Slot, reading: &Reading, now_ms: u64) -> String {
+fn table_value(slot: &Slot, reading: &OwnedValue, now_ms: u64) -> String {
     match &slot.skipped {
         Some(why) => format!("unsupported ({why})"),
         None => human_value(reading, now_ms),
@@ -192,13 +206,13 @@ pub(crate) const TABLE_STATE_TEXT: usize = 48;
 
 /// A value as shown in tables: states with their age at `now_ms`, their
 /// text cut to [`TABLE_STATE_TEXT`] characters.
-pub(crate) fn human_value(reading: &Reading, now_ms: u64) -> String {
+pub(crate) fn human_value(reading: &OwnedValue, now_ms: u64) -> String {
     match reading {
-        Reading::Counter(v) | Reading::Unsigned(v) => v.to_string(),
-        Reading::Signed(v) => v.to_string(),
-        Reading::Float(v) => v.to_string(),
-        Reading::State { timestamp: 0, .. } => "-".into(),
-        Reading::State { timestamp, text } => {
+        OwnedValue::Counter(v) | OwnedValue::Unsigned(v) => v.to_string(),
+        OwnedValue::Signed(v) => v.to_string(),
+        OwnedValue::Float(v) => v.to_string(),
+        OwnedValue::State { timestamp: 0, .. } => "-".into(),
+        OwnedValue::State { timestamp, text } => {
             let age = now_ms.saturating_sub(*timestamp);
             format!(
                 "{} ({})",
@@ -206,7 +220,7 @@ pub(crate) fn human_value(reading: &Reading, now_ms: u64) -> String {
                 human_age(age)
             )
         }
-        Reading::Histogram {
+        OwnedValue::Histogram {
             count,
             sum,
             buckets,
@@ -320,8 +334,8 @@ const COLUMNS: [Column; 4] = [
 /// characters when one is given (see [`crate::table`]).
 pub(crate) fn table(
     out: &mut String,
-    layout: &Layout,
-    readings: &[Reading],
+    layout: &ParsedMeta,
+    readings: &[OwnedValue],
     rates: Option<&[Option<f64>]>,
     now_ms: u64,
     width: Option<usize>,
@@ -333,15 +347,11 @@ pub(crate) fn table(
         // Numbers are right-aligned; a state's text and a skipped slot's
         // reason are not.
         let value = match reading {
-            Reading::State { .. } | Reading::Histogram { .. } => Cell::left(value),
+            OwnedValue::State { .. } | OwnedValue::Histogram { .. } => Cell::left(value),
             _ if slot.skipped.is_some() => Cell::left(value),
             _ => Cell::new(value),
         };
-        let mut row = vec![
-            Cell::new(table_name(slot)),
-            Cell::new(slot.kind.as_str()),
-            value,
-        ];
+        let mut row = vec![Cell::new(table_name(slot)), Cell::new(slot.kind()), value];
         if let Some(rates) = rates {
             let rate = rates.get(i).copied().flatten().map(human_rate);
             // Padded to the fixed width, header included.
@@ -361,10 +371,10 @@ mod tests {
 
     /// A layout with a good counter, a skipped named slot and a skipped
     /// nameless one, and its readings.
-    fn with_skipped() -> (Layout, Vec<Reading>) {
+    fn with_skipped() -> (ParsedMeta, Vec<OwnedValue>) {
         let meta = b"counter 8: {\"a\": \"1\"}\ncounter 4: {\"a\": \"2\"}\nblob 3\n\
                      level 8 signed: {\"a\": \"3\"}";
-        let layout = Layout::parse(meta, "t.meta").unwrap();
+        let layout = ParsedMeta::parse(meta, "t.meta").unwrap();
         let mut values = 7u64.to_ne_bytes().to_vec();
         values.extend([0xAA; 7]);
         values.extend((-9i64).to_ne_bytes());
@@ -429,7 +439,7 @@ mod tests {
     fn state_texts_are_cut_in_tables() {
         let text = "y".repeat(500);
         let shown = human_value(
-            &Reading::State {
+            &OwnedValue::State {
                 timestamp: 1000,
                 text,
             },
@@ -453,7 +463,7 @@ mod tests {
         let meta = "counter 8: {\"metric\": \"h_count\"}\nlevel 8 float: {\"metric\": \"h_sum\"}\n\
             counter 8: {\"le\": \"10\", \"metric\": \"h_bucket\"}\n\
             counter 8: {\"le\": \"2.5\", \"metric\": \"h_bucket\"}";
-        let layout = Layout::parse(meta.as_bytes(), "h.meta").unwrap();
+        let layout = ParsedMeta::parse(meta.as_bytes(), "h.meta").unwrap();
         let mut values = Vec::new();
         values.extend(7u64.to_ne_bytes());
         values.extend(1.5f64.to_ne_bytes());

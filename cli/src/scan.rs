@@ -11,16 +11,16 @@
 //!    `$XDG_RUNTIME_DIR/cantal.<pid>.meta` and `/tmp/cantal.<uid>.<pid>.meta`.
 
 use crate::fail::{Failure, Result};
-use crate::json;
-use crate::load;
+use crate::json_lines;
 use crate::owner::{self, Origin, OwnerCheck};
 use crate::procfs;
 use crate::read::write_stdout;
 use crate::select::{self, Rule};
-use crate::target::{self, Source, with_suffix};
+use crate::table::{Align, Cell, Column, Fit, Table};
+use crate::target::{self, Source};
 use cantal_mmap::read;
+use cantal_mmap::with_suffix;
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Where `scan` and `export` look for publications: the hermetic
@@ -238,11 +238,16 @@ pub(crate) fn run(how: &Discovery, as_json: bool) -> Result<()> {
         let loaded = found
             .read_options(how.check_owner)
             .map_err(Failure)
-            .and_then(|options| load::load_with(found.source.read_path(), &options));
+            .and_then(|options| {
+                Ok(cantal_mmap::read::load_with(
+                    found.source.read_path(),
+                    &options,
+                )?)
+            });
         let source = found.source;
         let (metrics, status) = match loaded {
             Ok(loaded) => (
-                Some(loaded.layout.slots().len()),
+                Some(loaded.meta.slots().len()),
                 status(&source, loaded.alive),
             ),
             Err(e) => (None, Status::Broken(e.0)),
@@ -261,84 +266,58 @@ pub(crate) fn run(how: &Discovery, as_json: bool) -> Result<()> {
 /// One row of `scan`: a publisher, its metric count when read, its status.
 type Row = (Source, Option<usize>, Status);
 
-/// The rows as JSON lines.
+/// The rows as JSON lines: `{"pid", "appname", "path", "metrics",
+/// "status"}`, plus `"error"` for a broken one.
 fn json_rows(rows: &[Row]) -> String {
+    #[derive(serde::Serialize)]
+    struct JsonRow<'a> {
+        pid: Option<u32>,
+        appname: Option<&'a str>,
+        path: std::borrow::Cow<'a, str>,
+        metrics: Option<usize>,
+        status: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<&'a str>,
+    }
     let mut out = String::new();
     for (source, metrics, status) in rows {
-        out.push_str("{\"pid\": ");
-        match source.pid {
-            Some(p) => {
-                let _ = write!(out, "{p}");
-            }
-            None => out.push_str("null"),
-        }
-        out.push_str(", \"appname\": ");
-        match &source.appname {
-            Some(a) => json::string(&mut out, a),
-            None => out.push_str("null"),
-        }
-        out.push_str(", \"path\": ");
-        json::string(&mut out, &source.base.to_string_lossy());
-        out.push_str(", \"metrics\": ");
-        match metrics {
-            Some(n) => {
-                let _ = write!(out, "{n}");
-            }
-            None => out.push_str("null"),
-        }
-        out.push_str(", \"status\": ");
-        json::string(&mut out, status.word());
-        if let Status::Broken(e) = status {
-            out.push_str(", \"error\": ");
-            json::string(&mut out, e);
-        }
-        out.push_str("}\n");
+        let row = JsonRow {
+            pid: source.pid,
+            appname: source.appname.as_deref(),
+            path: source.base.to_string_lossy(),
+            metrics: *metrics,
+            status: status.word(),
+            error: match status {
+                Status::Broken(e) => Some(e.as_str()),
+                _ => None,
+            },
+        };
+        json_lines::push_line(&mut out, &row);
     }
     out
 }
 
-/// The rows as an aligned table with a header.
+/// The rows as an aligned table with a header (as wide as its cells).
 fn table_rows(rows: &[Row]) -> String {
-    let mut out = String::new();
-    let header = ["PID", "APPNAME", "METRICS", "PATH", "STATUS"].map(String::from);
-    let table: Vec<[String; 5]> = std::iter::once(header)
-        .chain(rows.iter().map(|(source, metrics, status)| {
-            [
-                source.pid.map_or("-".into(), |p| p.to_string()),
-                source.appname.clone().unwrap_or_else(|| "-".into()),
-                metrics.map_or("-".into(), |n| n.to_string()),
-                display(&source.base),
-                match status {
-                    Status::Broken(e) => format!("broken: {e}"),
-                    s => s.word().into(),
-                },
-            ]
-        }))
-        .collect();
-    let mut width = [0usize; 5];
-    for row in &table {
-        for (w, cell) in width.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
+    let column = |header| Column {
+        header,
+        align: Align::Left,
+        fit: Fit::Keep,
+    };
+    let mut table = Table::new(&["PID", "APPNAME", "METRICS", "PATH", "STATUS"].map(column));
+    for (source, metrics, status) in rows {
+        table.push(vec![
+            Cell::new(source.pid.map_or("-".into(), |p| p.to_string())),
+            Cell::new(source.appname.as_deref().unwrap_or("-")),
+            Cell::new(metrics.map_or("-".into(), |n| n.to_string())),
+            Cell::new(display(&source.base)),
+            Cell::new(match status {
+                Status::Broken(e) => format!("broken: {e}"),
+                s => s.word().into(),
+            }),
+        ]);
     }
-    for row in &table {
-        let mut line = String::new();
-        for (i, cell) in row.iter().enumerate() {
-            if i > 0 {
-                line.push_str("  ");
-            }
-            line.push_str(cell);
-            if i + 1 < row.len() {
-                line.extend(std::iter::repeat_n(
-                    ' ',
-                    width[i].saturating_sub(cell.chars().count()),
-                ));
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    table.render(None)
 }
 
 fn display(p: &Path) -> String {

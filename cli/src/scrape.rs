@@ -1,7 +1,7 @@
 //! The exporter's scrape: every publisher found, read with `cantal_mmap`'s
 //! reader ([`cantal_mmap::read::open_with`]) and rendered for Prometheus.
 //!
-//! Meta files are immutable, so each parsed [`Layout`] is kept between
+//! Meta files are immutable, so each parsed [`ParsedMeta`] is kept between
 //! scrapes, keyed by the identity (device, inode, size, modification time)
 //! that `fstat` gives for the meta file the reader opened: a scrape then
 //! opens the meta file (to learn that identity), and reads only the values
@@ -12,13 +12,13 @@
 
 use crate::fail::Failure;
 use crate::health::{self, Stats};
-use crate::load::{Layout, Reading};
 use crate::procfs::{self, ProcessStats};
 use crate::prom::{self, Format, Options, Prepared, Scraped};
 use crate::scan::{self, Discovery, Found, Status};
 use crate::target::Source;
 use cantal_mmap::Error;
 use cantal_mmap::read::{self, FileId};
+use cantal_mmap::read::{OwnedValue, ParsedMeta};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasher, RandomState};
 use std::io;
@@ -133,7 +133,7 @@ fn estimate(meta: &[u8]) -> u64 {
 
 /// A meta file parsed, and made ready to render for a source.
 struct Parsed {
-    layout: Arc<Layout>,
+    layout: Arc<ParsedMeta>,
     prepared: Arc<Prepared>,
     /// The source it was prepared for.
     source: Source,
@@ -155,7 +155,7 @@ type HelpId = (u64, u64, i64, i64);
 
 fn help_id(base: &Path) -> Option<HelpId> {
     use std::os::unix::fs::MetadataExt;
-    let m = std::fs::symlink_metadata(crate::target::with_suffix(base, ".help")).ok()?;
+    let m = std::fs::symlink_metadata(cantal_mmap::with_suffix(base, ".help")).ok()?;
     Some((m.dev(), m.ino(), m.mtime(), m.mtime_nsec()))
 }
 
@@ -189,7 +189,7 @@ pub(crate) struct Cache {
 /// A publisher as read for one scrape.
 struct Scrape {
     prepared: Arc<Prepared>,
-    readings: Vec<Reading>,
+    readings: Vec<OwnedValue>,
     alive: bool,
 }
 
@@ -304,7 +304,7 @@ impl Cache {
         opened: &read::Opened,
         source: &Source,
         options: &read::Options,
-    ) -> Result<(Arc<Layout>, Arc<Prepared>), Down> {
+    ) -> Result<(Arc<ParsedMeta>, Arc<Prepared>), Down> {
         let id = opened.meta_id();
         let base = &source.base;
         if !self.parsed.contains_key(&id) {
@@ -339,68 +339,22 @@ impl Cache {
         options: &read::Options,
     ) -> Result<(), Down> {
         let base = &source.base;
-        let limits = &self.config.limits;
         let meta = opened.read_meta()?;
         let path = opened.meta_path();
-        let lines = meta.iter().filter(|&&b| b == b'\n').count() + 1;
-        if lines > limits.max_meta_lines {
-            return Err(Down::new(
-                "too_large",
-                format!(
-                    "{}: {lines} lines, more than the limit of {}",
-                    path.display(),
-                    limits.max_meta_lines
-                ),
-            ));
-        }
+        self.check_lines(&meta, path)?;
         let hash = self.hasher.hash_one(&meta);
-        // The same text under a new identity: keep the layout.
-        if let Some(old) = self.last.get(base).copied()
-            && let Some(parsed) = self.parsed.remove_entry(&old)
-        {
-            if parsed.1.hash == hash {
-                self.parsed.insert(opened.meta_id(), parsed.1);
-                return Ok(());
-            }
-            self.parsed.insert(parsed.0, parsed.1);
+        if self.keep_same_text(base, hash, opened.meta_id()) {
+            return Ok(());
         }
         let now = Instant::now();
-        let times = self.parses.entry(base.clone()).or_default();
-        while times
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
-        {
-            times.pop_front();
-        }
-        // The first parse of a publisher is not a re-parse.
-        let reparse = self.last.contains_key(base);
-        if reparse && times.len() >= limits.max_reparses_per_minute {
-            return Err(Down::new(
-                "reparse_limit",
-                format!(
-                    "{}: changed more than {} times in a minute",
-                    path.display(),
-                    limits.max_reparses_per_minute
-                ),
-            ));
-        }
+        let reparse = self.check_reparses(base, path, now)?;
         let bytes = estimate(&meta);
-        let kept: u64 = self.parsed.values().map(|p| p.bytes).sum();
-        if kept.saturating_add(bytes) > limits.max_layout_bytes {
-            return Err(Down::new(
-                "memory_limit",
-                format!(
-                    "{}: its layout (about {bytes} bytes) would pass --max-layout-bytes {}",
-                    path.display(),
-                    limits.max_layout_bytes
-                ),
-            ));
-        }
+        self.check_memory(bytes, path)?;
         if reparse {
-            times.push_back(now);
+            self.parses.entry(base.clone()).or_default().push_back(now);
         }
         self.stats.parses_total += 1;
-        let layout = Layout::parse(&meta, path)?;
+        let layout = ParsedMeta::parse(&meta, path)?;
         let help = help_id(base);
         let prepared = prom::prepare(source, &layout, options, &self.config.options);
         self.parsed.insert(
@@ -415,6 +369,82 @@ impl Cache {
                 bytes,
             },
         );
+        Ok(())
+    }
+
+    /// `--max-meta-lines`: the meta text `meta` of `path` has no more lines.
+    fn check_lines(&self, meta: &[u8], path: &Path) -> Result<(), Down> {
+        let max = self.config.limits.max_meta_lines;
+        let lines = meta.iter().filter(|&&b| b == b'\n').count() + 1;
+        if lines > max {
+            return Err(Down::new(
+                "too_large",
+                format!(
+                    "{}: {lines} lines, more than the limit of {max}",
+                    path.display()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The same text under a new identity `id`: keeps the layout of the
+    /// previous identity of `base` under `id` (true), else changes nothing.
+    fn keep_same_text(&mut self, base: &Path, hash: u64, id: read::FileId) -> bool {
+        let Some(old) = self.last.get(base).copied() else {
+            return false;
+        };
+        let Some((old, parsed)) = self.parsed.remove_entry(&old) else {
+            return false;
+        };
+        if parsed.hash == hash {
+            self.parsed.insert(id, parsed);
+            true
+        } else {
+            self.parsed.insert(old, parsed);
+            false
+        }
+    }
+
+    /// `--max-reparses-per-minute`: whether parsing `base` now is a
+    /// re-parse (its first parse is not), or an error when it has been
+    /// re-parsed that often in the last minute already.
+    fn check_reparses(&mut self, base: &Path, path: &Path, now: Instant) -> Result<bool, Down> {
+        let max = self.config.limits.max_reparses_per_minute;
+        let times = self.parses.entry(base.to_path_buf()).or_default();
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
+        {
+            times.pop_front();
+        }
+        let reparse = self.last.contains_key(base);
+        if reparse && times.len() >= max {
+            return Err(Down::new(
+                "reparse_limit",
+                format!(
+                    "{}: changed more than {max} times in a minute",
+                    path.display()
+                ),
+            ));
+        }
+        Ok(reparse)
+    }
+
+    /// `--max-layout-bytes`: a new layout of about `bytes` fits beside the
+    /// ones kept.
+    fn check_memory(&self, bytes: u64, path: &Path) -> Result<(), Down> {
+        let max = self.config.limits.max_layout_bytes;
+        let kept: u64 = self.parsed.values().map(|p| p.bytes).sum();
+        if kept.saturating_add(bytes) > max {
+            return Err(Down::new(
+                "memory_limit",
+                format!(
+                    "{}: its layout (about {bytes} bytes) would pass --max-layout-bytes {max}",
+                    path.display()
+                ),
+            ));
+        }
         Ok(())
     }
 

@@ -11,7 +11,8 @@
 //! least one `--include` (or there is none) and no `--exclude`.
 
 use crate::procfs;
-use crate::target::{Source, with_suffix};
+use crate::target::Source;
+use cantal_mmap::with_suffix;
 use std::os::unix::fs::MetadataExt;
 
 /// What a rule looks at.

@@ -69,13 +69,6 @@ pub(crate) fn named_by(pid: u32, path: PathBuf, appname: Option<String>) -> Sour
     }
 }
 
-/// `base.meta` (or another suffix) without losing dots in `base`.
-pub(crate) fn with_suffix(base: &Path, suffix: &str) -> PathBuf {
-    let mut s = base.as_os_str().to_os_string();
-    s.push(suffix);
-    PathBuf::from(s)
-}
-
 /// The uid (when there is one) and pid of a default file name without its
 /// suffix: `cantal.<pid>` or `cantal.<uid>.<pid>`.
 pub(crate) fn default_name(stem: &str) -> Option<(Option<u32>, u32)> {
@@ -117,7 +110,7 @@ pub(crate) fn process_gone(source: &Source) -> Option<bool> {
 /// that has no `CANTAL_PATH` and no files at the default paths.
 pub(crate) fn resolve(target: &str) -> Result<Source> {
     let is_pid = !target.is_empty() && target.bytes().all(|b| b.is_ascii_digit());
-    if is_pid && !with_suffix(Path::new(target), ".meta").exists() {
+    if is_pid && !cantal_mmap::with_suffix(Path::new(target), ".meta").exists() {
         let pid: u32 = target
             .parse()
             .map_err(|_| Failure(format!("{target} is not a process id")))?;
@@ -156,7 +149,9 @@ pub(crate) fn by_pid(pid: u32) -> Result<Source> {
     let uid = procfs::owner(pid).unwrap_or_else(procfs::my_uid);
     tried.push(PathBuf::from(format!("/tmp/cantal.{uid}.{pid}")));
     for base in &tried {
-        if with_suffix(base, ".meta").exists() || with_suffix(base, ".values").exists() {
+        if cantal_mmap::with_suffix(base, ".meta").exists()
+            || cantal_mmap::with_suffix(base, ".values").exists()
+        {
             return Ok(Source {
                 base: base.clone(),
                 pid: Some(pid),

@@ -2,9 +2,10 @@
 //! per-second rates of counters.
 
 use crate::fail::{Failure, Result};
-use crate::load::{self, Reading};
+use crate::load::{self, Loaded};
 use crate::read::{now_ms, table, write_stdout};
-use crate::target;
+use crate::target::{self, Source};
+use cantal_mmap::read::OwnedValue;
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -35,24 +36,14 @@ pub(crate) fn run(target: &str, interval: f64, count: Option<u64>) -> Result<()>
             .map_err(|e| Failure(format!("cannot handle Ctrl-C: {e}")))?;
     }
     let terminal = std::io::stdout().is_terminal();
-    // Read once: a terminal resized while watching gets the new width on
-    // the next frame.
-    let width_now = || {
-        if terminal {
-            crate::table::terminal_width()
-        } else {
-            None
-        }
-    };
     let interval = Duration::from_secs_f64(interval);
-    // Counter values by name, with when they were read.
-    let mut previous: HashMap<String, (u64, Instant)> = HashMap::new();
+    let mut rates = Rates::default();
     let mut was_alive = false;
     let mut frames = 0u64;
     let why = loop {
         let loaded = match load::load(&source) {
             Ok(loaded) => loaded,
-            Err(e) if frames > 0 && !target::with_suffix(&source.base, ".meta").exists() => {
+            Err(e) if frames > 0 && !cantal_mmap::with_suffix(&source.base, ".meta").exists() => {
                 break format!("publisher gone: files removed ({e})");
             }
             Err(e) => return Err(e),
@@ -64,59 +55,95 @@ pub(crate) fn run(target: &str, interval: f64, count: Option<u64>) -> Result<()>
             );
         }
         was_alive = loaded.alive;
-        let now = Instant::now();
-        let rates: Vec<Option<f64>> = loaded
-            .layout
-            .slots()
-            .iter()
-            .zip(&loaded.readings)
-            .map(|(slot, reading)| match reading {
-                // A histogram's rate is its count's: observations per second.
-                Reading::Counter(n) | Reading::Histogram { count: n, .. } => previous
-                    .insert(slot.name.clone(), (*n, now))
-                    .and_then(|(old, at)| rate(old, *n, now.duration_since(at).as_secs_f64())),
-                _ => None,
-            })
-            .collect();
-        let width = width_now();
         let mut out = String::new();
         if terminal {
             out.push_str("\x1b[H\x1b[2J");
         } else if frames > 0 {
             out.push('\n');
         }
-        out.push_str(&format!(
-            "{}{}  ({}, every {:?})\n",
-            source.base.display(),
-            source.pid.map_or(String::new(), |p| format!(" pid {p}")),
-            if loaded.alive { "alive" } else { "not locked" },
-            interval
-        ));
-        table(
-            &mut out,
-            &loaded.layout,
-            &loaded.readings,
-            Some(&rates),
-            now_ms(),
-            width,
-        );
+        frame(&mut out, &source, &loaded, &mut rates, interval, terminal);
         write_stdout(&out);
         frames += 1;
         if count.is_some_and(|c| frames >= c) {
             return Ok(());
         }
-        let until = Instant::now() + interval;
-        while Instant::now() < until && !interrupted.load(Ordering::SeqCst) {
-            std::thread::sleep(
-                Duration::from_millis(20).min(until.saturating_duration_since(Instant::now())),
-            );
-        }
-        if interrupted.load(Ordering::SeqCst) {
+        if !sleep_unless_interrupted(interval, &interrupted) {
             break "interrupted".to_string();
         }
     };
     write_stdout(&format!("{why}\n"));
     Ok(())
+}
+
+/// Counter values by name, with when they were read: what a rate is
+/// computed from.
+#[derive(Default)]
+struct Rates {
+    previous: HashMap<String, (u64, Instant)>,
+}
+
+impl Rates {
+    /// Each slot's rate since the last read (counters and histograms, whose
+    /// rate is their count's: observations per second), remembering these
+    /// values for the next.
+    fn update(&mut self, loaded: &Loaded, now: Instant) -> Vec<Option<f64>> {
+        loaded
+            .iter()
+            .map(|(slot, value)| match value {
+                OwnedValue::Counter(n) | OwnedValue::Histogram { count: n, .. } => self
+                    .previous
+                    .insert(slot.name.clone(), (*n, now))
+                    .and_then(|(old, at)| rate(old, *n, now.duration_since(at).as_secs_f64())),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Appends one frame: the heading line and the table, as wide as the
+/// terminal's width now (a terminal resized while watching gets the new
+/// width on the next frame).
+fn frame(
+    out: &mut String,
+    source: &Source,
+    loaded: &Loaded,
+    rates: &mut Rates,
+    interval: Duration,
+    terminal: bool,
+) {
+    let rates = rates.update(loaded, Instant::now());
+    let width = if terminal {
+        crate::table::terminal_width()
+    } else {
+        None
+    };
+    out.push_str(&format!(
+        "{}{}  ({}, every {:?})\n",
+        source.base.display(),
+        source.pid.map_or(String::new(), |p| format!(" pid {p}")),
+        if loaded.alive { "alive" } else { "not locked" },
+        interval
+    ));
+    table(
+        out,
+        &loaded.meta,
+        &loaded.values,
+        Some(&rates),
+        now_ms(),
+        width,
+    );
+}
+
+/// Sleeps for `interval`, waking every 20 ms to see `interrupted`; `false`
+/// when it was set.
+fn sleep_unless_interrupted(interval: Duration, interrupted: &AtomicBool) -> bool {
+    let until = Instant::now() + interval;
+    while Instant::now() < until && !interrupted.load(Ordering::SeqCst) {
+        std::thread::sleep(
+            Duration::from_millis(20).min(until.saturating_duration_since(Instant::now())),
+        );
+    }
+    !interrupted.load(Ordering::SeqCst)
 }
 
 #[cfg(test)]

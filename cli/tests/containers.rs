@@ -198,7 +198,7 @@ fn an_absolute_symlink_in_a_container_does_not_lead_to_a_host_file() {
     let pid = child.0.id();
     // The test is not vacuous: through /proc/PID/root the host's own
     // resolution follows the link to the host file.
-    let naive = cantal_mmap::read::read_metrics(format!("/proc/{pid}/root/run/evil/x")).unwrap();
+    let naive = cantal_mmap::read::load(format!("/proc/{pid}/root/run/evil/x")).unwrap();
     assert!(format!("{naive:?}").contains("host_secret"));
 
     let body = scrape(pid);

@@ -483,7 +483,7 @@ fn promtool_accepts_every_example() {
             String::from_utf8_lossy(&out.stderr)
         );
         let meta = printed_meta(&String::from_utf8_lossy(&out.stdout));
-        let layout = cantal_mmap::read::Layout::parse(meta.as_bytes(), name).unwrap();
+        let layout = cantal_mmap::read::ParsedMeta::parse(meta.as_bytes(), name).unwrap();
         let base = dir.0.join(name);
         let values = std::fs::File::create(base.with_extension("values")).unwrap();
         values.set_len(layout.size()).unwrap();

@@ -26,8 +26,8 @@
 //!   the reference client, the hand-over of values into the [`Region`], and
 //!   the meta text;
 //! - [`decode`]: the reader side, for files written by any Cantal client
-//!   (its [`decode::Name`] is a name parsed from a file, where [`Name`] is
-//!   one declared in code).
+//!   (its [`decode::ParsedName`] is a name parsed from a file, where
+//!   [`Name`] is one declared in code).
 //!
 //! Linux processes publish into files with the `cantal` crate (feature
 //! `mmap`); firmware publishes into a static buffer from `cantal-static`.

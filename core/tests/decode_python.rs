@@ -19,7 +19,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use cantal_core::decode::{Kind, Value, decode, find_duplicate, parse_meta, total_size};
+use cantal_core::decode::{SlotKind, Value, decode, find_duplicate, parse_meta, total_size};
 
 /// The fixture sets: file prefix, and the generator's extra arguments.
 const SETS: [(&str, &[&str]); 2] = [("python", &[]), ("python_small", &["--small-states"])];
@@ -75,7 +75,7 @@ fn check(dir: &Path, prefix: &str) -> usize {
 
     // The reference layout: ascending (size, canonical name), and slots of
     // a power-of-two size aligned to it.
-    entries.retain(|e| e.kind() != Kind::Pad);
+    entries.retain(|e| e.kind() != SlotKind::Pad);
     for w in entries.windows(2) {
         let (a, b) = (&w[0], &w[1]);
         assert!(
@@ -92,7 +92,7 @@ fn check(dir: &Path, prefix: &str) -> usize {
 
     for item in decode(&meta, &values) {
         let (entry, value) = item.expect("decodes");
-        if entry.kind() == Kind::Pad {
+        if entry.kind() == SlotKind::Pad {
             assert_eq!(value, Value::Pad);
             continue;
         }
@@ -153,7 +153,7 @@ fn pinned_python_states_of_sizes_0_to_7() {
     let values = std::fs::read(dir.join("python_small.values")).unwrap();
     let sizes: Vec<u32> = parse_meta(&meta)
         .map(|e| e.unwrap())
-        .filter(|e| e.kind() == Kind::State)
+        .filter(|e| e.kind() == SlotKind::State)
         .map(|e| e.size())
         .collect();
     assert_eq!(sizes.first(), Some(&8));

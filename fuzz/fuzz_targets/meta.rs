@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use cantal_core::decode::{Kind, find_duplicate, parse_meta, parse_meta_lenient, total_size};
+use cantal_core::decode::{SlotKind, find_duplicate, parse_meta, parse_meta_lenient, total_size};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -71,7 +71,7 @@ fuzz_target!(|data: &[u8]| {
         last_end = entry.end();
         assert_eq!(
             entry.skipped().is_some(),
-            matches!(entry.kind(), Kind::Unknown { .. })
+            matches!(entry.kind(), SlotKind::Unknown { .. })
         );
         if let Some(skip) = entry.skipped() {
             text.clear();

@@ -1,11 +1,11 @@
-//! The one reader's layout (`cantal_mmap::read::Layout`): arbitrary bytes
+//! The one reader's layout (`cantal_mmap::read::ParsedMeta`): arbitrary bytes
 //! split at the first 0xFF into a meta file and its values, parsed and
 //! read as every command reads them, with sharded counters summed and
 //! histograms of both shapes grouped. Nothing may panic; every histogram
 //! has its bounds in ascending order.
 #![no_main]
 
-use cantal_mmap::read::{Layout, OwnedValue};
+use cantal_mmap::read::{ParsedMeta, OwnedValue};
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 
@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
         Some(at) => (&data[..at], &data[at + 1..]),
         None => (data, &[][..]),
     };
-    let Ok(layout) = Layout::parse(meta, "fuzz.meta") else {
+    let Ok(layout) = ParsedMeta::parse(meta, "fuzz.meta") else {
         return;
     };
     let Ok(read) = layout.read(values, Path::new("fuzz.values")) else {

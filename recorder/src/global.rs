@@ -4,7 +4,7 @@
 //! whichever comes second connects the recorder to the publication.
 
 use crate::error::Error;
-use crate::recorder::CantalRecorder;
+use crate::recorder::{Builder, CantalRecorder};
 use cantal_mmap::Extender;
 use std::sync::{Mutex, PoisonError};
 
@@ -16,6 +16,23 @@ enum Global {
 }
 
 static GLOBAL: Mutex<Global> = Mutex::new(Global::Empty);
+
+// In this module, not beside the other builder methods, so that the
+// recorder module does not depend on this one.
+impl Builder {
+    /// Builds the recorder and sets it as the process's global `metrics`
+    /// recorder; the `cantal` crate's `start()` then publishes its metrics
+    /// with the `metrics!` statics (see [`connect_global`](crate::connect_global)).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AlreadyInstalled`] when a global recorder is set already;
+    /// an error connecting to a publication started before (see
+    /// [`CantalRecorder::connect`]).
+    pub fn install(self) -> Result<CantalRecorder, Error> {
+        install(self.build())
+    }
+}
 
 pub(crate) fn install(recorder: CantalRecorder) -> Result<CantalRecorder, Error> {
     let mut global = GLOBAL.lock().unwrap_or_else(PoisonError::into_inner);

@@ -17,7 +17,7 @@
 //! # Example
 //!
 //! ```
-//! use cantal_mmap::{Publisher, read::{OwnedValue, read_metrics}};
+//! use cantal_mmap::{Publisher, read::{OwnedValue, load}};
 //!
 //! let recorder = cantal_recorder::Builder::new().build();
 //! metrics::with_local_recorder(&recorder, || metrics::counter!("jobs", "queue" => "mail").increment(2));
@@ -27,9 +27,9 @@
 //! recorder.connect(publication.extender())?; // publishes what exists; a thread adds later ones
 //!
 //! metrics::with_local_recorder(&recorder, || metrics::counter!("jobs", "queue" => "mail").increment(1));
-//! let (metrics, _alive) = read_metrics(&base)?;
-//! let jobs = metrics.iter().find(|m| m.name == r#"{"metric": "jobs", "queue": "mail"}"#).unwrap();
-//! assert_eq!(jobs.value, OwnedValue::Counter(3));
+//! let loaded = load(&base)?;
+//! let jobs = loaded.value(r#"{"metric": "jobs", "queue": "mail"}"#);
+//! assert_eq!(jobs, Some(&OwnedValue::Counter(3)));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

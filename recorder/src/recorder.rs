@@ -154,19 +154,6 @@ impl Builder {
             }),
         }
     }
-
-    /// Builds the recorder and sets it as the process's global `metrics`
-    /// recorder; the `cantal` crate's `start()` then publishes its metrics
-    /// with the `metrics!` statics (see [`connect_global`](crate::connect_global)).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::AlreadyInstalled`] when a global recorder is set already;
-    /// an error connecting to a publication started before (see
-    /// [`CantalRecorder::connect`]).
-    pub fn install(self) -> Result<CantalRecorder, Error> {
-        crate::global::install(self.build())
-    }
 }
 
 /// A `metrics` [`Recorder`](metrics::Recorder) that publishes into Cantal

@@ -17,7 +17,7 @@
 
 use cantal_core::Collection;
 use cantal_mmap::Publisher;
-use cantal_mmap::read::Layout;
+use cantal_mmap::read::ParsedMeta;
 use cantal_recorder::Builder;
 use cantal_testkit::TempDir;
 use std::collections::HashSet;
@@ -69,7 +69,7 @@ impl Agent {
         let stat = stat_of(&file.metadata().ok()?);
         let mut text = Vec::new();
         file.read_to_end(&mut text).ok()?;
-        let layout = Layout::parse(&text, &self.meta_path).ok()?;
+        let layout = ParsedMeta::parse(&text, &self.meta_path).ok()?;
         Some(Meta {
             size: layout.size(),
             stat,

@@ -4,7 +4,7 @@
 
 use cantal_core::Collection;
 use cantal_mmap::Publisher;
-use cantal_mmap::read::{OwnedValue, read_metrics};
+use cantal_mmap::read::{OwnedValue, load};
 use std::fs;
 use std::os::unix::fs::DirBuilderExt;
 
@@ -46,14 +46,9 @@ fn start_then_install_publishes_and_the_drop_stops_the_thread() {
     metrics::counter!("global", "via" => "macro").increment(3);
     metrics::gauge!("level").set(-1.5);
     recorder.flush().unwrap();
-    let (metrics, alive) = read_metrics(&base).unwrap();
-    assert!(alive);
-    let value = |name: &str| {
-        metrics
-            .iter()
-            .find(|m| m.name == name)
-            .map(|m| m.value.clone())
-    };
+    let loaded = load(&base).unwrap();
+    assert!(loaded.alive);
+    let value = |name: &str| loaded.value(name).cloned();
     assert_eq!(
         value(r#"{"metric": "global", "via": "macro"}"#),
         Some(OwnedValue::Counter(3))

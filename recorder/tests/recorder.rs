@@ -4,7 +4,7 @@
 
 use cantal_core::Collection;
 use cantal_core::decode::{Value, decode};
-use cantal_mmap::read::{OwnedValue, read, read_metrics};
+use cantal_mmap::read::{OwnedValue, load, read};
 use cantal_mmap::{Publication, Publisher};
 use cantal_recorder::{Builder, CantalRecorder};
 use cantal_testkit::TempDir;
@@ -28,9 +28,15 @@ fn connect(base: &Path, recorder: &CantalRecorder) -> Publication<'static> {
 
 /// The publication's values by canonical name.
 fn values(base: &Path) -> HashMap<String, OwnedValue> {
-    let (metrics, alive) = read_metrics(base).unwrap();
-    assert!(alive);
-    metrics.into_iter().map(|m| (m.name, m.value)).collect()
+    let loaded = load(base).unwrap();
+    assert!(loaded.alive);
+    loaded
+        .meta
+        .into_slots()
+        .into_iter()
+        .map(|slot| slot.name)
+        .zip(loaded.values)
+        .collect()
 }
 
 /// Polls `values` until it has `name`, at most `timeout`; the values and
@@ -106,14 +112,10 @@ fn counters_gauges_and_histograms_have_exact_values() {
     .collect();
     assert_eq!(v, expected);
     // The kinds, as the meta says.
-    let (metrics, _) = read_metrics(dir.path("app")).unwrap();
+    let loaded = load(dir.path("app")).unwrap();
     let kind = |name: &str| {
-        metrics
-            .iter()
-            .find(|m| m.name == name)
-            .unwrap()
-            .kind
-            .clone()
+        let slots = loaded.meta.slots();
+        slots.iter().find(|s| s.name == name).unwrap().kind()
     };
     assert_eq!(kind(r#"{"metric": "load"}"#), "level float");
     assert_eq!(kind(r#"{"metric": "latency", "op": "get"}"#), "histogram");

@@ -19,12 +19,13 @@
 
 mod identity;
 mod naming;
+mod number;
 mod process;
 mod render;
 
-use crate::load::{Layout, Slot, SlotType};
 use crate::target::Source;
 use cantal_mmap::help::Help;
+use cantal_mmap::read::{ParsedMeta, Slot, SlotType};
 use naming::{Type, Unit};
 use std::fmt::Write as _;
 
@@ -107,7 +108,7 @@ pub(crate) struct Scraped<'a> {
     pub(crate) reason: Option<&'a str>,
     /// Its metrics, when they could be read: the layout made ready with
     /// [`prepare`], and one reading per slot.
-    pub(crate) metrics: Option<(&'a Prepared, &'a [crate::load::Reading])>,
+    pub(crate) metrics: Option<(&'a Prepared, &'a [cantal_mmap::read::OwnedValue])>,
     /// What `/proc` says of its process, for the `process_*` families
     /// (when it is up, its pid known, and they are not turned off).
     pub(crate) process: Option<crate::procfs::ProcessStats>,
@@ -160,7 +161,7 @@ pub(crate) struct Prepared {
 /// `read`; a missing or unreadable one gives none).
 pub(crate) fn prepare(
     source: &Source,
-    layout: &Layout,
+    layout: &ParsedMeta,
     read: &cantal_mmap::read::Options,
     options: &Options,
 ) -> Prepared {
@@ -175,7 +176,7 @@ pub(crate) fn prepare(
 }
 
 /// [`prepare`] with the help already read.
-fn prepare_with(layout: &Layout, help: Option<&Help>, options: &Options) -> Prepared {
+fn prepare_with(layout: &ParsedMeta, help: Option<&Help>, options: &Options) -> Prepared {
     let templates: Vec<Option<Template>> = layout
         .slots()
         .iter()

@@ -2,7 +2,7 @@
 //! family name, unit and labels: the rules of the table in
 //! `cli/README.md`. Everything here depends on one metric only.
 
-use crate::load::SlotType;
+use cantal_mmap::read::SlotType;
 
 /// The Prometheus type of a family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

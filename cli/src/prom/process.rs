@@ -91,7 +91,7 @@ pub(super) fn render(
         let _ = writeln!(out, "# TYPE {name}{named} {kind}");
         for (id, v) in values {
             let _ = write!(out, "{name}{sample}{{{id}}} ");
-            super::render::write_float(out, v);
+            super::number::write_float(out, v);
             out.push('\n');
         }
     }

@@ -1,54 +1,12 @@
 //! Writing the exposition: families of samples, `# HELP`, `# TYPE`,
 //! `# UNIT`, and `cantal_up`.
 
-use super::naming::{Type, Unit};
+use super::naming::Type;
+use super::number::{Number, scale, scale_int};
 use super::{Format, Labels, Options, Scraped, Template, identity};
-use crate::load::Reading;
+use cantal_mmap::read::OwnedValue;
 use std::borrow::Cow;
 use std::fmt::Write as _;
-
-/// A sample's value.
-#[derive(Clone, Copy)]
-enum Number {
-    Unsigned(u64),
-    Signed(i64),
-    Float(f64),
-    /// Milliseconds, written as seconds with three decimals.
-    Millis(u64),
-}
-
-impl Number {
-    fn write(self, out: &mut String) {
-        let _ = match self {
-            Number::Unsigned(v) => write!(out, "{v}"),
-            Number::Signed(v) => write!(out, "{v}"),
-            Number::Float(v) => {
-                write_float(out, v);
-                Ok(())
-            }
-            Number::Millis(ms) => write!(out, "{}.{:03}", ms / 1000, ms % 1000),
-        };
-    }
-}
-
-/// `v` in the base unit.
-fn scale(v: f64, unit: Option<Unit>) -> f64 {
-    match unit {
-        // Dividing by 1000 is exact where multiplying by 0.001 is not.
-        Some(u) if u.factor < 1.0 => v / (1.0 / u.factor).round(),
-        Some(u) => v * u.factor,
-        None => v,
-    }
-}
-
-/// An integer in the base unit.
-fn scale_int(v: u64, unit: Option<Unit>) -> Number {
-    match unit {
-        Some(u) if u == Unit::MILLIS => Number::Millis(v),
-        Some(u) if u.factor != 1.0 => Number::Float(scale(v as f64, unit)),
-        _ => Number::Unsigned(v),
-    }
-}
 
 /// What a sample holds.
 enum Value<'a> {
@@ -172,7 +130,7 @@ fn up(out: &mut String, scraped: &[Scraped<'_>], identities: &[String]) {
 }
 
 /// `cantal_exporter_skipped_slots`: for each publisher read that has slots
-/// the reader cannot interpret and skips (see `Layout::parse`), how many.
+/// the reader cannot interpret and skips (see `ParsedMeta::parse`), how many.
 fn skipped_slots(out: &mut String, scraped: &[Scraped<'_>], identities: &[String]) {
     let mut rows: Vec<(&str, usize)> = scraped
         .iter()
@@ -302,19 +260,19 @@ fn line(out: &mut String, name: &str, suffix: &str, parts: [&str; 3], value: Num
 /// (a state with no value, or states left out).
 fn sample<'t>(
     template: &'t Template,
-    reading: &'t Reading,
+    reading: &'t OwnedValue,
     identity: &'t str,
     options: Options,
 ) -> Option<Sample<'t>> {
     let unit = template.unit;
     let value = match reading {
-        Reading::Counter(v) | Reading::Unsigned(v) => scale_int(*v, unit),
-        Reading::Signed(v) if unit.is_some_and(|u| u.factor != 1.0) => {
+        OwnedValue::Counter(v) | OwnedValue::Unsigned(v) => scale_int(*v, unit),
+        OwnedValue::Signed(v) if unit.is_some_and(|u| u.factor != 1.0) => {
             Number::Float(scale(*v as f64, unit))
         }
-        Reading::Signed(v) => Number::Signed(*v),
-        Reading::Float(v) => Number::Float(scale(*v, unit)),
-        Reading::Histogram {
+        OwnedValue::Signed(v) => Number::Signed(*v),
+        OwnedValue::Float(v) => Number::Float(scale(*v, unit)),
+        OwnedValue::Histogram {
             count,
             sum,
             buckets,
@@ -333,7 +291,7 @@ fn sample<'t>(
                 },
             });
         }
-        Reading::State { timestamp, text } => {
+        OwnedValue::State { timestamp, text } => {
             if !options.states || *timestamp == 0 {
                 return None;
             }
@@ -361,19 +319,6 @@ fn sample<'t>(
         identity,
         value: Value::One(value),
     })
-}
-
-/// A float sample value.
-pub(super) fn write_float(out: &mut String, v: f64) {
-    if v.is_nan() {
-        out.push_str("NaN");
-    } else if v == f64::INFINITY {
-        out.push_str("+Inf");
-    } else if v == f64::NEG_INFINITY {
-        out.push_str("-Inf");
-    } else {
-        let _ = write!(out, "{v:?}");
-    }
 }
 
 /// A `# HELP` text: backslash and newline escaped (and, in OpenMetrics,

@@ -1,6 +1,6 @@
 use super::*;
-use crate::load::Reading;
 use cantal_mmap::help::Description;
+use cantal_mmap::read::OwnedValue;
 use std::path::Path;
 
 fn source(base: &str, pid: u32) -> Source {
@@ -20,20 +20,20 @@ const META: &str = "counter 8: {\"group\": \"http\", \"metric\": \"requests\"}\n
     counter 8: {\"le\": \"10\", \"metric\": \"h_bucket\"}\n\
     counter 8: {\"le\": \"2.5\", \"metric\": \"h_bucket\"}";
 
-fn readings() -> Vec<Reading> {
+fn readings() -> Vec<OwnedValue> {
     vec![
-        Reading::Counter(u64::MAX),
-        Reading::Counter(1_234_567),
-        Reading::Float(f64::NAN),
-        Reading::State {
+        OwnedValue::Counter(u64::MAX),
+        OwnedValue::Counter(1_234_567),
+        OwnedValue::Float(f64::NAN),
+        OwnedValue::State {
             timestamp: 1_700_000_000_012,
             text: "a\"very long text".into(),
         },
-        Reading::State {
+        OwnedValue::State {
             timestamp: 0,
             text: "old".into(),
         },
-        Reading::Histogram {
+        OwnedValue::Histogram {
             count: 7,
             sum: 1500.0,
             // Read while the publisher was between two buckets.
@@ -44,7 +44,7 @@ fn readings() -> Vec<Reading> {
 
 #[test]
 fn families_labels_units_and_histograms() {
-    let layout = Layout::parse(META.as_bytes(), Path::new("m")).unwrap();
+    let layout = ParsedMeta::parse(META.as_bytes(), Path::new("m")).unwrap();
     let help: Help = [(
         r#"{"metric": "h"}"#.to_string(),
         Description {
@@ -132,13 +132,13 @@ cantal_up{appname=\"web\",path=\"/tmp/cantal.1000\"} 1
 #[test]
 fn a_family_does_not_depend_on_other_publishers() {
     // A counter `queue_len` elsewhere does not rename our level.
-    let ours = Layout::parse(b"level 8 float: {\"metric\": \"queue_len\"}", "a").unwrap();
-    let theirs = Layout::parse(b"counter 8: {\"metric\": \"queue_len\"}", "b").unwrap();
+    let ours = ParsedMeta::parse(b"level 8 float: {\"metric\": \"queue_len\"}", "a").unwrap();
+    let theirs = ParsedMeta::parse(b"counter 8: {\"metric\": \"queue_len\"}", "b").unwrap();
     let (a, b) = (
         prepare_with(&ours, None, &Options::DEFAULT),
         prepare_with(&theirs, None, &Options::DEFAULT),
     );
-    let (ra, rb) = ([Reading::Float(3.0)], [Reading::Counter(9)]);
+    let (ra, rb) = ([OwnedValue::Float(3.0)], [OwnedValue::Counter(9)]);
     let (sa, sb) = (source("/run/a", 1), source("/run/b", 2));
     let alone = render(
         &[Scraped {
@@ -189,8 +189,8 @@ fn a_family_does_not_depend_on_other_publishers() {
 fn skipped_slots_are_counted_per_publisher() {
     let meta = b"counter 8: {\"metric\": \"a\"}\ncounter 4: {\"metric\": \"b\"}\npad 0\n\
                  counter 8: {\"metric\": \"c\"}";
-    let render_one = |meta: &[u8], readings: &[Reading]| {
-        let layout = Layout::parse(meta, Path::new("m")).unwrap();
+    let render_one = |meta: &[u8], readings: &[OwnedValue]| {
+        let layout = ParsedMeta::parse(meta, Path::new("m")).unwrap();
         let prepared = prepare_with(&layout, None, &Options::DEFAULT);
         let src = source("/run/app", 42);
         let scraped = [Scraped {
@@ -206,10 +206,10 @@ fn skipped_slots_are_counted_per_publisher() {
     let text = render_one(
         meta,
         &[
-            Reading::Counter(1),
-            Reading::Unknown,
-            Reading::Unknown,
-            Reading::Counter(3),
+            OwnedValue::Counter(1),
+            OwnedValue::Unknown,
+            OwnedValue::Unknown,
+            OwnedValue::Counter(3),
         ],
     );
     assert!(text.contains("\ncantal_a_total{"), "{text}");
@@ -223,7 +223,7 @@ fn skipped_slots_are_counted_per_publisher() {
         "{text}"
     );
     // None skipped: no such family.
-    let text = render_one(b"counter 8: {}", &[Reading::Counter(1)]);
+    let text = render_one(b"counter 8: {}", &[OwnedValue::Counter(1)]);
     assert!(!text.contains("skipped"), "{text}");
 }
 

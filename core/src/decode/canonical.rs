@@ -1,6 +1,6 @@
 //! The canonical form of a metric name: the spelling of the reference
 //! client's `json.dumps(name, sort_keys=True)`, and the equality, order and
-//! hash of [`Name`]s that go by it.
+//! hash of [`ParsedName`]s that go by it.
 //!
 //! A name already spelled canonically (detected while parsing; every name
 //! the reference client writes) is used as its raw text. Otherwise the form
@@ -12,9 +12,9 @@ use core::cmp::Ordering;
 use core::fmt;
 use core::hash::{Hash, Hasher};
 
-use super::json::{JsonChars, JsonStr, Name, Pairs};
+use super::json::{JsonChars, JsonStr, ParsedName, ParsedPairs};
 
-impl<'a> Name<'a> {
+impl<'a> ParsedName<'a> {
     /// The pairs sorted by key (code point order).
     ///
     /// When the file has them in order, this is [`pairs`](Self::pairs).
@@ -79,7 +79,7 @@ impl<'a> Name<'a> {
 
     /// Whether the two names are the same metric name (same set of pairs,
     /// however spelled).
-    pub fn canonical_eq(&self, other: &Name<'_>) -> bool {
+    pub fn canonical_eq(&self, other: &ParsedName<'_>) -> bool {
         if self.canonical && other.canonical {
             self.raw == other.raw
         } else {
@@ -91,7 +91,7 @@ impl<'a> Name<'a> {
     ///
     /// This is the order in which the reference client lays out slots of
     /// the same size.
-    pub fn canonical_cmp(&self, other: &Name<'_>) -> Ordering {
+    pub fn canonical_cmp(&self, other: &ParsedName<'_>) -> Ordering {
         if self.canonical && other.canonical {
             self.raw.cmp(other.raw)
         } else {
@@ -111,29 +111,29 @@ fn fill(buf: &mut [u8], bytes: &mut impl Iterator<Item = u8>) -> usize {
     n
 }
 
-impl PartialEq for Name<'_> {
+impl PartialEq for ParsedName<'_> {
     fn eq(&self, other: &Self) -> bool {
         self.canonical_eq(other)
     }
 }
 
-impl Eq for Name<'_> {}
+impl Eq for ParsedName<'_> {}
 
-impl PartialOrd for Name<'_> {
+impl PartialOrd for ParsedName<'_> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
-/// Orders by [`canonical_cmp`](Name::canonical_cmp).
-impl Ord for Name<'_> {
+/// Orders by [`canonical_cmp`](ParsedName::canonical_cmp).
+impl Ord for ParsedName<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
         self.canonical_cmp(other)
     }
 }
 
 /// Hashes the canonical form, consistently with `Eq`.
-impl Hash for Name<'_> {
+impl Hash for ParsedName<'_> {
     fn hash<H: Hasher>(&self, state: &mut H) {
         // Feed the same 64-byte chunks whichever way the bytes are produced,
         // so that equal names hash equally with any hasher.
@@ -154,19 +154,19 @@ impl Hash for Name<'_> {
     }
 }
 
-/// Writes the canonical form (see [`Name::write_canonical`]).
-impl fmt::Display for Name<'_> {
+/// Writes the canonical form (see [`ParsedName::write_canonical`]).
+impl fmt::Display for ParsedName<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.write_canonical(f)
     }
 }
 
-/// The pairs of a [`Name`] sorted by key; see [`Name::sorted_pairs`].
+/// The pairs of a [`ParsedName`] sorted by key; see [`ParsedName::sorted_pairs`].
 #[derive(Clone, Debug)]
 pub struct SortedPairs<'a> {
     /// The pairs, when the file has them sorted already.
-    in_order: Option<Pairs<'a>>,
-    name: Name<'a>,
+    in_order: Option<ParsedPairs<'a>>,
+    name: ParsedName<'a>,
     last: Option<JsonStr<'a>>,
     left: usize,
 }
@@ -202,8 +202,8 @@ impl<'a> Iterator for SortedPairs<'a> {
 
 impl core::iter::FusedIterator for SortedPairs<'_> {}
 
-/// The canonical form of a [`Name`], byte by byte; see
-/// [`Name::canonical_bytes`].
+/// The canonical form of a [`ParsedName`], byte by byte; see
+/// [`ParsedName::canonical_bytes`].
 #[derive(Clone, Debug)]
 pub struct CanonicalBytes<'a> {
     inner: Inner<'a>,
@@ -354,7 +354,7 @@ mod tests {
     use std::string::{String, ToString};
     use std::vec::Vec;
 
-    fn name(s: &str) -> Name<'_> {
+    fn name(s: &str) -> ParsedName<'_> {
         parse_name(s, 0).unwrap_or_else(|e| panic!("{s}: {e:?}"))
     }
 

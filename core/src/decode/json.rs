@@ -4,7 +4,7 @@
 //!
 //! A name is validated once, in one linear pass over its bytes, without
 //! recursion (the grammar is flat: `{ "key": "value", ... }`; anything nested
-//! is an error). Afterwards [`Name`] and [`JsonStr`] only keep slices of the
+//! is an error). Afterwards [`ParsedName`] and [`JsonStr`] only keep slices of the
 //! input and re-scan them on demand; they never allocate.
 //!
 //! # Cost
@@ -215,7 +215,7 @@ fn is_low_surrogate(u: u16) -> bool {
     (0xdc00..0xe000).contains(&u)
 }
 
-/// The most pairs a [`Name`] whose keys are not in ascending order may have.
+/// The most pairs a [`ParsedName`] whose keys are not in ascending order may have.
 ///
 /// Names with sorted keys may have any number; see the
 /// [`decode`](super) module's "Bounded work".
@@ -236,7 +236,7 @@ fn needs_u_escape(c: u32) -> bool {
 /// `", "` and `": "`, ASCII only (see [`write_canonical`](Self::write_canonical)).
 /// So `{"b":"1","a":"2"}` equals `{"a": "2", "b": "1"}`.
 #[derive(Clone, Copy)]
-pub struct Name<'a> {
+pub struct ParsedName<'a> {
     /// The object's text, `{` to `}`.
     pub(super) raw: &'a str,
     /// The number of pairs.
@@ -248,7 +248,7 @@ pub struct Name<'a> {
     pub(super) sorted: bool,
 }
 
-impl<'a> Name<'a> {
+impl<'a> ParsedName<'a> {
     /// The object's text as written in the meta file, from `{` to `}`.
     pub fn raw(&self) -> &'a str {
         self.raw
@@ -271,8 +271,8 @@ impl<'a> Name<'a> {
     }
 
     /// The key/value pairs in the order of the file.
-    pub fn pairs(&self) -> Pairs<'a> {
-        Pairs {
+    pub fn pairs(&self) -> ParsedPairs<'a> {
+        ParsedPairs {
             s: self.raw,
             pos: 1,
         }
@@ -285,20 +285,20 @@ impl<'a> Name<'a> {
 }
 
 /// Shows the raw text as written in the file.
-impl fmt::Debug for Name<'_> {
+impl fmt::Debug for ParsedName<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Name").field(&self.raw).finish()
+        f.debug_tuple("ParsedName").field(&self.raw).finish()
     }
 }
 
-/// The key/value pairs of a [`Name`], in file order.
+/// The key/value pairs of a [`ParsedName`], in file order.
 #[derive(Clone, Debug)]
-pub struct Pairs<'a> {
+pub struct ParsedPairs<'a> {
     s: &'a str,
     pos: usize,
 }
 
-impl<'a> Iterator for Pairs<'a> {
+impl<'a> Iterator for ParsedPairs<'a> {
     type Item = (JsonStr<'a>, JsonStr<'a>);
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -331,7 +331,7 @@ impl<'a> Iterator for Pairs<'a> {
     }
 }
 
-impl core::iter::FusedIterator for Pairs<'_> {}
+impl core::iter::FusedIterator for ParsedPairs<'_> {}
 
 /// Reads a validated string at the cursor (which must be at `"`).
 fn scan_string<'a>(s: &'a str, c: &mut Cursor<'_>) -> Option<JsonStr<'a>> {
@@ -419,7 +419,7 @@ fn check_key<'a>(
     } else {
         // Out of order: compare with every earlier key.
         let earlier = line.get(obj_start..key_pos).unwrap_or("");
-        let mut pairs = Pairs { s: earlier, pos: 1 };
+        let mut pairs = ParsedPairs { s: earlier, pos: 1 };
         if pairs.any(|(k, _)| k == key) {
             return Ok(Some(key_pos));
         }
@@ -429,7 +429,7 @@ fn check_key<'a>(
 
 /// Parses the metric name that fills `line` from byte `start` to the end
 /// (whitespace allowed around the object).
-pub(crate) fn parse_name(line: &str, start: usize) -> Result<Name<'_>, JsonError> {
+pub(crate) fn parse_name(line: &str, start: usize) -> Result<ParsedName<'_>, JsonError> {
     use JsonErrorKind as K;
     let mut c = Cursor {
         b: line.as_bytes(),
@@ -499,7 +499,7 @@ pub(crate) fn parse_name(line: &str, start: usize) -> Result<Name<'_>, JsonError
     if let Some(at) = duplicate {
         return Err((K::DuplicateKey, at));
     }
-    Ok(Name {
+    Ok(ParsedName {
         raw,
         len,
         canonical: canonical && sorted,

@@ -5,7 +5,7 @@ use super::*;
 use std::string::{String, ToString};
 use std::vec::Vec;
 
-fn name(s: &str) -> Name<'_> {
+fn name(s: &str) -> ParsedName<'_> {
     parse_name(s, 0).unwrap_or_else(|e| panic!("{s}: {e:?}"))
 }
 
@@ -224,7 +224,7 @@ fn many_sorted_keys_are_fine_but_unsorted_are_limited() {
 }
 
 /// Walks everything a name offers (as the fuzz target does).
-fn walk(n: &Name<'_>) -> String {
+fn walk(n: &ParsedName<'_>) -> String {
     for (k, v) in n.pairs() {
         let _ = (k.chars().count(), v.to_string(), k == "x", k.cmp(&v));
     }

@@ -1,4 +1,4 @@
-//! The meta file parser: one [`Entry`] per line, in order.
+//! The meta file parser: one [`MetaEntry`] per line, in order.
 //!
 //! Grammar of a line (see PROTOCOL.md, "Meta lines"):
 //!
@@ -13,19 +13,19 @@
 //!
 //! Known types are `counter 8`, `level 8 signed|float|unsigned`,
 //! `state 8..=65535` and `pad 1..=65535`. Everything else is kept as
-//! [`Kind::Unknown`] so that a reader can skip it by its size
+//! [`SlotKind::Unknown`] so that a reader can skip it by its size
 //! (1..=65535): another word, but also a known word with a parameter we do
 //! not know (`level 8 complex`, `counter 8 fast`) or without the one it needs
 //! (`level 8`), since new parameters are how the protocol grows. An unknown
 //! line may have a name or not; if it has `:`, what follows must be a valid
-//! name. [`Entry::skipped`] says why such a slot cannot be read. Strict
+//! name. [`MetaEntry::skipped`] says why such a slot cannot be read. Strict
 //! and lenient parsing: see the `decode` module documentation.
 
 use core::fmt;
 use core::iter::FusedIterator;
 
 use super::error::{JsonErrorKind, MetaError, MetaErrorKind};
-use super::json::{self, Name, parse_name};
+use super::json::{self, ParsedName, parse_name};
 
 /// The largest slot a `state`, `pad` or unknown line may have.
 pub const MAX_SLOT_SIZE: u32 = 65535;
@@ -56,7 +56,7 @@ impl LevelKind {
 /// The type of a slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum Kind<'a> {
+pub enum SlotKind<'a> {
     /// `counter 8`: a `u64` that only grows (and wraps).
     Counter,
     /// `level 8 PARAM`: a gauge.
@@ -66,7 +66,7 @@ pub enum Kind<'a> {
     /// `pad N`: filler without a name.
     Pad,
     /// A type this decoder does not know, or a slot it cannot read (see
-    /// [`Entry::skipped`]): skip it by its size.
+    /// [`MetaEntry::skipped`]): skip it by its size.
     Unknown {
         /// The type word.
         word: &'a str,
@@ -76,15 +76,15 @@ pub enum Kind<'a> {
 }
 
 /// Writes the type as in the meta file: `counter`, `level signed`, ...
-impl fmt::Display for Kind<'_> {
+impl fmt::Display for SlotKind<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Kind::Counter => f.write_str("counter"),
-            Kind::Level(l) => write!(f, "level {}", l.word()),
-            Kind::State => f.write_str("state"),
-            Kind::Pad => f.write_str("pad"),
-            Kind::Unknown { word, param: None } => f.write_str(word),
-            Kind::Unknown {
+            SlotKind::Counter => f.write_str("counter"),
+            SlotKind::Level(l) => write!(f, "level {}", l.word()),
+            SlotKind::State => f.write_str("state"),
+            SlotKind::Pad => f.write_str("pad"),
+            SlotKind::Unknown { word, param: None } => f.write_str(word),
+            SlotKind::Unknown {
                 word,
                 param: Some(p),
             } => write!(f, "{word} {p}"),
@@ -93,7 +93,7 @@ impl fmt::Display for Kind<'_> {
 }
 
 /// Why a reader skips a slot instead of reading it: see
-/// [`Entry::skipped`].
+/// [`MetaEntry::skipped`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Skip {
@@ -147,23 +147,23 @@ impl fmt::Display for Skip {
 /// Made only by the parser, so its size always suits its kind and its end
 /// never overflows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Entry<'a> {
+pub struct MetaEntry<'a> {
     pub(crate) line: usize,
-    pub(crate) kind: Kind<'a>,
+    pub(crate) kind: SlotKind<'a>,
     pub(crate) size: u32,
     pub(crate) offset: u64,
-    pub(crate) name: Option<Name<'a>>,
+    pub(crate) name: Option<ParsedName<'a>>,
     pub(crate) skip: Option<Skip>,
 }
 
-impl<'a> Entry<'a> {
+impl<'a> MetaEntry<'a> {
     /// The 1-based line number in the meta file.
     pub fn line(&self) -> usize {
         self.line
     }
 
     /// The slot's type.
-    pub fn kind(&self) -> Kind<'a> {
+    pub fn kind(&self) -> SlotKind<'a> {
         self.kind
     }
 
@@ -186,12 +186,12 @@ impl<'a> Entry<'a> {
 
     /// The metric name; `None` for `pad` (and for unknown types written
     /// without one, and for [`Skip::DuplicateKey`]).
-    pub fn name(&self) -> Option<Name<'a>> {
+    pub fn name(&self) -> Option<ParsedName<'a>> {
         self.name
     }
 
     /// Why a reader cannot read this slot, or `None` when it can. `Some`
-    /// exactly when the kind is [`Kind::Unknown`]: readers skip the slot
+    /// exactly when the kind is [`SlotKind::Unknown`]: readers skip the slot
     /// (by its size) and should report the reason.
     pub fn skipped(&self) -> Option<Skip> {
         self.skip
@@ -225,12 +225,12 @@ pub struct MetaEntries<'a> {
 ///
 /// ```
 /// # extern crate cantal_core as cantal;
-/// use cantal::decode::{parse_meta, Kind};
+/// use cantal::decode::{parse_meta, SlotKind};
 ///
 /// let meta = b"counter 8: {\"name\": \"1\"}\npad 8\nstate 16: {\"name\": \"s\"}\n";
 /// let entries: Vec<_> = parse_meta(meta).collect::<Result<_, _>>()?;
 /// assert_eq!(entries.len(), 3);
-/// assert_eq!(entries[2].kind(), Kind::State);
+/// assert_eq!(entries[2].kind(), SlotKind::State);
 /// assert_eq!(entries[2].offset(), 16);
 /// assert_eq!(entries[2].name().unwrap().get("name").unwrap(), "s");
 /// # Ok::<(), cantal_core::decode::MetaError>(())
@@ -247,7 +247,7 @@ pub fn parse_meta(meta: &[u8]) -> MetaEntries<'_> {
 
 /// Parses a meta file like [`parse_meta`], but leniently: a well-formed
 /// line whose slot this decoder cannot interpret is an entry that
-/// [`Entry::skipped`] explains, blank lines are ignored, and whitespace
+/// [`MetaEntry::skipped`] explains, blank lines are ignored, and whitespace
 /// may come before the type word. See "Strict and lenient" in the
 /// [`decode`](super) module documentation.
 ///
@@ -298,7 +298,7 @@ impl MetaEntries<'_> {
 }
 
 impl<'a> Iterator for MetaEntries<'a> {
-    type Item = Result<Entry<'a>, MetaError>;
+    type Item = Result<MetaEntry<'a>, MetaError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let result = loop {
@@ -432,14 +432,14 @@ fn classify<'a>(
     colon: Option<usize>,
     len: usize,
     lenient: bool,
-) -> Result<(Kind<'a>, Option<Skip>), At> {
+) -> Result<(SlotKind<'a>, Option<Skip>), At> {
     let known = match (h.word, h.param) {
-        ("counter", None) => Some((Kind::Counter, "counter", 8, 8)),
-        ("level", Some("signed")) => Some((Kind::Level(LevelKind::Signed), "level", 8, 8)),
-        ("level", Some("float")) => Some((Kind::Level(LevelKind::Float), "level", 8, 8)),
-        ("level", Some("unsigned")) => Some((Kind::Level(LevelKind::Unsigned), "level", 8, 8)),
-        ("state", None) => Some((Kind::State, "state", 8, MAX_SLOT_SIZE)),
-        ("pad", None) => Some((Kind::Pad, "pad", 1, MAX_SLOT_SIZE)),
+        ("counter", None) => Some((SlotKind::Counter, "counter", 8, 8)),
+        ("level", Some("signed")) => Some((SlotKind::Level(LevelKind::Signed), "level", 8, 8)),
+        ("level", Some("float")) => Some((SlotKind::Level(LevelKind::Float), "level", 8, 8)),
+        ("level", Some("unsigned")) => Some((SlotKind::Level(LevelKind::Unsigned), "level", 8, 8)),
+        ("state", None) => Some((SlotKind::State, "state", 8, MAX_SLOT_SIZE)),
+        ("pad", None) => Some((SlotKind::Pad, "pad", 1, MAX_SLOT_SIZE)),
         _ => None,
     };
     let size = h.size;
@@ -463,7 +463,7 @@ fn classify<'a>(
             _ => Skip::UnknownType,
         };
         return Ok((
-            Kind::Unknown {
+            SlotKind::Unknown {
                 word: h.word,
                 param: h.param,
             },
@@ -475,9 +475,9 @@ fn classify<'a>(
         return Err(bad_size(what, min, max));
     }
     let skip = match (kind, colon) {
-        (Kind::Pad, Some(c)) if !lenient => return Err((c, MetaErrorKind::UnexpectedName)),
-        (Kind::Pad, Some(_)) => Some(Skip::NamedPad),
-        (Kind::Pad, None) => None,
+        (SlotKind::Pad, Some(c)) if !lenient => return Err((c, MetaErrorKind::UnexpectedName)),
+        (SlotKind::Pad, Some(_)) => Some(Skip::NamedPad),
+        (SlotKind::Pad, None) => None,
         (_, None) => return Err((len, MetaErrorKind::MissingName)),
         (_, Some(_)) => None,
     };
@@ -497,7 +497,7 @@ fn parse_line(
     line: usize,
     offset: u64,
     lenient: bool,
-) -> Result<Entry<'_>, MetaError> {
+) -> Result<MetaEntry<'_>, MetaError> {
     let err = |(column, kind): At| MetaError::new(line, Some(column.saturating_add(1)), kind);
     let colon = text.find(':');
     let header = match colon {
@@ -519,7 +519,7 @@ fn parse_line(
     };
     // A slot that is skipped is of a kind readers do not read.
     let kind = match skip {
-        Some(_) => Kind::Unknown {
+        Some(_) => SlotKind::Unknown {
             word: h.word,
             param: h.param,
         },
@@ -528,7 +528,7 @@ fn parse_line(
     if offset.checked_add(u64::from(h.size)).is_none() {
         return Err(MetaError::new(line, None, MetaErrorKind::OffsetOverflow));
     }
-    Ok(Entry {
+    Ok(MetaEntry {
         line,
         kind,
         size: h.size,

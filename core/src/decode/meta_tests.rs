@@ -5,7 +5,7 @@ use crate::decode::error::JsonErrorKind;
 use std::string::ToString;
 use std::vec::Vec;
 
-fn entries(meta: &str) -> Vec<Entry<'_>> {
+fn entries(meta: &str) -> Vec<MetaEntry<'_>> {
     parse_meta(meta.as_bytes())
         .collect::<Result<Vec<_>, _>>()
         .unwrap_or_else(|e| panic!("{meta:?}: {e}"))
@@ -38,11 +38,11 @@ fn protocol_example() {
     assert_eq!(
         kinds,
         [
-            Kind::Counter,
-            Kind::Level(LevelKind::Signed),
-            Kind::Counter,
-            Kind::Pad,
-            Kind::State
+            SlotKind::Counter,
+            SlotKind::Level(LevelKind::Signed),
+            SlotKind::Counter,
+            SlotKind::Pad,
+            SlotKind::State
         ]
     );
     let offsets: Vec<_> = e.iter().map(|e| e.offset).collect();
@@ -81,14 +81,14 @@ fn every_known_kind() {
     assert_eq!(
         kinds,
         [
-            (Kind::Counter, 8),
-            (Kind::Level(LevelKind::Signed), 8),
-            (Kind::Level(LevelKind::Float), 8),
-            (Kind::Level(LevelKind::Unsigned), 8),
-            (Kind::State, 16),
-            (Kind::State, 65535),
-            (Kind::Pad, 1),
-            (Kind::Pad, 65535),
+            (SlotKind::Counter, 8),
+            (SlotKind::Level(LevelKind::Signed), 8),
+            (SlotKind::Level(LevelKind::Float), 8),
+            (SlotKind::Level(LevelKind::Unsigned), 8),
+            (SlotKind::State, 16),
+            (SlotKind::State, 65535),
+            (SlotKind::Pad, 1),
+            (SlotKind::Pad, 65535),
         ]
     );
     assert_eq!(e[7].end(), 32 + 16 + 65535 + 1 + 65535);
@@ -103,18 +103,18 @@ fn unknown_types_are_skipped_by_size() {
     );
     assert_eq!(
         e[0].kind,
-        Kind::Unknown {
+        SlotKind::Unknown {
             word: "histogram",
             param: Some("foo")
         }
     );
     assert_eq!(e[0].size, 24);
     assert_eq!(e[0].name.unwrap().get("a").unwrap(), "b");
-    assert_eq!(e[1].kind, Kind::Counter);
+    assert_eq!(e[1].kind, SlotKind::Counter);
     assert_eq!(e[1].offset, 24);
     assert_eq!(
         e[2].kind,
-        Kind::Unknown {
+        SlotKind::Unknown {
             word: "blob",
             param: None
         }
@@ -123,21 +123,21 @@ fn unknown_types_are_skipped_by_size() {
     assert_eq!(e[3].offset, 35);
     assert_eq!(
         e[3].kind,
-        Kind::Unknown {
+        SlotKind::Unknown {
             word: "level",
             param: Some("complex")
         }
     );
     assert_eq!(
         e[4].kind,
-        Kind::Unknown {
+        SlotKind::Unknown {
             word: "level",
             param: None
         }
     );
     assert_eq!(
         e[5].kind,
-        Kind::Unknown {
+        SlotKind::Unknown {
             word: "counter",
             param: Some("fast")
         }
@@ -181,15 +181,15 @@ fn states_of_every_size_the_python_client_writes() {
     assert_eq!(
         kinds,
         [
-            (Kind::State, 8, 0),
-            (Kind::State, 9, 8),
-            (Kind::State, 15, 17)
+            (SlotKind::State, 8, 0),
+            (SlotKind::State, 9, 8),
+            (SlotKind::State, 15, 17)
         ]
     );
     assert!(e.iter().all(|e| e.skipped().is_none()));
 }
 
-fn lenient(meta: &str) -> Vec<Entry<'_>> {
+fn lenient(meta: &str) -> Vec<MetaEntry<'_>> {
     parse_meta_lenient(meta.as_bytes())
         .collect::<Result<Vec<_>, _>>()
         .unwrap_or_else(|e| panic!("{meta:?}: {e}"))
@@ -224,13 +224,13 @@ fn lenient_skips_what_it_cannot_interpret_and_keeps_offsets() {
     assert!(
         e[..8]
             .iter()
-            .all(|e| matches!(e.kind, Kind::Unknown { .. }))
+            .all(|e| matches!(e.kind, SlotKind::Unknown { .. }))
     );
     assert_eq!(e[0].kind.to_string(), "counter");
     assert_eq!(e[0].name.unwrap().get("a").unwrap(), "1");
     assert_eq!(e[2].name.unwrap().get("a").unwrap(), "2");
     assert_eq!(e[3].name, None);
-    assert_eq!(e[8].kind, Kind::Counter);
+    assert_eq!(e[8].kind, SlotKind::Counter);
     // The strict parser refuses the first line.
     assert!(matches!(
         error(meta.as_bytes()),
@@ -278,9 +278,9 @@ fn lenient_still_refuses_what_is_malformed() {
 #[test]
 fn header_spacing() {
     let e = entries("counter\t8 :{\"a\":\"b\"}\nlevel  8   float  : {}\npad 8 \n");
-    assert_eq!(e[0].kind, Kind::Counter);
-    assert_eq!(e[1].kind, Kind::Level(LevelKind::Float));
-    assert_eq!(e[2].kind, Kind::Pad);
+    assert_eq!(e[0].kind, SlotKind::Counter);
+    assert_eq!(e[1].kind, SlotKind::Level(LevelKind::Float));
+    assert_eq!(e[2].kind, SlotKind::Pad);
 }
 
 #[test]

@@ -6,13 +6,13 @@
 //! nothing: every malformed input is a typed error with its line (and
 //! column), never a panic or an out-of-bounds read.
 //!
-//! - [`parse_meta`] reads a meta file into [`Entry`]s (type, size, offset,
-//!   [`Name`]), one per line; [`total_size`] gives the values length it
+//! - [`parse_meta`] reads a meta file into [`MetaEntry`]s (type, size, offset,
+//!   [`ParsedName`]), one per line; [`total_size`] gives the values length it
 //!   describes. [`parse_meta_lenient`] reads the same files and also those
 //!   with well-formed lines whose slots it cannot interpret (`counter 4`,
-//!   `pad 0`, ...), as entries that [`Entry::skipped`] explains ([`Skip`]):
+//!   `pad 0`, ...), as entries that [`MetaEntry::skipped`] explains ([`Skip`]):
 //!   what readers use, so that one odd slot never hides a file's others.
-//! - [`read_value`] (or [`Entry::read`]) reads one slot's [`Value`] out of
+//! - [`read_value`] (or [`MetaEntry::read`]) reads one slot's [`Value`] out of
 //!   the values bytes.
 //! - [`decode`] does both, walking the meta and values together.
 //! - [`find_duplicate`] checks that no two lines share a name.
@@ -58,8 +58,8 @@
 //! that is well formed (a type word, a decimal size up to
 //! [`MAX_SLOT_SIZE`], an optional parameter word, and a JSON object of
 //! strings after `:` or nothing) is an entry; one whose type, size or
-//! name this decoder cannot interpret is a [`Kind::Unknown`] entry whose
-//! [`Entry::skipped`] gives the reason, still occupying its declared size,
+//! name this decoder cannot interpret is a [`SlotKind::Unknown`] entry whose
+//! [`MetaEntry::skipped`] gives the reason, still occupying its declared size,
 //! so the offsets of the lines after it stay right. Blank lines are
 //! ignored (they occupy nothing) and whitespace before the type word is
 //! allowed. What is really malformed is an error in both modes: invalid
@@ -109,10 +109,10 @@ use core::iter::FusedIterator;
 
 pub use canonical::{CanonicalBytes, SortedPairs};
 pub use error::{DecodeError, DuplicateName, MetaError, ValuesError};
-pub use json::{JsonChars, JsonStr, MAX_UNSORTED_PAIRS, Name, Pairs};
+pub use json::{JsonChars, JsonStr, MAX_UNSORTED_PAIRS, ParsedName, ParsedPairs};
 pub use meta::{
-    Entry, Kind, LevelKind, MAX_SLOT_SIZE, MetaEntries, Skip, parse_meta, parse_meta_lenient,
-    total_size,
+    LevelKind, MAX_SLOT_SIZE, MetaEntries, MetaEntry, Skip, SlotKind, parse_meta,
+    parse_meta_lenient, total_size,
 };
 pub use values::{LossyText, Value, read_value};
 
@@ -144,7 +144,7 @@ pub fn decode<'m, 'v>(meta: &'m [u8], values: &'v [u8]) -> Decode<'m, 'v> {
 }
 
 impl<'m, 'v> Iterator for Decode<'m, 'v> {
-    type Item = Result<(Entry<'m>, Value<'v>), DecodeError>;
+    type Item = Result<(MetaEntry<'m>, Value<'v>), DecodeError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.failed {
@@ -189,7 +189,7 @@ impl FusedIterator for Decode<'_, '_> {}
 /// assert_eq!((dup.first_line(), dup.second_line()), (1, 3));
 /// # Ok::<(), cantal_core::decode::MetaError>(())
 /// ```
-pub fn find_duplicate(entries: &mut [Entry<'_>]) -> Result<(), DuplicateName> {
+pub fn find_duplicate(entries: &mut [MetaEntry<'_>]) -> Result<(), DuplicateName> {
     entries.sort_unstable_by(|a, b| match (a.name(), b.name()) {
         (Some(x), Some(y)) => x.canonical_cmp(&y).then(a.line().cmp(&b.line())),
         (None, Some(_)) => Ordering::Less,

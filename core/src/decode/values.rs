@@ -9,7 +9,7 @@
 use core::fmt;
 
 use super::error::ValuesError;
-use super::meta::{Entry, Kind, LevelKind};
+use super::meta::{LevelKind, MetaEntry, SlotKind};
 
 /// The value of one slot.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -46,7 +46,7 @@ impl<'a> Value<'a> {
     /// whole length, as the meta line says): for readers that keep slot
     /// positions and types of their own between reads of the values. A
     /// `slot` too short for its type reads as `Unknown`.
-    pub fn of_slot(kind: Kind<'_>, slot: &'a [u8]) -> Value<'a> {
+    pub fn of_slot(kind: SlotKind<'_>, slot: &'a [u8]) -> Value<'a> {
         slot_value(kind, slot)
     }
 
@@ -85,7 +85,7 @@ impl fmt::Display for LossyText<'_> {
 ///
 /// A [`ValuesError`] naming the line, the length needed and the length
 /// available, when the slot ends past the end of `values`.
-pub fn read_value<'v>(entry: &Entry<'_>, values: &'v [u8]) -> Result<Value<'v>, ValuesError> {
+pub fn read_value<'v>(entry: &MetaEntry<'_>, values: &'v [u8]) -> Result<Value<'v>, ValuesError> {
     let too_short = || ValuesError {
         line: entry.line(),
         needed: entry.end(),
@@ -97,7 +97,7 @@ pub fn read_value<'v>(entry: &Entry<'_>, values: &'v [u8]) -> Result<Value<'v>, 
     Ok(slot_value(entry.kind(), slot))
 }
 
-impl Entry<'_> {
+impl MetaEntry<'_> {
     /// Reads this slot's value from `values`; see [`read_value`].
     ///
     /// # Errors
@@ -110,14 +110,14 @@ impl Entry<'_> {
 
 /// The value of a slot of `kind` whose bytes are `slot`. The parser
 /// guarantees the sizes; a short slot (impossible) reads as `Unknown`.
-fn slot_value<'v>(kind: Kind<'_>, slot: &'v [u8]) -> Value<'v> {
+fn slot_value<'v>(kind: SlotKind<'_>, slot: &'v [u8]) -> Value<'v> {
     let word = slot.first_chunk::<8>().copied();
     match (kind, word) {
-        (Kind::Counter, Some(w)) => Value::Counter(u64::from_ne_bytes(w)),
-        (Kind::Level(LevelKind::Signed), Some(w)) => Value::Signed(i64::from_ne_bytes(w)),
-        (Kind::Level(LevelKind::Float), Some(w)) => Value::Float(f64::from_ne_bytes(w)),
-        (Kind::Level(LevelKind::Unsigned), Some(w)) => Value::Unsigned(u64::from_ne_bytes(w)),
-        (Kind::State, Some(w)) => {
+        (SlotKind::Counter, Some(w)) => Value::Counter(u64::from_ne_bytes(w)),
+        (SlotKind::Level(LevelKind::Signed), Some(w)) => Value::Signed(i64::from_ne_bytes(w)),
+        (SlotKind::Level(LevelKind::Float), Some(w)) => Value::Float(f64::from_ne_bytes(w)),
+        (SlotKind::Level(LevelKind::Unsigned), Some(w)) => Value::Unsigned(u64::from_ne_bytes(w)),
+        (SlotKind::State, Some(w)) => {
             let rest = slot.get(8..).unwrap_or_default();
             let text = rest.split(|&b| b == 0).next().unwrap_or(rest);
             Value::State {
@@ -125,7 +125,7 @@ fn slot_value<'v>(kind: Kind<'_>, slot: &'v [u8]) -> Value<'v> {
                 text,
             }
         }
-        (Kind::Pad, _) => Value::Pad,
+        (SlotKind::Pad, _) => Value::Pad,
         _ => Value::Unknown(slot),
     }
 }
@@ -137,7 +137,7 @@ mod tests {
     use std::string::ToString;
     use std::vec::Vec;
 
-    fn entries(meta: &str) -> Vec<Entry<'_>> {
+    fn entries(meta: &str) -> Vec<MetaEntry<'_>> {
         parse_meta(meta.as_bytes())
             .collect::<Result<Vec<_>, _>>()
             .unwrap()

@@ -1,4 +1,4 @@
-//! [`Layout`]: a meta file parsed once, to read any number of values
+//! [`ParsedMeta`]: a meta file parsed once, to read any number of values
 //! snapshots against.
 //!
 //! Meta files are immutable (a publisher that changes its layout renames a
@@ -18,7 +18,7 @@
 use crate::error::Error;
 use crate::{histogram, shards};
 use cantal_core::SHARD_KEY;
-use cantal_core::decode::{self, Kind, LevelKind, Value, ValuesError};
+use cantal_core::decode::{self, LevelKind, SlotKind, Value, ValuesError};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry as MapEntry;
 use std::path::Path;
@@ -46,7 +46,24 @@ pub enum SlotType {
     Unknown,
 }
 
-/// One metric of a [`Layout`]: a named slot (pads are left out), or the
+impl SlotType {
+    /// The type as a meta file says it: `counter`, `level signed`, `level
+    /// float`, `level unsigned`, `state`; `histogram` for the joined parts
+    /// of one; empty for [`SlotType::Unknown`] (see [`Slot::kind`]).
+    pub fn word(self) -> &'static str {
+        match self {
+            SlotType::Counter => "counter",
+            SlotType::Signed => "level signed",
+            SlotType::Float => "level float",
+            SlotType::Unsigned => "level unsigned",
+            SlotType::State => "state",
+            SlotType::Histogram => "histogram",
+            SlotType::Unknown => "",
+        }
+    }
+}
+
+/// One metric of a [`ParsedMeta`]: a named slot (pads are left out), or the
 /// shards of a sharded counter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -55,10 +72,7 @@ pub struct Slot {
     pub pairs: Vec<(String, String)>,
     /// The name in the reference client's canonical JSON spelling.
     pub name: String,
-    /// The type as the meta file says it: `counter`, `level signed`,
-    /// `level float`, `level unsigned`, `state`, or an unknown type's word.
-    pub kind: String,
-    /// The type.
+    /// The type (the meta file's words: [`kind`](Self::kind)).
     pub ty: SlotType,
     /// The meta line (1-based; a sharded counter's first shard's).
     pub line: usize,
@@ -68,6 +82,9 @@ pub struct Slot {
     /// have no name (`pairs` empty, `name` empty): an unknown type or a
     /// `pad 0` written without one, a name with a key twice.
     pub skipped: Option<String>,
+    /// The type as the meta file says it, for a slot the reader skips (of
+    /// any type); the others' is their [`SlotType::word`].
+    word: Option<Box<str>>,
     /// Where the slot is in the values: offset and length.
     range: (usize, usize),
     /// For the shards of a sharded counter: where the other shards'
@@ -152,10 +169,10 @@ impl From<Value<'_>> for OwnedValue {
 ///
 /// ```
 /// # use cantal_mmap as cantal;
-/// use cantal::read::{Layout, OwnedValue};
+/// use cantal::read::{ParsedMeta, OwnedValue};
 ///
 /// let meta = b"counter 8: {\"metric\": \"requests\"}\nlevel 8 float: {\"metric\": \"load\"}";
-/// let layout = Layout::parse(meta, "/run/app.meta")?;
+/// let layout = ParsedMeta::parse(meta, "/run/app.meta")?;
 /// assert_eq!(layout.slots()[1].name, r#"{"metric": "load"}"#);
 ///
 /// let mut values = 7u64.to_ne_bytes().to_vec();
@@ -165,13 +182,13 @@ impl From<Value<'_>> for OwnedValue {
 /// # Ok::<(), cantal_mmap::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Layout {
+pub struct ParsedMeta {
     slots: Vec<Slot>,
     /// The values length the meta describes.
     size: u64,
 }
 
-impl Layout {
+impl ParsedMeta {
     /// Parses the meta text `meta`, read from `meta_path` (which errors
     /// name), leniently: a well-formed line whose slot this reader cannot
     /// interpret (`counter 4`, `pad 0`, an unknown type, a second line with
@@ -185,7 +202,7 @@ impl Layout {
     /// [`Error::Decode`] for a malformed line (naming the line and
     /// column). Two lines with the same name are not an error: the second
     /// is skipped.
-    pub fn parse(meta: &[u8], meta_path: impl AsRef<Path>) -> Result<Layout, Error> {
+    pub fn parse(meta: &[u8], meta_path: impl AsRef<Path>) -> Result<ParsedMeta, Error> {
         let path = || meta_path.as_ref().to_path_buf();
         let mut size = 0;
         // At most one slot a line: no regrowth of a large layout.
@@ -196,7 +213,7 @@ impl Layout {
                 source: e.into(),
             })?;
             size = entry.end();
-            if entry.kind() == Kind::Pad {
+            if entry.kind() == SlotKind::Pad {
                 continue;
             }
             // Only on a target whose address space is smaller than the
@@ -211,7 +228,7 @@ impl Layout {
             slots.push(Slot::of_entry(&entry, (start, end)));
         }
         skip_duplicates(&mut slots);
-        Ok(Layout {
+        Ok(ParsedMeta {
             slots: join_histograms(sum_shards(slots)),
             size,
         })
@@ -272,7 +289,7 @@ impl Layout {
                         let shard = values
                             .get(offset..offset + 8)
                             .ok_or_else(|| too_short(offset + 8))?;
-                        let shard = Value::of_slot(Kind::Counter, shard);
+                        let shard = Value::of_slot(SlotKind::Counter, shard);
                         if let Value::Counter(v) = shard {
                             *sum = sum.wrapping_add(v);
                         }
@@ -286,13 +303,13 @@ impl Layout {
 
 impl Slot {
     /// The slot of a (non-pad) meta line, at `range` of the values.
-    fn of_entry(entry: &decode::Entry<'_>, range: (usize, usize)) -> Slot {
+    fn of_entry(entry: &decode::MetaEntry<'_>, range: (usize, usize)) -> Slot {
         let ty = match entry.kind() {
-            Kind::Counter => SlotType::Counter,
-            Kind::Level(LevelKind::Signed) => SlotType::Signed,
-            Kind::Level(LevelKind::Float) => SlotType::Float,
-            Kind::Level(LevelKind::Unsigned) => SlotType::Unsigned,
-            Kind::State => SlotType::State,
+            SlotKind::Counter => SlotType::Counter,
+            SlotKind::Level(LevelKind::Signed) => SlotType::Signed,
+            SlotKind::Level(LevelKind::Float) => SlotType::Float,
+            SlotKind::Level(LevelKind::Unsigned) => SlotType::Unsigned,
+            SlotKind::State => SlotType::State,
             _ => SlotType::Unknown,
         };
         let (pairs, name) = match entry.name() {
@@ -311,44 +328,51 @@ impl Slot {
             }
             None => (Vec::new(), String::new()),
         };
+        let skipped = match (ty, entry.skipped()) {
+            (_, Some(why)) => Some(why.to_string()),
+            (SlotType::Unknown, None) => Some("unknown type".into()),
+            _ => None,
+        };
         Slot {
             pairs,
             name,
-            kind: match entry.kind() {
-                // The common words without the formatting machinery.
-                Kind::Counter => "counter".into(),
-                Kind::State => "state".into(),
-                kind => kind.to_string(),
-            },
             ty,
             line: entry.line(),
-            skipped: match (ty, entry.skipped()) {
-                (_, Some(why)) => Some(why.to_string()),
-                (SlotType::Unknown, None) => Some("unknown type".into()),
-                _ => None,
-            },
+            word: skipped.is_some().then(|| entry.kind().to_string().into()),
+            skipped,
             range,
             more_shards: Vec::new(),
             parts: None,
         }
     }
 
+    /// The type as the meta file says it: `counter`, `level signed`,
+    /// `level float`, `level unsigned`, `state`, `histogram` (the joined
+    /// parts of one), or the words of a type this reader skips (`counter`
+    /// for a `counter 4`, an unknown type's word and parameter).
+    pub fn kind(&self) -> &str {
+        self.word.as_deref().unwrap_or(self.ty.word())
+    }
+
     /// Makes this slot one the reader skips, for `why`.
     fn skip(&mut self, why: String) {
+        if self.word.is_none() {
+            self.word = Some(self.ty.word().into());
+        }
         self.ty = SlotType::Unknown;
         self.skipped = Some(why);
     }
 
     /// The decoder's kind for this slot's type (unknown types read as
     /// `Unknown` whatever the word).
-    fn decode_kind(&self) -> Kind<'static> {
+    fn decode_kind(&self) -> SlotKind<'static> {
         match self.ty {
-            SlotType::Counter => Kind::Counter,
-            SlotType::Signed => Kind::Level(LevelKind::Signed),
-            SlotType::Float => Kind::Level(LevelKind::Float),
-            SlotType::Unsigned => Kind::Level(LevelKind::Unsigned),
-            SlotType::State => Kind::State,
-            SlotType::Histogram | SlotType::Unknown => Kind::Unknown {
+            SlotType::Counter => SlotKind::Counter,
+            SlotType::Signed => SlotKind::Level(LevelKind::Signed),
+            SlotType::Float => SlotKind::Level(LevelKind::Float),
+            SlotType::Unsigned => SlotKind::Level(LevelKind::Unsigned),
+            SlotType::State => SlotKind::State,
+            SlotType::Histogram | SlotType::Unknown => SlotKind::Unknown {
                 word: "",
                 param: None,
             },
@@ -394,7 +418,7 @@ fn sum_shards(slots: Vec<Slot>) -> Vec<Slot> {
     let groups = shards::groups(
         &slots
             .iter()
-            .map(|s| shards::Slot {
+            .map(|s| shards::ShardMember {
                 counter: s.ty == SlotType::Counter,
                 pairs: &s.pairs,
             })
@@ -494,8 +518,8 @@ fn join_histograms(slots: Vec<Slot>) -> Vec<Slot> {
     groups
         .into_iter()
         .filter_map(|group| match group {
-            histogram::Group::One(i) => slots.get_mut(i)?.take(),
-            histogram::Group::Histogram(h) => {
+            histogram::HistogramGroup::One(i) => slots.get_mut(i)?.take(),
+            histogram::HistogramGroup::Parts(h) => {
                 let offset = |i: usize| slots.get(i)?.as_ref().map(|s| s.range.0);
                 let parts = Parts {
                     shape: h.shape,
@@ -526,10 +550,10 @@ fn join_histograms(slots: Vec<Slot>) -> Vec<Slot> {
                 Some(Slot {
                     pairs: h.pairs,
                     name,
-                    kind: "histogram".into(),
                     ty: SlotType::Histogram,
                     line,
                     skipped: None,
+                    word: None,
                     range: (parts.count, end),
                     more_shards: Vec::new(),
                     parts: Some(Box::new(parts)),
@@ -561,12 +585,12 @@ mod tests {
 
     #[test]
     fn reads_every_type_and_keeps_file_order_of_pairs() {
-        let layout = Layout::parse(META.as_bytes(), "x.meta").unwrap();
+        let layout = ParsedMeta::parse(META.as_bytes(), "x.meta").unwrap();
         assert_eq!(layout.size(), 64);
         let kinds: Vec<(&str, SlotType, usize)> = layout
             .slots()
             .iter()
-            .map(|s| (s.kind.as_str(), s.ty, s.line))
+            .map(|s| (s.kind(), s.ty, s.line))
             .collect();
         assert_eq!(
             kinds,
@@ -605,14 +629,14 @@ mod tests {
 
     #[test]
     fn errors_name_the_file_and_line() {
-        let e = Layout::parse(b"counter 8: {}\ncounter 8 {}", "/run/x.meta").unwrap_err();
+        let e = ParsedMeta::parse(b"counter 8: {}\ncounter 8 {}", "/run/x.meta").unwrap_err();
         assert!(
             e.to_string()
                 .starts_with("/run/x.meta: meta line 2, column 11: "),
             "{e}"
         );
         // The same name twice: the second line is skipped, not an error.
-        let layout = Layout::parse(
+        let layout = ParsedMeta::parse(
             b"counter 8: {\"a\":\"1\"}\ncounter 8: {\"a\": \"1\"}\ncounter 8: {}",
             "/run/x.meta",
         )
@@ -625,7 +649,7 @@ mod tests {
         assert_eq!(skipped, [None, Some("the same name as meta line 1"), None]);
         assert_eq!(layout.slots()[1].ty, SlotType::Unknown);
         assert_eq!(layout.skipped(), 1);
-        let layout = Layout::parse(META.as_bytes(), "x.meta").unwrap();
+        let layout = ParsedMeta::parse(META.as_bytes(), "x.meta").unwrap();
         let e = layout
             .read(&values()[..60], Path::new("/run/x.values"))
             .unwrap_err();
@@ -645,11 +669,11 @@ mod tests {
             counter 8: {\"metric\": \"h_count\"}\n\
             level 8 float: {\"metric\": \"h_sum\"}\n\
             counter 8: {\"metric\": \"other\"}";
-        let layout = Layout::parse(meta.as_bytes(), "h.meta").unwrap();
+        let layout = ParsedMeta::parse(meta.as_bytes(), "h.meta").unwrap();
         let slots = layout.slots();
         assert_eq!(slots.len(), 2);
         assert_eq!(
-            (slots[0].name.as_str(), slots[0].kind.as_str(), slots[0].ty),
+            (slots[0].name.as_str(), slots[0].kind(), slots[0].ty),
             (r#"{"metric": "h"}"#, "histogram", SlotType::Histogram)
         );
         assert_eq!(slots[0].pairs, [("metric".to_string(), "h".to_string())]);
