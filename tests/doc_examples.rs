@@ -35,7 +35,7 @@ mod resolved {
     }
     mod read {
         use cantal::read::{
-            Options, OwnedValue, ParsedMeta, open_with, owner_of_pid, read, read_with,
+            Options, OwnedValue, ParsedMeta, load, open_with, owner_of_pid, read, read_with,
         };
     }
 }
@@ -60,7 +60,7 @@ fn sources() -> Vec<std::path::PathBuf> {
         }
     }
     files.push(root.join("backend-mmap/src/read.rs"));
-    files.push(root.join("backend-mmap/src/layout.rs"));
+    files.push(root.join("backend-mmap/src/parsed_meta.rs"));
     files.sort();
     files
 }

@@ -3,7 +3,7 @@
 //! Each record is one line, spaced as the reference client spaces its
 //! names (`{"a": 1, "b": [2, 3]}`: a space after every `:` and `,`).
 //! Integers are written in full (the whole `u64` and `i64` ranges), floats
-//! in their shortest round-trip form (`0.1`, `2.0`, `1e300`), which every
+//! in Rust's shortest round-trip form (`0.1`, `2.0`, `1e300`), which every
 //! JSON parser reads back to the same `f64`; NaN and infinities have no
 //! JSON spelling and are written as `null`.
 
@@ -34,6 +34,13 @@ impl Formatter for Spaced {
 
     fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
         w.write_all(b": ")
+    }
+
+    /// Rust's shortest round-trip spelling (`1e300`, where serde_json's
+    /// ryu writes `1e+300`): what `read --json` always wrote. serde_json
+    /// calls this for finite values only (NaN and infinities are `null`).
+    fn write_f64<W: ?Sized + io::Write>(&mut self, w: &mut W, value: f64) -> io::Result<()> {
+        write!(w, "{value:?}")
     }
 }
 
