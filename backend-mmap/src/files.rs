@@ -415,6 +415,23 @@ pub(crate) fn check_size(path: &Path, size: usize) -> Result<(), Error> {
     }
 }
 
+/// Writes `len` zero bytes at `offset` of `file` (`pwrite(2)`, whatever
+/// the descriptor's position): every page is allocated now, so a full
+/// file system fails here with `StorageFull` rather than with a `SIGBUS`
+/// when a slot is first touched.
+pub(crate) fn fill_zeros(file: &File, mut offset: usize, len: usize) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    static CHUNK: [u8; 64 * 1024] = [0; 64 * 1024];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(CHUNK.len());
+        file.write_all_at(&CHUNK[..n], offset as u64)?;
+        offset += n;
+        left -= n;
+    }
+    Ok(())
+}
+
 /// Exactly `len` bytes of `file`, which must have that size.
 fn read_exact(file: &File, len: usize) -> io::Result<Vec<u8>> {
     use std::os::unix::fs::FileExt;

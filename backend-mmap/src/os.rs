@@ -378,6 +378,18 @@ pub(crate) fn real_uid_of(status: &str) -> io::Result<u32> {
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no Uid: line in the status"))
 }
 
+/// The page size, for the offset of a mapping (which must be a multiple
+/// of it).
+pub(crate) fn page_size() -> usize {
+    // SAFETY: `sysconf(3)` has no preconditions; `_SC_PAGESIZE` is a valid
+    // name and never fails on Linux.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(size)
+        .ok()
+        .filter(|s| s.is_power_of_two())
+        .unwrap_or(4096)
+}
+
 /// The effective user id, for the `/tmp/cantal.<uid>.<pid>` fallback.
 pub(crate) fn uid() -> u32 {
     // SAFETY: `geteuid(2)` has no preconditions and cannot fail.

@@ -368,10 +368,18 @@ fn create_values(
     mode: u32,
 ) -> Result<(File, Identity, MappedRegion), Error> {
     let (tmp, file) = files.create_tmp(mode)?;
-    let prepared = fill_zeros(&file, size)
+    let prepared = files::fill_zeros(&file, 0, size)
         .map_err(|e| Error::io(&tmp.path, e))
         .and_then(|()| {
-            let region = MappedRegion::map(&file, size).map_err(|source| Error::Map {
+            // SAFETY: the contract of `MappedRegion::map`: offset 0 is a
+            // multiple of 64; `file` was just created with `O_EXCL` (no one
+            // else wrote it) and holds `size` zero bytes (`fill_zeros`
+            // above); it is shrunk only on the error path below, where the
+            // region is dropped unstarted, and never after `start`; the
+            // crate reads and writes those bytes only through the region,
+            // which goes to one `Collection::start`.
+            let region = unsafe { MappedRegion::map(&file, 0, size) };
+            let region = region.map_err(|source| Error::Map {
                 path: tmp.path.clone(),
                 source,
             })?;
@@ -389,18 +397,6 @@ fn create_values(
             }
         };
     Ok((file, id, region))
-}
-
-/// Writes `size` zero bytes from the start of `file`.
-fn fill_zeros(mut file: &File, size: usize) -> io::Result<()> {
-    static CHUNK: [u8; 64 * 1024] = [0; 64 * 1024];
-    let mut left = size;
-    while left > 0 {
-        let n = left.min(CHUNK.len());
-        file.write_all(&CHUNK[..n])?;
-        left -= n;
-    }
-    Ok(())
 }
 
 /// A published collection: its files exist while this value lives.
