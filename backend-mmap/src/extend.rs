@@ -46,101 +46,17 @@
 //! hot path of every published metric at one atomic operation.
 
 use crate::error::Error;
-use crate::files::{self, Files};
-use crate::help::{HelpLine, PublishedHelp};
-use crate::os::Identity;
+use crate::files;
+use crate::help::HelpLine;
+use crate::publication_state::{PublicationState, Shared};
 use crate::region::MappedRegion;
-use cantal_core::{ActiveCollection, Collection, Growable, Metric, REGION_ALIGN};
+use cantal_core::{Collection, Growable, Metric, REGION_ALIGN};
 use std::collections::HashSet;
 use std::fmt::Write as _;
-use std::fs::File;
 use std::io;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
-
-/// The state a [`Publication`](crate::Publication) shares with its
-/// [`Extender`]s.
-pub(crate) struct Shared {
-    state: Mutex<State>,
-    /// Notified when the publication is dropped.
-    closed: Condvar,
-}
-
-/// What an extension changes, under the lock.
-pub(crate) struct State {
-    pub(crate) files: Files,
-    /// The permission bits of new meta files.
-    pub(crate) mode: u32,
-    /// The values file: open and locked while we publish; `None` once the
-    /// publication is dropped (which releases the lock).
-    pub(crate) values: Option<File>,
-    pub(crate) values_id: Identity,
-    /// The current meta file, open so that its inode number is not reused.
-    pub(crate) meta: Option<File>,
-    pub(crate) meta_id: Identity,
-    /// The values file's length.
-    pub(crate) len: usize,
-    /// The whole meta text, once an extender exists (the publication's own
-    /// text until the first extension).
-    pub(crate) meta_text: Option<String>,
-    /// The canonical names of every metric published, once an extender
-    /// exists.
-    pub(crate) names: HashSet<String>,
-    /// The descriptions written to `P.help`.
-    pub(crate) help: PublishedHelp,
-    /// A failure to write `P.help` was logged.
-    pub(crate) help_warned: bool,
-    /// The text in `meta_text` is not yet the file's (a rename failed).
-    pub(crate) dirty: bool,
-    /// The added collections, each with the offset of its first slot.
-    pub(crate) batches: Vec<(
-        usize,
-        ActiveCollection<'static, Growable<'static>, MappedRegion>,
-    )>,
-    /// The publication was dropped.
-    pub(crate) closed: bool,
-    /// Threads to join when the publication is dropped.
-    pub(crate) workers: Vec<JoinHandle<()>>,
-}
-
-impl Shared {
-    pub(crate) fn new(state: State) -> Arc<Shared> {
-        Arc::new(Shared {
-            state: Mutex::new(state),
-            closed: Condvar::new(),
-        })
-    }
-
-    /// The state; a panic in another holder leaves it consistent (every
-    /// change is made before the fields that depend on it).
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// What the publication's drop does: removes the files (when they are
-    /// still ours), releases the lock, wakes the waiters and joins the
-    /// workers.
-    pub(crate) fn close(&self) {
-        let workers = {
-            let mut st = self.lock();
-            st.closed = true;
-            st.files.remove_meta_if_same(&st.meta_id);
-            st.files.remove_values_if_same(&st.values_id);
-            st.values = None;
-            st.meta = None;
-            std::mem::take(&mut st.workers)
-        };
-        self.closed.notify_all();
-        let me = std::thread::current().id();
-        for worker in workers {
-            // A worker that drops the publication itself cannot join itself.
-            if worker.thread().id() != me {
-                let _ = worker.join();
-            }
-        }
-    }
-}
+use std::time::Duration;
 
 /// Adds metrics to a live [`Publication`](crate::Publication); from
 /// [`Publication::extender`](crate::Publication::extender).
@@ -251,7 +167,7 @@ impl Extender {
     /// Steps 1-3, and the new meta text.
     fn append(
         &self,
-        st: &mut State,
+        st: &mut PublicationState,
         collection: Collection<'static, Growable<'static>>,
         size: usize,
     ) -> Result<(), Error> {
@@ -337,23 +253,7 @@ impl Extender {
     /// whether it is (a worker thread's sleep that ends with the
     /// publication).
     pub fn wait_closed(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut st = self.shared.lock();
-        loop {
-            if st.closed {
-                return true;
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return false;
-            }
-            st = self
-                .shared
-                .closed
-                .wait_timeout(st, deadline - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
+        self.shared.wait_closed(timeout)
     }
 
     /// Whether the publication was dropped.
@@ -392,7 +292,7 @@ impl Extender {
 /// metrics are published all the same), so a failure is logged, once per
 /// publication, and the next extension that adds a description tries
 /// again.
-fn write_help(st: &mut State) {
+fn write_help(st: &mut PublicationState) {
     if let Err(e) = st.help.write(&st.files.base)
         && !std::mem::replace(&mut st.help_warned, true)
     {
@@ -404,7 +304,7 @@ fn write_help(st: &mut State) {
 }
 
 /// Step 4: the whole meta text to a temporary file, renamed over `P.meta`.
-fn write_meta(st: &mut State) -> Result<(), Error> {
+fn write_meta(st: &mut PublicationState) -> Result<(), Error> {
     let text = st.meta_text.as_deref().unwrap_or_default();
     let (tmp, file, id) = st.files.write_meta_tmp(text.as_bytes(), st.mode)?;
     st.files.install_meta(tmp)?;

@@ -117,6 +117,7 @@ pub mod histogram;
 mod os;
 mod parsed_meta;
 mod path;
+mod publication_state;
 mod publish;
 pub mod read;
 mod region;

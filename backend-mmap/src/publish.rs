@@ -5,11 +5,12 @@
 
 use crate::dir;
 use crate::error::Error;
-use crate::extend::{Extender, Shared, State};
+use crate::extend::Extender;
 use crate::files::{self, Files, NotAdopted};
 use crate::help::PublishedHelp;
 use crate::os::{self, Identity};
 use crate::path;
+use crate::publication_state::{PublicationState, Shared};
 use crate::region::MappedRegion;
 use cantal_core::{ActiveCollection, Collection, Growable, Layout, Meta, MetricRef, Storage};
 use std::fs::File;
@@ -186,7 +187,7 @@ impl Publisher {
             files.remove_values_if_same(&values_id);
             return Err(e);
         }
-        let shared = Shared::new(State {
+        let shared = Shared::new(PublicationState {
             files: files.clone(),
             mode,
             values: Some(values),
