@@ -32,8 +32,8 @@ pub(crate) struct Files {
     name: Vec<u8>,
     pub(crate) values: PathBuf,
     pub(crate) meta: PathBuf,
-    values_name: CString,
-    meta_name: CString,
+    pub(crate) values_name: CString,
+    pub(crate) meta_name: CString,
     /// `P.help`, the side file of descriptions (see [`crate::help`]).
     help_name: CString,
 }
@@ -342,64 +342,6 @@ impl Files {
             let _ = os::unlink_at(&self.dir.fd, &self.values_name);
         }
     }
-
-    /// The meta and values bytes of a stale publication at `P` that is
-    /// ours to adopt: both regular files of our user, one link each, not
-    /// writable by group or others, the meta text `meta`, the values
-    /// `size` bytes, the lock free. `Err` says why not.
-    pub(crate) fn adoptable(&self, meta: &[u8], size: usize) -> Result<Vec<u8>, NotAdopted> {
-        let values = self.open_ours(&self.values_name, &self.values)?;
-        match os::try_lock(&values) {
-            Ok(true) => {}
-            Ok(false) => return Err(NotAdopted::Nothing("its publisher is alive".into())),
-            Err(e) => return Err(NotAdopted::Refused(e.to_string())),
-        }
-        let old_meta = read_exact(&self.open_ours(&self.meta_name, &self.meta)?, meta.len())
-            .map_err(|e| NotAdopted::Refused(format!("{}: {e}", self.meta.display())))?;
-        if old_meta != meta {
-            return Err(NotAdopted::Nothing("its metrics differ from ours".into()));
-        }
-        read_exact(&values, size)
-            .map_err(|e| NotAdopted::Refused(format!("{}: {e}", self.values.display())))
-    }
-
-    /// Opens `name` for reading when it is a regular file of our user with
-    /// one link and no write bit for group or others.
-    fn open_ours(&self, name: &CStr, path: &Path) -> Result<File, NotAdopted> {
-        let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK;
-        let file = os::open_at(Some(&self.dir.fd), name, flags, 0).map_err(|e| {
-            let why = format!("{}: {e}", path.display());
-            if e.kind() == io::ErrorKind::NotFound {
-                NotAdopted::Nothing(why)
-            } else {
-                NotAdopted::Refused(why)
-            }
-        })?;
-        let m = file
-            .metadata()
-            .map_err(|e| NotAdopted::Refused(format!("{}: {e}", path.display())))?;
-        let why = if !m.is_file() {
-            "is not a regular file".to_string()
-        } else if m.uid() != os::uid() {
-            format!("belongs to uid {}, not to us ({})", m.uid(), os::uid())
-        } else if m.nlink() != 1 {
-            format!("has {} links", m.nlink())
-        } else if m.mode() & 0o022 != 0 {
-            format!("is writable by others (mode {:o})", m.mode() & 0o7777)
-        } else {
-            return Ok(file);
-        };
-        Err(NotAdopted::Refused(format!("{} {why}", path.display())))
-    }
-}
-
-/// Why a stale pair is not resumed from.
-#[derive(Debug)]
-pub(crate) enum NotAdopted {
-    /// Nothing to resume: no pair, a live one, or other metrics.
-    Nothing(String),
-    /// A pair that is not ours (or not readable): worth a warning.
-    Refused(String),
 }
 
 /// Refuses to write `size` bytes into `path` beyond `RLIMIT_FSIZE`, which
@@ -430,18 +372,6 @@ pub(crate) fn fill_zeros(file: &File, mut offset: usize, len: usize) -> io::Resu
         left -= n;
     }
     Ok(())
-}
-
-/// Exactly `len` bytes of `file`, which must have that size.
-fn read_exact(file: &File, len: usize) -> io::Result<Vec<u8>> {
-    use std::os::unix::fs::FileExt;
-    let size = file.metadata()?.len();
-    if size != len as u64 {
-        return Err(io::Error::other(format!("has {size} bytes, not {len}")));
-    }
-    let mut buf = vec![0; len];
-    file.read_exact_at(&mut buf, 0)?;
-    Ok(buf)
 }
 
 /// The pid of a temporary name `<base>.<pid>.<n>.tmp`.

@@ -121,6 +121,7 @@ mod publication_state;
 mod publish;
 pub mod read;
 mod region;
+mod resume;
 pub mod shards;
 
 pub use crate::error::Error;

@@ -6,12 +6,13 @@
 use crate::dir;
 use crate::error::Error;
 use crate::extend::Extender;
-use crate::files::{self, Files, NotAdopted};
+use crate::files::{self, Files};
 use crate::help::PublishedHelp;
 use crate::os::{self, Identity};
 use crate::path;
 use crate::publication_state::{PublicationState, Shared};
 use crate::region::MappedRegion;
+use crate::resume;
 use cantal_core::{ActiveCollection, Collection, Growable, Layout, Meta, MetricRef, Storage};
 use std::fs::File;
 use std::io::{self, Write};
@@ -163,7 +164,7 @@ impl Publisher {
         files::check_size(&files.values, layout.size())?;
         let resumed = self
             .resume
-            .then(|| resume_values(&files, &meta_text, layout.size()))
+            .then(|| resume::resume_values(&files, &meta_text, layout.size()))
             .flatten();
         files.remove_leftovers();
 
@@ -179,7 +180,7 @@ impl Publisher {
             }
         };
         if let Some(values) = resumed {
-            restore(&active, &values, &meta_text, &base);
+            resume::restore(&active, &values, &meta_text, &base);
         }
         // The help before the meta: a reader of the meta finds its help.
         let (help, help_warned) = write_help(&active, &base, quiet);
@@ -290,45 +291,6 @@ fn write_help<'a, S: Storage<'a>, R: cantal_core::Region>(
             })
             .is_err();
     (help, failed)
-}
-
-/// The values of the stale publication at the base path when it is ours
-/// to adopt (see [`Files::adoptable`]); `None`, with the reason logged,
-/// otherwise.
-fn resume_values(files: &Files, meta_text: &str, size: usize) -> Option<Vec<u8>> {
-    let base = files.base.display();
-    match files.adoptable(meta_text.as_bytes(), size) {
-        Ok(values) => return Some(values),
-        Err(NotAdopted::Nothing(why)) => log::info!("not resuming from {base}: {why}"),
-        Err(NotAdopted::Refused(why)) => {
-            log::warn!("not resuming from {base}, starting afresh: {why}")
-        }
-    }
-    None
-}
-
-/// Takes over `values` into the metrics of `active`, now in their slots
-/// (counters add, gauges and states take them): the same metrics laid out
-/// again give the same slots, which the meta text confirms.
-fn restore<'a, S: Storage<'a>>(
-    active: &ActiveCollection<'a, S, MappedRegion>,
-    values: &[u8],
-    meta_text: &str,
-    base: &Path,
-) {
-    let mut again = Collection::growable();
-    for metric in active.metrics() {
-        // Cannot fail: a growable collection has no capacity limit.
-        let _ = again.register(metric);
-    }
-    if !again.meta().is_ok_and(|m| m.to_string() == meta_text) {
-        log::warn!("not resuming from {}: the layout changed", base.display());
-        return;
-    }
-    match again.restore(values) {
-        Ok(()) => log::info!("resumed metrics from {}", base.display()),
-        Err(e) => log::warn!("not resuming from {}: {e}", base.display()),
-    }
 }
 
 /// Checks the base path's form and returns its directory and file name.
