@@ -123,6 +123,7 @@ pub mod read;
 mod region;
 mod resume;
 pub mod shards;
+mod stable_states;
 
 pub use crate::error::Error;
 pub use crate::extend::Extender;

@@ -63,6 +63,39 @@ pub(crate) struct PublicationState {
     pub(crate) workers: Vec<JoinHandle<()>>,
 }
 
+impl PublicationState {
+    /// The state of a publication that has just started: its files, the
+    /// mode of new meta files, the values and meta files (open, with their
+    /// identity), the values file's length, and the help written (with
+    /// whether a failure was reported). No extender yet.
+    pub(crate) fn started(
+        files: Files,
+        mode: u32,
+        (values, values_id): (File, Identity),
+        (meta, meta_id): (File, Identity),
+        len: usize,
+        (help, help_warned): (PublishedHelp, bool),
+    ) -> PublicationState {
+        PublicationState {
+            files,
+            mode,
+            values: Some(values),
+            values_id,
+            meta: Some(meta),
+            meta_id,
+            len,
+            meta_text: None,
+            names: HashSet::new(),
+            help,
+            help_warned,
+            dirty: false,
+            batches: Vec::new(),
+            closed: false,
+            workers: Vec::new(),
+        }
+    }
+}
+
 impl Shared {
     pub(crate) fn new(state: PublicationState) -> Arc<Shared> {
         Arc::new(Shared {

@@ -139,22 +139,8 @@ impl Publisher {
         &self,
         mut collection: Collection<'a, S>,
     ) -> Result<Publication<'a, S>, Error> {
-        let quiet = self.quiet;
-        let base = self.absolute_base(quiet)?;
-        let mode = self.mode.unwrap_or(DEFAULT_MODE) & 0o644;
-        let (dir, name) = check_base(&base)?;
-        let trusted = dir::open_trusted(&dir, os::uid())?;
-        if os::on_memory_fs(&trusted.fd) == Some(false) {
-            static WARNED: AtomicBool = AtomicBool::new(false);
-            let msg = format!(
-                "{} is not on a memory file system (tmpfs): publishing metrics there writes to \
-                 disk",
-                dir.display()
-            );
-            warn_visibly(&WARNED, quiet, &msg);
-        }
-        let files = Files::new(&base, &name, trusted)?;
-        files.check_base()?;
+        let files = self.open_files()?;
+        let (base, mode, quiet) = (files.base.clone(), self.file_mode(), self.quiet);
         let start_error = |source| Error::Start {
             path: base.clone(),
             source,
@@ -188,28 +174,45 @@ impl Publisher {
             files.remove_values_if_same(&values_id);
             return Err(e);
         }
-        let shared = Shared::new(PublicationState {
-            files: files.clone(),
+        let shared = Shared::new(PublicationState::started(
+            files.clone(),
             mode,
-            values: Some(values),
-            values_id,
-            meta: Some(meta),
-            meta_id,
-            len: layout.size(),
-            meta_text: None,
-            names: Default::default(),
-            help,
-            help_warned,
-            dirty: false,
-            batches: Vec::new(),
-            closed: false,
-            workers: Vec::new(),
-        });
+            (values, values_id),
+            (meta, meta_id),
+            layout.size(),
+            (help, help_warned),
+        ));
         Ok(Publication {
             active,
             files,
             shared,
         })
+    }
+
+    /// Step 1: the base path, absolute and well formed, in its directory
+    /// opened by a checked walk (with a warning when it is not on a memory
+    /// file system), with nothing but a regular file at `P` itself.
+    fn open_files(&self) -> Result<Files, Error> {
+        let base = self.absolute_base(self.quiet)?;
+        let (dir, name) = check_base(&base)?;
+        let trusted = dir::open_trusted(&dir, os::uid())?;
+        if os::on_memory_fs(&trusted.fd) == Some(false) {
+            static WARNED: AtomicBool = AtomicBool::new(false);
+            let msg = format!(
+                "{} is not on a memory file system (tmpfs): publishing metrics there writes to \
+                 disk",
+                dir.display()
+            );
+            warn_visibly(&WARNED, self.quiet, &msg);
+        }
+        let files = Files::new(&base, &name, trusted)?;
+        files.check_base()?;
+        Ok(files)
+    }
+
+    /// The permission bits of the files: never write for group or others.
+    fn file_mode(&self) -> u32 {
+        self.mode.unwrap_or(DEFAULT_MODE) & 0o644
     }
 
     /// The base path, absolute: an explicit relative one is resolved
