@@ -166,6 +166,14 @@ pub enum Error {
         /// The file of the pair that exists.
         present: PathBuf,
     },
+    /// This build's platform cannot publish or read Cantal files (they
+    /// need Linux: see the crate docs); every operation fails with it.
+    Unsupported {
+        /// The base path or file concerned.
+        path: PathBuf,
+        /// What was asked, a verb: "publish", "read"...
+        action: &'static str,
+    },
     /// Any other I/O error.
     Io {
         /// The file.
@@ -199,6 +207,7 @@ impl Error {
             | Error::Duplicate { path, .. }
             | Error::ValuesTooShort { path, .. }
             | Error::HalfPresent { path, .. }
+            | Error::Unsupported { path, .. }
             | Error::Io { path, .. } => path,
         }
     }
@@ -233,7 +242,8 @@ impl fmt::Display for Error {
             | Error::AlreadyStarted { .. }
             | Error::Map { .. }
             | Error::Start { .. }
-            | Error::Closed { .. } => self.fmt_publishing(f),
+            | Error::Closed { .. }
+            | Error::Unsupported { .. } => self.fmt_publishing(f),
             Error::NotRegularFile { .. }
             | Error::ForeignOwner { .. }
             | Error::TooLarge { .. }
@@ -284,7 +294,8 @@ impl Error {
         }
     }
 
-    /// The messages about making and keeping the files. (Any other variant
+    /// The messages about making and keeping the files, and the platform
+    /// that cannot. (Any other variant
     /// shows its path only: `Display::fmt` sends none here.)
     fn fmt_publishing(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let path = self.path().display();
@@ -310,6 +321,11 @@ impl Error {
             Error::Closed { .. } => {
                 write!(f, "{path}: the publication was dropped, its files are gone")
             }
+            Error::Unsupported { action, .. } => write!(
+                f,
+                "cannot {action} {path}: Cantal files need Linux (this build is for {})",
+                std::env::consts::OS
+            ),
             _ => write!(f, "{path}"),
         }
     }

@@ -169,6 +169,16 @@ fn every_variant() -> Vec<(Error, &'static str)> {
              removed (its publisher starting or exiting), or a file removed by hand",
         ),
         (
+            Error::Unsupported {
+                path: p(),
+                action: "publish",
+            },
+            leak(format!(
+                "cannot publish /x/y: Cantal files need Linux (this build is for {})",
+                std::env::consts::OS
+            )),
+        ),
+        (
             Error::Io {
                 path: p(),
                 source: os_error(),
@@ -202,7 +212,8 @@ fn index(error: &Error) -> usize {
         Error::ValuesTooShort { .. } => 17,
         Error::Duplicate { .. } => 18,
         Error::HalfPresent { .. } => 19,
-        Error::Io { .. } => 20,
+        Error::Unsupported { .. } => 20,
+        Error::Io { .. } => 21,
     }
 }
 
@@ -212,7 +223,7 @@ fn every_variant_says_what_and_where() {
     seen.dedup();
     assert_eq!(
         seen,
-        (0..=20).collect::<Vec<_>>(),
+        (0..=21).collect::<Vec<_>>(),
         "every variant, in order"
     );
     for (error, message) in every_variant() {

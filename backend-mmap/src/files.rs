@@ -5,12 +5,10 @@
 
 use crate::dir::TrustedDir;
 use crate::error::Error;
-use crate::os::{self, Identity};
+use crate::os::{self, FileExt, Identity, MetadataExt};
 use std::ffi::{CStr, CString, OsStr};
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, Write};
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -68,7 +66,7 @@ impl Files {
     /// in `dir`.
     pub(crate) fn new(base: &Path, name: &OsStr, dir: TrustedDir) -> Result<Files, Error> {
         let c = |suffix: &str| {
-            let mut bytes = name.as_bytes().to_vec();
+            let mut bytes = name.as_encoded_bytes().to_vec();
             bytes.extend_from_slice(suffix.as_bytes());
             CString::new(bytes).map_err(|_| Error::BadBasePath {
                 path: base.to_path_buf(),
@@ -82,14 +80,14 @@ impl Files {
             values_name: c(".values")?,
             meta_name: c(".meta")?,
             help_name: c(".help")?,
-            name: name.as_bytes().to_vec(),
+            name: name.as_encoded_bytes().to_vec(),
             dir: Arc::new(dir),
         })
     }
 
     /// `name` of the directory, for messages.
     fn path_of(&self, name: &CStr) -> PathBuf {
-        self.dir.path.join(OsStr::from_bytes(name.to_bytes()))
+        self.dir.path.join(os::name_of(name))
     }
 
     /// Classifies an error creating or writing a file in our directory.
@@ -139,8 +137,7 @@ impl Files {
         bytes.extend_from_slice(format!(".{}.{n}.tmp", std::process::id()).as_bytes());
         let name = CString::new(bytes).unwrap_or_default();
         let path = self.path_of(&name);
-        let flags = libc::O_RDWR | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW;
-        let open = || os::open_at(Some(&self.dir.fd), &name, flags, mode);
+        let open = || os::create_new_at(&self.dir.fd, &name, mode);
         let file = match open() {
             Ok(f) => f,
             // Our pid is ours alone while we live: this is a leftover of a
@@ -158,8 +155,7 @@ impl Files {
             armed: true,
         };
         // The umask may have removed bits the caller asked for.
-        file.set_permissions(fs::Permissions::from_mode(mode))
-            .map_err(|e| Error::io(&tmp.path, e))?;
+        os::set_mode(&file, mode).map_err(|e| Error::io(&tmp.path, e))?;
         if !os::try_lock(&file).map_err(|e| Error::io(&tmp.path, e))? {
             return Err(Error::Io {
                 path: tmp.path.clone(),
@@ -183,7 +179,7 @@ impl Files {
         };
         let me = std::process::id();
         for name in names {
-            let Some(pid) = tmp_pid(&self.name, name.as_bytes()) else {
+            let Some(pid) = tmp_pid(&self.name, name.as_encoded_bytes()) else {
                 continue;
             };
             if pid == me || os::pid_alive(pid) {
@@ -197,8 +193,7 @@ impl Files {
     /// Removes the temporary file `name` if it is a regular file of ours
     /// that nobody holds locked.
     fn remove_leftover(&self, name: &CStr) {
-        let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK;
-        let Ok(file) = os::open_at(Some(&self.dir.fd), name, flags, 0) else {
+        let Ok(file) = os::open_read_at(&self.dir.fd, name) else {
             return;
         };
         let Ok(meta) = file.metadata() else { return };
@@ -243,8 +238,7 @@ impl Files {
 
     /// Makes `P.values` absent, unless a live process owns it.
     fn clear_stale(&self) -> Result<(), Error> {
-        let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK;
-        let old = match os::open_at(Some(&self.dir.fd), &self.values_name, flags, 0) {
+        let old = match os::open_read_at(&self.dir.fd, &self.values_name) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
             Err(e) if os::is_symlink_error(&e) => {
@@ -362,7 +356,6 @@ pub(crate) fn check_size(path: &Path, size: usize) -> Result<(), Error> {
 /// file system fails here with `StorageFull` rather than with a `SIGBUS`
 /// when a slot is first touched.
 pub(crate) fn fill_zeros(file: &File, mut offset: usize, len: usize) -> io::Result<()> {
-    use std::os::unix::fs::FileExt;
     static CHUNK: [u8; 64 * 1024] = [0; 64 * 1024];
     let mut left = len;
     while left > 0 {

@@ -16,7 +16,6 @@ use crate::resume;
 use cantal_core::{ActiveCollection, Collection, Growable, Layout, Meta, MetricRef, Storage};
 use std::fs::File;
 use std::io::{self, Write};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -193,6 +192,7 @@ impl Publisher {
     /// opened by a checked walk (with a warning when it is not on a memory
     /// file system), with nothing but a regular file at `P` itself.
     fn open_files(&self) -> Result<Files, Error> {
+        os::supported(&self.base_path(), "publish")?;
         let base = self.absolute_base(self.quiet)?;
         let (dir, name) = check_base(&base)?;
         let trusted = dir::open_trusted(&dir, os::uid())?;
@@ -302,7 +302,7 @@ fn check_base(base: &Path) -> Result<(PathBuf, std::ffi::OsString), Error> {
         path: base.to_path_buf(),
         reason,
     };
-    let bytes = base.as_os_str().as_bytes();
+    let bytes = base.as_os_str().as_encoded_bytes();
     if bytes.is_empty() {
         return Err(bad("is empty"));
     }

@@ -29,13 +29,12 @@
 //! ```
 
 use crate::error::Error;
-use crate::os::{self, Identity};
+use crate::os::{self, FileExt, Identity, MetadataExt};
 pub use crate::parsed_meta::{OwnedValue, ParsedMeta, Slot, SlotType};
 use crate::path::with_suffix;
 use crate::stable_states::{meta_states, stabilise_states};
 use std::fs::{self, File};
 use std::io::{self, Read};
-use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 /// The largest meta file read: 64 MiB (a million metrics).
@@ -387,6 +386,7 @@ pub struct Opened {
 /// ([`Error::TooLarge`]).
 pub fn open_with(base: impl AsRef<Path>, options: &Options) -> Result<Opened, Error> {
     let base = base.as_ref();
+    os::supported(base, "read")?;
     let meta_path = with_suffix(base, ".meta");
     let (meta, identity) = open_in(
         options.root.as_deref(),
@@ -530,6 +530,7 @@ fn is_not_found(e: &Error) -> bool {
 /// As for [`read`], for the values file only.
 pub fn is_alive(base: impl AsRef<Path>) -> Result<bool, Error> {
     let path = with_suffix(base.as_ref(), ".values");
+    os::supported(&path, "read")?;
     let (file, _) = open(&path, None, u64::MAX)?;
     is_locked(&file).map_err(|e| Error::io(&path, e))
 }
@@ -547,7 +548,10 @@ pub fn is_alive(base: impl AsRef<Path>) -> Result<bool, Error> {
 /// The process does not exist (`NotFound`), or its status has no readable
 /// `Uid:` line (`InvalidData`).
 pub fn owner_of_pid(pid: u32) -> io::Result<u32> {
-    os::real_uid_of(&fs::read_to_string(format!("/proc/{pid}/status"))?)
+    let status = format!("/proc/{pid}/status");
+    os::supported(Path::new(&status), "read")
+        .map_err(|e| io::Error::new(io::ErrorKind::Unsupported, e))?;
+    os::real_uid_of(&fs::read_to_string(status)?)
 }
 
 /// Opens a regular file without following symlinks and without blocking

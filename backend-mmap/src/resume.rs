@@ -11,13 +11,12 @@
 //! Anything that does not match is logged with its reason: a fresh start.
 
 use crate::files::Files;
-use crate::os;
+use crate::os::{self, FileExt, MetadataExt};
 use crate::region::MappedRegion;
 use cantal_core::{ActiveCollection, Collection, Storage};
 use std::ffi::CStr;
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 /// The values of the stale publication at the base path when it is ours
@@ -95,8 +94,7 @@ fn adoptable(files: &Files, meta: &[u8], size: usize) -> Result<Vec<u8>, NotAdop
 /// regular file of our user with one link and no write bit for group or
 /// others.
 fn open_ours(files: &Files, name: &CStr, path: &Path) -> Result<File, NotAdopted> {
-    let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK;
-    let file = os::open_at(Some(&files.dir.fd), name, flags, 0).map_err(|e| {
+    let file = os::open_read_at(&files.dir.fd, name).map_err(|e| {
         let why = format!("{}: {e}", path.display());
         if e.kind() == io::ErrorKind::NotFound {
             NotAdopted::Nothing(why)
@@ -123,7 +121,6 @@ fn open_ours(files: &Files, name: &CStr, path: &Path) -> Result<File, NotAdopted
 
 /// Exactly `len` bytes of `file`, which must have that size.
 fn read_exact(file: &File, len: usize) -> io::Result<Vec<u8>> {
-    use std::os::unix::fs::FileExt;
     let size = file.metadata()?.len();
     if size != len as u64 {
         return Err(io::Error::other(format!("has {size} bytes, not {len}")));

@@ -6,10 +6,10 @@
 //! [`stabilise_states`] re-reads each of them with `pread(2)` (timestamp,
 //! text, timestamp) and patches the whole value into the copy.
 
+use crate::os::FileExt;
 use cantal_core::decode::{self, SlotKind};
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::sync::atomic::{Ordering, fence};
 
 /// How many times one `state` slot is re-read when its writer keeps
