@@ -133,7 +133,8 @@ impl Publisher {
     /// error comes before the metrics are moved (every case but a metric
     /// already published by another collection, or a failure to rename the
     /// meta file), the metrics are untouched, their values included, and
-    /// may be published again. No temporary file is left behind.
+    /// may be published again. No temporary file is left behind. Off
+    /// Linux, always [`Error::Unsupported`].
     pub fn publish<'a, S: Storage<'a>>(
         &self,
         mut collection: Collection<'a, S>,

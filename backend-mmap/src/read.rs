@@ -256,7 +256,8 @@ pub fn load_with(base: impl AsRef<Path>, options: &Options) -> Result<Loaded, Er
 /// non-regular file ([`Error::NotRegularFile`]), a file larger than
 /// [`META_LIMIT`] or [`VALUES_LIMIT`], a publication that keeps changing
 /// ([`Error::Unstable`]), a values file that shrinks while its states are
-/// re-read ([`Error::Io`] with `UnexpectedEof`).
+/// re-read ([`Error::Io`] with `UnexpectedEof`); off Linux, always
+/// [`Error::Unsupported`].
 pub fn read(base: impl AsRef<Path>) -> Result<Snapshot, Error> {
     read_with(base, &Options::default())
 }
