@@ -17,13 +17,11 @@
 //! times; its target is walked and checked the same way.
 
 use crate::error::Error;
-use crate::os;
+use crate::os::{self, MetadataExt};
 use std::collections::VecDeque;
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io;
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
 /// How many symlinks a walk follows before it gives up (Linux's own limit).
@@ -69,15 +67,14 @@ pub(crate) fn open_trusted(dir: &Path, uid: u32) -> Result<TrustedDir, Error> {
             check_owner(&next, meta.uid(), uid)?;
             links += 1;
             if links > MAX_SYMLINKS {
-                return Err(not_found(io::Error::from_raw_os_error(libc::ELOOP)));
+                return Err(not_found(os::too_many_links()));
             }
             let target = os::read_link(&file).map_err(|e| Error::io(&next, e))?;
-            let target = OsStr::from_bytes(&target);
-            if target.as_bytes().first() == Some(&b'/') {
+            if target.as_encoded_bytes().first() == Some(&b'/') {
                 at = PathBuf::from("/");
                 cur = open_root(&at, uid)?;
             }
-            push_front(&mut left, target);
+            push_front(&mut left, &target);
             continue;
         }
         if !meta.is_dir() {
@@ -102,11 +99,9 @@ pub(crate) fn open_trusted(dir: &Path, uid: u32) -> Result<TrustedDir, Error> {
 
 /// Opens and checks `/`.
 fn open_root(at: &Path, uid: u32) -> Result<File, Error> {
-    let root = os::open_at(None, c"/", libc::O_PATH | libc::O_DIRECTORY, 0).map_err(|source| {
-        Error::Directory {
-            path: at.to_path_buf(),
-            source,
-        }
+    let root = os::open_root().map_err(|source| Error::Directory {
+        path: at.to_path_buf(),
+        source,
     })?;
     let meta = root.metadata().map_err(|e| Error::io(at, e))?;
     check(at, &meta, uid)?;

@@ -166,6 +166,14 @@ pub enum Error {
         /// The file of the pair that exists.
         present: PathBuf,
     },
+    /// This build's platform cannot publish or read Cantal files (they
+    /// need Linux: see the crate docs); every operation fails with it.
+    Unsupported {
+        /// The base path or file concerned.
+        path: PathBuf,
+        /// What was asked, a verb: "publish", "read"...
+        action: &'static str,
+    },
     /// Any other I/O error.
     Io {
         /// The file.
@@ -199,6 +207,7 @@ impl Error {
             | Error::Duplicate { path, .. }
             | Error::ValuesTooShort { path, .. }
             | Error::HalfPresent { path, .. }
+            | Error::Unsupported { path, .. }
             | Error::Io { path, .. } => path,
         }
     }
@@ -217,117 +226,148 @@ impl Error {
 }
 
 impl fmt::Display for Error {
+    /// One sentence naming the file or directory; the messages are written
+    /// per group of variants (where the files go, making them, reading
+    /// them), each group in a function of its own.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Directory { path, source } => write!(
+            Error::Directory { .. }
+            | Error::PathTooLong { .. }
+            | Error::BadBasePath { .. }
+            | Error::UnsafeDirectory { .. }
+            | Error::ForeignDirectory { .. } => self.fmt_place(f),
+            Error::NoSpace { .. }
+            | Error::FileSizeLimit { .. }
+            | Error::Locked { .. }
+            | Error::AlreadyStarted { .. }
+            | Error::Map { .. }
+            | Error::Start { .. }
+            | Error::Closed { .. }
+            | Error::Unsupported { .. } => self.fmt_publishing(f),
+            Error::NotRegularFile { .. }
+            | Error::ForeignOwner { .. }
+            | Error::TooLarge { .. }
+            | Error::Unstable { .. }
+            | Error::Decode { .. }
+            | Error::Duplicate { .. }
+            | Error::ValuesTooShort { .. }
+            | Error::HalfPresent { .. }
+            | Error::Io { .. } => self.fmt_reading(f),
+        }
+    }
+}
+
+impl Error {
+    /// The messages about where the files go: the base path and the
+    /// directories on the way to it. (Any other variant shows its path
+    /// only: `Display::fmt` sends none here.)
+    fn fmt_place(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = self.path().display();
+        match self {
+            Error::Directory { source, .. } => {
+                write!(
+                    f,
+                    "cannot create Cantal files in directory {path}: {source}"
+                )
+            }
+            Error::PathTooLong { .. } => {
+                write!(f, "Cantal base path {path} is too long for a file name")
+            }
+            Error::BadBasePath { reason, .. } => write!(
                 f,
-                "cannot create Cantal files in directory {}: {source}",
-                path.display()
+                "Cantal base path (CANTAL_PATH) {path} {reason}; it must be a file name prefix \
+                 such as /run/user/1000/myapp"
             ),
-            Error::NoSpace { path, source } => write!(
+            Error::UnsafeDirectory { mode, .. } => write!(
                 f,
-                "no space left for Cantal file {}: {source}",
-                path.display()
-            ),
-            Error::PathTooLong { path } => write!(
-                f,
-                "Cantal base path {} is too long for a file name",
-                path.display()
-            ),
-            Error::BadBasePath { path, reason } => write!(
-                f,
-                "Cantal base path (CANTAL_PATH) {} {reason}; it must be a file name prefix \
-                 such as /run/user/1000/myapp",
-                path.display()
-            ),
-            Error::UnsafeDirectory { path, mode } => write!(
-                f,
-                "refusing to publish in {} (mode {mode:o}): other users can write to it and it \
-                 has no sticky bit",
-                path.display()
+                "refusing to publish in {path} (mode {mode:o}): other users can write to it and \
+                 it has no sticky bit"
             ),
             Error::ForeignDirectory {
-                path,
-                owner,
-                expected,
+                owner, expected, ..
             } => write!(
                 f,
-                "refusing to publish under {}: it belongs to uid {owner}, neither root nor the \
-                 publisher's uid {expected}, so that user could replace the files",
-                path.display()
+                "refusing to publish under {path}: it belongs to uid {owner}, neither root nor \
+                 the publisher's uid {expected}, so that user could replace the files"
             ),
-            Error::FileSizeLimit { path, size, limit } => write!(
-                f,
-                "Cantal file {} needs {size} bytes, more than the file size limit \
-                 (RLIMIT_FSIZE, ulimit -f) of {limit} bytes",
-                path.display()
-            ),
-            Error::Locked {
-                path,
-                pid: Some(pid),
-            } => write!(
-                f,
-                "Cantal file {} is in use by another process (pid {pid})",
-                path.display()
-            ),
-            Error::Locked { path, pid: None } => write!(
-                f,
-                "Cantal file {} is in use by another process",
-                path.display()
-            ),
-            Error::AlreadyStarted { path } => write!(
-                f,
-                "cannot publish to {}: cantal::start() was already called in this process",
-                path.display()
-            ),
-            Error::Map { path, source } => {
-                write!(f, "cannot map Cantal file {}: {source}", path.display())
+            _ => write!(f, "{path}"),
+        }
+    }
+
+    /// The messages about making and keeping the files, and the platform
+    /// that cannot. (Any other variant
+    /// shows its path only: `Display::fmt` sends none here.)
+    fn fmt_publishing(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = self.path().display();
+        match self {
+            Error::NoSpace { source, .. } => {
+                write!(f, "no space left for Cantal file {path}: {source}")
             }
-            Error::Start { path, source } => {
-                write!(f, "cannot publish to {}: {source}", path.display())
+            Error::FileSizeLimit { size, limit, .. } => write!(
+                f,
+                "Cantal file {path} needs {size} bytes, more than the file size limit \
+                 (RLIMIT_FSIZE, ulimit -f) of {limit} bytes"
+            ),
+            Error::Locked { pid, .. } => {
+                write!(f, "Cantal file {path} is in use by another process")?;
+                pid.map_or(Ok(()), |pid| write!(f, " (pid {pid})"))
             }
-            Error::NotRegularFile { path } => {
-                write!(f, "{} is not a regular file", path.display())
+            Error::AlreadyStarted { .. } => write!(
+                f,
+                "cannot publish to {path}: cantal::start() was already called in this process"
+            ),
+            Error::Map { source, .. } => write!(f, "cannot map Cantal file {path}: {source}"),
+            Error::Start { source, .. } => write!(f, "cannot publish to {path}: {source}"),
+            Error::Closed { .. } => {
+                write!(f, "{path}: the publication was dropped, its files are gone")
             }
+            Error::Unsupported { action, .. } => write!(
+                f,
+                "cannot {action} {path}: Cantal files need Linux (this build is for {})",
+                std::env::consts::OS
+            ),
+            _ => write!(f, "{path}"),
+        }
+    }
+
+    /// The messages about reading a publication, and other I/O errors.
+    /// (Any other variant shows its path only: `Display::fmt` sends none
+    /// here.)
+    fn fmt_reading(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = self.path().display();
+        match self {
+            Error::NotRegularFile { .. } => write!(f, "{path} is not a regular file"),
             Error::ForeignOwner {
-                path,
-                owner,
-                expected,
+                owner, expected, ..
             } => write!(
                 f,
-                "{} belongs to uid {owner}, not to the publisher's uid {expected}",
-                path.display()
+                "{path} belongs to uid {owner}, not to the publisher's uid {expected}"
             ),
-            Error::TooLarge { path, size, limit } => write!(
+            Error::TooLarge { size, limit, .. } => {
+                write!(f, "{path} has {size} bytes, more than the limit of {limit}")
+            }
+            Error::Unstable { attempts, .. } => {
+                write!(
+                    f,
+                    "{path} changed during each of {attempts} attempts to read it"
+                )
+            }
+            Error::Decode { source, .. } => write!(f, "{path}: {source}"),
+            Error::Duplicate { source, .. } => write!(f, "{path}: {source}"),
+            Error::ValuesTooShort { source, .. } => {
+                write!(
+                    f,
+                    "{path}: {source} (half-written or replaced publication?)"
+                )
+            }
+            Error::HalfPresent { present, .. } => write!(
                 f,
-                "{} has {size} bytes, more than the limit of {limit}",
-                path.display()
-            ),
-            Error::Closed { path } => write!(
-                f,
-                "{}: the publication was dropped, its files are gone",
-                path.display()
-            ),
-            Error::Unstable { path, attempts } => write!(
-                f,
-                "{} changed during each of {attempts} attempts to read it",
-                path.display()
-            ),
-            Error::Decode { path, source } => write!(f, "{}: {source}", path.display()),
-            Error::Duplicate { path, source } => write!(f, "{}: {source}", path.display()),
-            Error::ValuesTooShort { path, source } => write!(
-                f,
-                "{}: {source} (half-written or replaced publication?)",
-                path.display()
-            ),
-            Error::HalfPresent { path, present } => write!(
-                f,
-                "{}: no such file, but {} exists: a publication half created or half \
+                "{path}: no such file, but {} exists: a publication half created or half \
                  removed (its publisher starting or exiting), or a file removed by hand",
-                path.display(),
                 present.display()
             ),
-            Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            Error::Io { source, .. } => write!(f, "{path}: {source}"),
+            _ => write!(f, "{path}"),
         }
     }
 }
@@ -354,3 +394,7 @@ impl std::error::Error for Error {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "error_tests.rs"]
+mod tests;

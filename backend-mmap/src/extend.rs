@@ -46,103 +46,17 @@
 //! hot path of every published metric at one atomic operation.
 
 use crate::error::Error;
-use crate::files::{self, Files};
-use crate::help::{HelpLine, PublishedHelp};
-use crate::os::Identity;
-use cantal_core::{ActiveCollection, Collection, Growable, Metric, REGION_ALIGN, Region};
-use memmap2::{MmapOptions, MmapRaw};
+use crate::files;
+use crate::help::HelpLine;
+use crate::publication_state::{PublicationState, Shared};
+use crate::region::MappedRegion;
+use cantal_core::{Collection, Growable, Metric, REGION_ALIGN};
 use std::collections::HashSet;
 use std::fmt::Write as _;
-use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
-use std::ptr::NonNull;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
-
-/// The state a [`Publication`](crate::Publication) shares with its
-/// [`Extender`]s.
-pub(crate) struct Shared {
-    state: Mutex<State>,
-    /// Notified when the publication is dropped.
-    closed: Condvar,
-}
-
-/// What an extension changes, under the lock.
-pub(crate) struct State {
-    pub(crate) files: Files,
-    /// The permission bits of new meta files.
-    pub(crate) mode: u32,
-    /// The values file: open and locked while we publish; `None` once the
-    /// publication is dropped (which releases the lock).
-    pub(crate) values: Option<File>,
-    pub(crate) values_id: Identity,
-    /// The current meta file, open so that its inode number is not reused.
-    pub(crate) meta: Option<File>,
-    pub(crate) meta_id: Identity,
-    /// The values file's length.
-    pub(crate) len: usize,
-    /// The whole meta text, once an extender exists (the publication's own
-    /// text until the first extension).
-    pub(crate) meta_text: Option<String>,
-    /// The canonical names of every metric published, once an extender
-    /// exists.
-    pub(crate) names: HashSet<String>,
-    /// The descriptions written to `P.help`.
-    pub(crate) help: PublishedHelp,
-    /// A failure to write `P.help` was logged.
-    pub(crate) help_warned: bool,
-    /// The text in `meta_text` is not yet the file's (a rename failed).
-    pub(crate) dirty: bool,
-    /// The added collections, each with the offset of its first slot.
-    pub(crate) batches: Vec<(
-        usize,
-        ActiveCollection<'static, Growable<'static>, TailRegion>,
-    )>,
-    /// The publication was dropped.
-    pub(crate) closed: bool,
-    /// Threads to join when the publication is dropped.
-    pub(crate) workers: Vec<JoinHandle<()>>,
-}
-
-impl Shared {
-    pub(crate) fn new(state: State) -> Arc<Shared> {
-        Arc::new(Shared {
-            state: Mutex::new(state),
-            closed: Condvar::new(),
-        })
-    }
-
-    /// The state; a panic in another holder leaves it consistent (every
-    /// change is made before the fields that depend on it).
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// What the publication's drop does: removes the files (when they are
-    /// still ours), releases the lock, wakes the waiters and joins the
-    /// workers.
-    pub(crate) fn close(&self) {
-        let workers = {
-            let mut st = self.lock();
-            st.closed = true;
-            st.files.remove_meta_if_same(&st.meta_id);
-            st.files.remove_values_if_same(&st.values_id);
-            st.values = None;
-            st.meta = None;
-            std::mem::take(&mut st.workers)
-        };
-        self.closed.notify_all();
-        let me = std::thread::current().id();
-        for worker in workers {
-            // A worker that drops the publication itself cannot join itself.
-            if worker.thread().id() != me {
-                let _ = worker.join();
-            }
-        }
-    }
-}
+use std::time::Duration;
 
 /// Adds metrics to a live [`Publication`](crate::Publication); from
 /// [`Publication::extender`](crate::Publication::extender).
@@ -253,7 +167,7 @@ impl Extender {
     /// Steps 1-3, and the new meta text.
     fn append(
         &self,
-        st: &mut State,
+        st: &mut PublicationState,
         collection: Collection<'static, Growable<'static>>,
         size: usize,
     ) -> Result<(), Error> {
@@ -265,12 +179,20 @@ impl Extender {
             source: io::Error::other("the values file would exceed the address space"),
         })?;
         files::check_size(&values_path, end)?;
-        if let Err(e) = fill_zeros_at(file, st.len, end - st.len) {
+        if let Err(e) = files::fill_zeros(file, st.len, end - st.len) {
             // Give the pages back; nothing points past the old end.
             let _ = file.set_len(st.len as u64);
             return Err(Error::io(&values_path, e));
         }
-        let region = match TailRegion::map(file, start, size) {
+        // SAFETY: the contract of `MappedRegion::map`: `start` is a
+        // multiple of 64 (`next_multiple_of` above); the file holds zeros
+        // from its old end to `end` (`fill_zeros` above, under the
+        // publication's lock, held by every extension); it is
+        // shrunk only when the mapping fails (no region then), and never
+        // once the region is started; earlier regions end at or before the
+        // old end, and the crate touches these bytes only through this
+        // region, which goes to one `Collection::start` below.
+        let region = match unsafe { MappedRegion::map(file, start, size) } {
             Ok(region) => region,
             Err(source) => {
                 let _ = file.set_len(st.len as u64);
@@ -331,23 +253,7 @@ impl Extender {
     /// whether it is (a worker thread's sleep that ends with the
     /// publication).
     pub fn wait_closed(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut st = self.shared.lock();
-        loop {
-            if st.closed {
-                return true;
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return false;
-            }
-            st = self
-                .shared
-                .closed
-                .wait_timeout(st, deadline - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
+        self.shared.wait_closed(timeout)
     }
 
     /// Whether the publication was dropped.
@@ -386,7 +292,7 @@ impl Extender {
 /// metrics are published all the same), so a failure is logged, once per
 /// publication, and the next extension that adds a description tries
 /// again.
-fn write_help(st: &mut State) {
+fn write_help(st: &mut PublicationState) {
     if let Err(e) = st.help.write(&st.files.base)
         && !std::mem::replace(&mut st.help_warned, true)
     {
@@ -398,7 +304,7 @@ fn write_help(st: &mut State) {
 }
 
 /// Step 4: the whole meta text to a temporary file, renamed over `P.meta`.
-fn write_meta(st: &mut State) -> Result<(), Error> {
+fn write_meta(st: &mut PublicationState) -> Result<(), Error> {
     let text = st.meta_text.as_deref().unwrap_or_default();
     let (tmp, file, id) = st.files.write_meta_tmp(text.as_bytes(), st.mode)?;
     st.files.install_meta(tmp)?;
@@ -432,91 +338,5 @@ fn push_pads(text: &mut String, mut n: usize) {
 fn closed(base: &std::path::Path) -> Error {
     Error::Closed {
         path: base.to_path_buf(),
-    }
-}
-
-/// Writes `len` zero bytes at `offset` of `file`.
-fn fill_zeros_at(file: &File, mut offset: usize, len: usize) -> io::Result<()> {
-    static CHUNK: [u8; 64 * 1024] = [0; 64 * 1024];
-    let mut left = len;
-    while left > 0 {
-        let n = left.min(CHUNK.len());
-        file.write_all_at(&CHUNK[..n], offset as u64)?;
-        offset += n;
-        left -= n;
-    }
-    Ok(())
-}
-
-/// The page size, for the offset of a mapping.
-fn page_size() -> usize {
-    // SAFETY: `sysconf(3)` has no preconditions; `_SC_PAGESIZE` is a valid
-    // name and never fails on Linux.
-    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    usize::try_from(size)
-        .ok()
-        .filter(|s| s.is_power_of_two())
-        .unwrap_or(4096)
-}
-
-/// The bytes `start..start + len` of a values file that grew, mapped shared
-/// by a mapping of their own that is never unmapped.
-pub(crate) struct TailRegion {
-    map: &'static MmapRaw,
-    /// From the mapping's first byte to the region's.
-    skip: usize,
-    len: usize,
-}
-
-impl TailRegion {
-    /// Maps `start..start + len` of `file` (which must already hold zeros
-    /// there), from the page that holds `start`, and leaks the mapping.
-    /// `len > 0`, and `start` is a multiple of [`REGION_ALIGN`].
-    fn map(file: &File, start: usize, len: usize) -> io::Result<TailRegion> {
-        let map_start = start - start % page_size();
-        let skip = start - map_start;
-        let map = MmapOptions::new()
-            .offset(map_start as u64)
-            .len(skip + len)
-            .map_raw(file)?;
-        Ok(TailRegion {
-            map: Box::leak(Box::new(map)),
-            skip,
-            len,
-        })
-    }
-}
-
-// SAFETY: each promise of the `Region` contract:
-// - Alignment: `mmap(2)` returns a page-aligned address; `skip` is `start`
-//   minus a multiple of the page size, and both `start` and the page size
-//   are multiples of 64, so `base` is 64-aligned.
-// - Fixed length: the mapping has `skip + len` bytes, read-write and
-//   shared (`map_raw`); the region is its last `len` bytes, and neither
-//   changes (the `MmapRaw` is behind a `&'static`). The file holds those
-//   bytes (`append` wrote them before mapping and never shrinks the file
-//   afterwards), so no access raises SIGBUS unless someone else truncates
-//   the file (mode 0600 in a checked directory: see `MappedRegion`).
-// - Lifetime: the `MmapRaw` was leaked with `Box::leak`; nothing unmaps it.
-// - Zero-filled: `append` wrote zeros over the file's bytes from its old
-//   end to the region's end just before mapping, under the publication's
-//   lock, and nothing in this process addresses those file bytes except
-//   through this region (earlier mappings end at the old end).
-// - Exclusive, atomic-only access: this crate never reads or writes through
-//   the mapping; it only gives the address to `Collection::start`. The page
-//   holding `start` may also be mapped by an earlier mapping at another
-//   address, but only for the file bytes before the old end, which are not
-//   in this region: no byte of the file is accessed through two addresses.
-// - Unique: each region covers file bytes from the end of everything
-//   published before, in a fresh mapping at an address the kernel gives to
-//   no other live mapping.
-unsafe impl Region for TailRegion {
-    fn base(&self) -> NonNull<u8> {
-        let base = self.map.as_mut_ptr().wrapping_add(self.skip);
-        NonNull::new(base).unwrap_or(NonNull::dangling())
-    }
-
-    fn len(&self) -> usize {
-        self.len
     }
 }

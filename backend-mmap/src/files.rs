@@ -5,12 +5,10 @@
 
 use crate::dir::TrustedDir;
 use crate::error::Error;
-use crate::os::{self, Identity};
+use crate::os::{self, FileExt, Identity, MetadataExt};
 use std::ffi::{CStr, CString, OsStr};
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, Write};
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,8 +30,8 @@ pub(crate) struct Files {
     name: Vec<u8>,
     pub(crate) values: PathBuf,
     pub(crate) meta: PathBuf,
-    values_name: CString,
-    meta_name: CString,
+    pub(crate) values_name: CString,
+    pub(crate) meta_name: CString,
     /// `P.help`, the side file of descriptions (see [`crate::help`]).
     help_name: CString,
 }
@@ -68,7 +66,7 @@ impl Files {
     /// in `dir`.
     pub(crate) fn new(base: &Path, name: &OsStr, dir: TrustedDir) -> Result<Files, Error> {
         let c = |suffix: &str| {
-            let mut bytes = name.as_bytes().to_vec();
+            let mut bytes = name.as_encoded_bytes().to_vec();
             bytes.extend_from_slice(suffix.as_bytes());
             CString::new(bytes).map_err(|_| Error::BadBasePath {
                 path: base.to_path_buf(),
@@ -82,14 +80,14 @@ impl Files {
             values_name: c(".values")?,
             meta_name: c(".meta")?,
             help_name: c(".help")?,
-            name: name.as_bytes().to_vec(),
+            name: name.as_encoded_bytes().to_vec(),
             dir: Arc::new(dir),
         })
     }
 
     /// `name` of the directory, for messages.
     fn path_of(&self, name: &CStr) -> PathBuf {
-        self.dir.path.join(OsStr::from_bytes(name.to_bytes()))
+        self.dir.path.join(os::name_of(name))
     }
 
     /// Classifies an error creating or writing a file in our directory.
@@ -139,8 +137,7 @@ impl Files {
         bytes.extend_from_slice(format!(".{}.{n}.tmp", std::process::id()).as_bytes());
         let name = CString::new(bytes).unwrap_or_default();
         let path = self.path_of(&name);
-        let flags = libc::O_RDWR | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW;
-        let open = || os::open_at(Some(&self.dir.fd), &name, flags, mode);
+        let open = || os::create_new_at(&self.dir.fd, &name, mode);
         let file = match open() {
             Ok(f) => f,
             // Our pid is ours alone while we live: this is a leftover of a
@@ -158,8 +155,7 @@ impl Files {
             armed: true,
         };
         // The umask may have removed bits the caller asked for.
-        file.set_permissions(fs::Permissions::from_mode(mode))
-            .map_err(|e| Error::io(&tmp.path, e))?;
+        os::set_mode(&file, mode).map_err(|e| Error::io(&tmp.path, e))?;
         if !os::try_lock(&file).map_err(|e| Error::io(&tmp.path, e))? {
             return Err(Error::Io {
                 path: tmp.path.clone(),
@@ -183,7 +179,7 @@ impl Files {
         };
         let me = std::process::id();
         for name in names {
-            let Some(pid) = tmp_pid(&self.name, name.as_bytes()) else {
+            let Some(pid) = tmp_pid(&self.name, name.as_encoded_bytes()) else {
                 continue;
             };
             if pid == me || os::pid_alive(pid) {
@@ -197,8 +193,7 @@ impl Files {
     /// Removes the temporary file `name` if it is a regular file of ours
     /// that nobody holds locked.
     fn remove_leftover(&self, name: &CStr) {
-        let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK;
-        let Ok(file) = os::open_at(Some(&self.dir.fd), name, flags, 0) else {
+        let Ok(file) = os::open_read_at(&self.dir.fd, name) else {
             return;
         };
         let Ok(meta) = file.metadata() else { return };
@@ -243,8 +238,7 @@ impl Files {
 
     /// Makes `P.values` absent, unless a live process owns it.
     fn clear_stale(&self) -> Result<(), Error> {
-        let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK;
-        let old = match os::open_at(Some(&self.dir.fd), &self.values_name, flags, 0) {
+        let old = match os::open_read_at(&self.dir.fd, &self.values_name) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
             Err(e) if os::is_symlink_error(&e) => {
@@ -342,64 +336,6 @@ impl Files {
             let _ = os::unlink_at(&self.dir.fd, &self.values_name);
         }
     }
-
-    /// The meta and values bytes of a stale publication at `P` that is
-    /// ours to adopt: both regular files of our user, one link each, not
-    /// writable by group or others, the meta text `meta`, the values
-    /// `size` bytes, the lock free. `Err` says why not.
-    pub(crate) fn adoptable(&self, meta: &[u8], size: usize) -> Result<Vec<u8>, NotAdopted> {
-        let values = self.open_ours(&self.values_name, &self.values)?;
-        match os::try_lock(&values) {
-            Ok(true) => {}
-            Ok(false) => return Err(NotAdopted::Nothing("its publisher is alive".into())),
-            Err(e) => return Err(NotAdopted::Refused(e.to_string())),
-        }
-        let old_meta = read_exact(&self.open_ours(&self.meta_name, &self.meta)?, meta.len())
-            .map_err(|e| NotAdopted::Refused(format!("{}: {e}", self.meta.display())))?;
-        if old_meta != meta {
-            return Err(NotAdopted::Nothing("its metrics differ from ours".into()));
-        }
-        read_exact(&values, size)
-            .map_err(|e| NotAdopted::Refused(format!("{}: {e}", self.values.display())))
-    }
-
-    /// Opens `name` for reading when it is a regular file of our user with
-    /// one link and no write bit for group or others.
-    fn open_ours(&self, name: &CStr, path: &Path) -> Result<File, NotAdopted> {
-        let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK;
-        let file = os::open_at(Some(&self.dir.fd), name, flags, 0).map_err(|e| {
-            let why = format!("{}: {e}", path.display());
-            if e.kind() == io::ErrorKind::NotFound {
-                NotAdopted::Nothing(why)
-            } else {
-                NotAdopted::Refused(why)
-            }
-        })?;
-        let m = file
-            .metadata()
-            .map_err(|e| NotAdopted::Refused(format!("{}: {e}", path.display())))?;
-        let why = if !m.is_file() {
-            "is not a regular file".to_string()
-        } else if m.uid() != os::uid() {
-            format!("belongs to uid {}, not to us ({})", m.uid(), os::uid())
-        } else if m.nlink() != 1 {
-            format!("has {} links", m.nlink())
-        } else if m.mode() & 0o022 != 0 {
-            format!("is writable by others (mode {:o})", m.mode() & 0o7777)
-        } else {
-            return Ok(file);
-        };
-        Err(NotAdopted::Refused(format!("{} {why}", path.display())))
-    }
-}
-
-/// Why a stale pair is not resumed from.
-#[derive(Debug)]
-pub(crate) enum NotAdopted {
-    /// Nothing to resume: no pair, a live one, or other metrics.
-    Nothing(String),
-    /// A pair that is not ours (or not readable): worth a warning.
-    Refused(String),
 }
 
 /// Refuses to write `size` bytes into `path` beyond `RLIMIT_FSIZE`, which
@@ -415,16 +351,20 @@ pub(crate) fn check_size(path: &Path, size: usize) -> Result<(), Error> {
     }
 }
 
-/// Exactly `len` bytes of `file`, which must have that size.
-fn read_exact(file: &File, len: usize) -> io::Result<Vec<u8>> {
-    use std::os::unix::fs::FileExt;
-    let size = file.metadata()?.len();
-    if size != len as u64 {
-        return Err(io::Error::other(format!("has {size} bytes, not {len}")));
+/// Writes `len` zero bytes at `offset` of `file` (`pwrite(2)`, whatever
+/// the descriptor's position): every page is allocated now, so a full
+/// file system fails here with `StorageFull` rather than with a `SIGBUS`
+/// when a slot is first touched.
+pub(crate) fn fill_zeros(file: &File, mut offset: usize, len: usize) -> io::Result<()> {
+    static CHUNK: [u8; 64 * 1024] = [0; 64 * 1024];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(CHUNK.len());
+        file.write_all_at(&CHUNK[..n], offset as u64)?;
+        offset += n;
+        left -= n;
     }
-    let mut buf = vec![0; len];
-    file.read_exact_at(&mut buf, 0)?;
-    Ok(buf)
+    Ok(())
 }
 
 /// The pid of a temporary name `<base>.<pid>.<n>.tmp`.

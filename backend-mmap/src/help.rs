@@ -33,13 +33,13 @@
 //! is there for the publication code to call.
 
 use crate::error::Error;
+use crate::os::{self, MetadataExt};
 use crate::path::with_suffix;
 use crate::read::{self, Options};
 use cantal_core::Metric;
 use std::collections::HashMap;
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::{self, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -83,6 +83,7 @@ pub type Help = HashMap<String, Description>;
 pub fn read_with(base: impl AsRef<Path>, options: &Options) -> Result<Option<Help>, Error> {
     let base = base.as_ref();
     let path = with_suffix(base, ".help");
+    os::supported(&path, "read")?;
     let root = options.root.as_deref();
     let (file, _) = match read::open_in(root, &path, options.owner, HELP_LIMIT) {
         Ok(opened) => opened,
@@ -260,18 +261,14 @@ impl PublishedHelp {
 pub fn write(base: impl AsRef<Path>, lines: &[HelpLine]) -> Result<(), Error> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let base = base.as_ref();
+    os::supported(&with_suffix(base, ".help"), "write")?;
     let values_path = with_suffix(base, ".values");
     let values = fs::symlink_metadata(&values_path).map_err(|e| Error::io(&values_path, e))?;
     let text = render(values.dev(), values.ino(), lines);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let tmp = with_suffix(base, &format!(".help.{}.{n}.tmp", std::process::id()));
     let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(values.mode() & 0o644)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&tmp)?;
+        let mut file = os::create_new(&tmp, values.mode() & 0o644)?;
         file.write_all(text.as_bytes())?;
         fs::rename(&tmp, with_suffix(base, ".help"))
     })();
@@ -289,6 +286,7 @@ pub fn write(base: impl AsRef<Path>, lines: &[HelpLine]) -> Result<(), Error> {
 /// Any error but `NotFound`.
 pub fn remove(base: impl AsRef<Path>) -> Result<(), Error> {
     let path = with_suffix(base.as_ref(), ".help");
+    os::supported(&path, "remove")?;
     match fs::remove_file(&path) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(Error::io(&path, e)),
         _ => Ok(()),

@@ -102,11 +102,16 @@
 //! environment (`std::env::remove_var` is unsound while other threads
 //! run). Start child processes that publish on their own with
 //! `Command::env_remove("CANTAL_PATH")` (or their own path).
+//!
+//! # Platforms
+//!
+//! Linux only: the files rely on `openat(2)`-style calls relative to a
+//! checked directory, `O_PATH`, `openat2(2)`, `flock(2)` and `/proc`. On
+//! any other target the crate still builds (so that a portable program can
+//! depend on `cantal`), but every operation fails with
+//! [`Error::Unsupported`]: publishing, reading, the help file.
 #![deny(missing_docs, unreachable_pub, unsafe_op_in_unsafe_fn)]
 #![doc(test(attr(deny(warnings))))]
-
-#[cfg(not(unix))]
-compile_error!("cantal-mmap publishes through Unix files and flock; it supports Linux");
 
 mod dir;
 mod error;
@@ -117,10 +122,13 @@ pub mod histogram;
 mod os;
 mod parsed_meta;
 mod path;
+mod publication_state;
 mod publish;
 pub mod read;
 mod region;
+mod resume;
 pub mod shards;
+mod stable_states;
 
 pub use crate::error::Error;
 pub use crate::extend::Extender;

@@ -5,16 +5,17 @@
 
 use crate::dir;
 use crate::error::Error;
-use crate::extend::{Extender, Shared, State};
-use crate::files::{self, Files, NotAdopted};
+use crate::extend::Extender;
+use crate::files::{self, Files};
 use crate::help::PublishedHelp;
 use crate::os::{self, Identity};
 use crate::path;
+use crate::publication_state::{PublicationState, Shared};
 use crate::region::MappedRegion;
+use crate::resume;
 use cantal_core::{ActiveCollection, Collection, Growable, Layout, Meta, MetricRef, Storage};
 use std::fs::File;
 use std::io::{self, Write};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -132,27 +133,14 @@ impl Publisher {
     /// error comes before the metrics are moved (every case but a metric
     /// already published by another collection, or a failure to rename the
     /// meta file), the metrics are untouched, their values included, and
-    /// may be published again. No temporary file is left behind.
+    /// may be published again. No temporary file is left behind. Off
+    /// Linux, always [`Error::Unsupported`].
     pub fn publish<'a, S: Storage<'a>>(
         &self,
         mut collection: Collection<'a, S>,
     ) -> Result<Publication<'a, S>, Error> {
-        let quiet = self.quiet;
-        let base = self.absolute_base(quiet)?;
-        let mode = self.mode.unwrap_or(DEFAULT_MODE) & 0o644;
-        let (dir, name) = check_base(&base)?;
-        let trusted = dir::open_trusted(&dir, os::uid())?;
-        if os::on_memory_fs(&trusted.fd) == Some(false) {
-            static WARNED: AtomicBool = AtomicBool::new(false);
-            let msg = format!(
-                "{} is not on a memory file system (tmpfs): publishing metrics there writes to \
-                 disk",
-                dir.display()
-            );
-            warn_visibly(&WARNED, quiet, &msg);
-        }
-        let files = Files::new(&base, &name, trusted)?;
-        files.check_base()?;
+        let files = self.open_files()?;
+        let (base, mode, quiet) = (files.base.clone(), self.file_mode(), self.quiet);
         let start_error = |source| Error::Start {
             path: base.clone(),
             source,
@@ -162,7 +150,7 @@ impl Publisher {
         files::check_size(&files.values, layout.size())?;
         let resumed = self
             .resume
-            .then(|| resume_values(&files, &meta_text, layout.size()))
+            .then(|| resume::resume_values(&files, &meta_text, layout.size()))
             .flatten();
         files.remove_leftovers();
 
@@ -178,7 +166,7 @@ impl Publisher {
             }
         };
         if let Some(values) = resumed {
-            restore(&active, &values, &meta_text, &base);
+            resume::restore(&active, &values, &meta_text, &base);
         }
         // The help before the meta: a reader of the meta finds its help.
         let (help, help_warned) = write_help(&active, &base, quiet);
@@ -186,28 +174,46 @@ impl Publisher {
             files.remove_values_if_same(&values_id);
             return Err(e);
         }
-        let shared = Shared::new(State {
-            files: files.clone(),
+        let shared = Shared::new(PublicationState::started(
+            files.clone(),
             mode,
-            values: Some(values),
-            values_id,
-            meta: Some(meta),
-            meta_id,
-            len: layout.size(),
-            meta_text: None,
-            names: Default::default(),
-            help,
-            help_warned,
-            dirty: false,
-            batches: Vec::new(),
-            closed: false,
-            workers: Vec::new(),
-        });
+            (values, values_id),
+            (meta, meta_id),
+            layout.size(),
+            (help, help_warned),
+        ));
         Ok(Publication {
             active,
             files,
             shared,
         })
+    }
+
+    /// Step 1: the base path, absolute and well formed, in its directory
+    /// opened by a checked walk (with a warning when it is not on a memory
+    /// file system), with nothing but a regular file at `P` itself.
+    fn open_files(&self) -> Result<Files, Error> {
+        os::supported(&self.base_path(), "publish")?;
+        let base = self.absolute_base(self.quiet)?;
+        let (dir, name) = check_base(&base)?;
+        let trusted = dir::open_trusted(&dir, os::uid())?;
+        if os::on_memory_fs(&trusted.fd) == Some(false) {
+            static WARNED: AtomicBool = AtomicBool::new(false);
+            let msg = format!(
+                "{} is not on a memory file system (tmpfs): publishing metrics there writes to \
+                 disk",
+                dir.display()
+            );
+            warn_visibly(&WARNED, self.quiet, &msg);
+        }
+        let files = Files::new(&base, &name, trusted)?;
+        files.check_base()?;
+        Ok(files)
+    }
+
+    /// The permission bits of the files: never write for group or others.
+    fn file_mode(&self) -> u32 {
+        self.mode.unwrap_or(DEFAULT_MODE) & 0o644
     }
 
     /// The base path, absolute: an explicit relative one is resolved
@@ -291,52 +297,13 @@ fn write_help<'a, S: Storage<'a>, R: cantal_core::Region>(
     (help, failed)
 }
 
-/// The values of the stale publication at the base path when it is ours
-/// to adopt (see [`Files::adoptable`]); `None`, with the reason logged,
-/// otherwise.
-fn resume_values(files: &Files, meta_text: &str, size: usize) -> Option<Vec<u8>> {
-    let base = files.base.display();
-    match files.adoptable(meta_text.as_bytes(), size) {
-        Ok(values) => return Some(values),
-        Err(NotAdopted::Nothing(why)) => log::info!("not resuming from {base}: {why}"),
-        Err(NotAdopted::Refused(why)) => {
-            log::warn!("not resuming from {base}, starting afresh: {why}")
-        }
-    }
-    None
-}
-
-/// Takes over `values` into the metrics of `active`, now in their slots
-/// (counters add, gauges and states take them): the same metrics laid out
-/// again give the same slots, which the meta text confirms.
-fn restore<'a, S: Storage<'a>>(
-    active: &ActiveCollection<'a, S, MappedRegion>,
-    values: &[u8],
-    meta_text: &str,
-    base: &Path,
-) {
-    let mut again = Collection::growable();
-    for metric in active.metrics() {
-        // Cannot fail: a growable collection has no capacity limit.
-        let _ = again.register(metric);
-    }
-    if !again.meta().is_ok_and(|m| m.to_string() == meta_text) {
-        log::warn!("not resuming from {}: the layout changed", base.display());
-        return;
-    }
-    match again.restore(values) {
-        Ok(()) => log::info!("resumed metrics from {}", base.display()),
-        Err(e) => log::warn!("not resuming from {}: {e}", base.display()),
-    }
-}
-
 /// Checks the base path's form and returns its directory and file name.
 fn check_base(base: &Path) -> Result<(PathBuf, std::ffi::OsString), Error> {
     let bad = |reason| Error::BadBasePath {
         path: base.to_path_buf(),
         reason,
     };
-    let bytes = base.as_os_str().as_bytes();
+    let bytes = base.as_os_str().as_encoded_bytes();
     if bytes.is_empty() {
         return Err(bad("is empty"));
     }
@@ -368,10 +335,18 @@ fn create_values(
     mode: u32,
 ) -> Result<(File, Identity, MappedRegion), Error> {
     let (tmp, file) = files.create_tmp(mode)?;
-    let prepared = fill_zeros(&file, size)
+    let prepared = files::fill_zeros(&file, 0, size)
         .map_err(|e| Error::io(&tmp.path, e))
         .and_then(|()| {
-            let region = MappedRegion::map(&file, size).map_err(|source| Error::Map {
+            // SAFETY: the contract of `MappedRegion::map`: offset 0 is a
+            // multiple of 64; `file` was just created with `O_EXCL` (no one
+            // else wrote it) and holds `size` zero bytes (`fill_zeros`
+            // above); it is shrunk only on the error path below, where the
+            // region is dropped unstarted, and never after `start`; the
+            // crate reads and writes those bytes only through the region,
+            // which goes to one `Collection::start`.
+            let region = unsafe { MappedRegion::map(&file, 0, size) };
+            let region = region.map_err(|source| Error::Map {
                 path: tmp.path.clone(),
                 source,
             })?;
@@ -389,18 +364,6 @@ fn create_values(
             }
         };
     Ok((file, id, region))
-}
-
-/// Writes `size` zero bytes from the start of `file`.
-fn fill_zeros(mut file: &File, size: usize) -> io::Result<()> {
-    static CHUNK: [u8; 64 * 1024] = [0; 64 * 1024];
-    let mut left = size;
-    while left > 0 {
-        let n = left.min(CHUNK.len());
-        file.write_all(&CHUNK[..n])?;
-        left -= n;
-    }
-    Ok(())
 }
 
 /// A published collection: its files exist while this value lives.

@@ -29,15 +29,13 @@
 //! ```
 
 use crate::error::Error;
-use crate::os::{self, Identity};
+use crate::os::{self, FileExt, Identity, MetadataExt};
 pub use crate::parsed_meta::{OwnedValue, ParsedMeta, Slot, SlotType};
 use crate::path::with_suffix;
-use cantal_core::decode::{self, SlotKind};
+use crate::stable_states::{meta_states, stabilise_states};
 use std::fs::{self, File};
 use std::io::{self, Read};
-use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{Ordering, fence};
 
 /// The largest meta file read: 64 MiB (a million metrics).
 pub const META_LIMIT: u64 = 64 << 20;
@@ -45,9 +43,7 @@ pub const META_LIMIT: u64 = 64 << 20;
 pub const VALUES_LIMIT: u64 = 256 << 20;
 /// How many times a publication that changes under the reader is re-read.
 pub const ATTEMPTS: usize = 5;
-/// How many times one `state` slot is re-read when its writer keeps
-/// changing it while it is read; after that it reads as "no state".
-pub const STATE_ATTEMPTS: usize = 16;
+pub use crate::stable_states::STATE_ATTEMPTS;
 
 /// What [`read_with`] accepts.
 ///
@@ -247,8 +243,8 @@ pub fn load_with(base: impl AsRef<Path>, options: &Options) -> Result<Loaded, Er
 /// zeroed in the snapshot: they may be half rewritten, and carry no value.
 ///
 /// `counter` and `level` slots are single 8-byte words, copied by the
-/// bulk read only; see the comment in `stabilise_states` on why an aligned
-/// word is not torn.
+/// bulk read only; see the comment of `stabilise_states`
+/// (`stable_states.rs`) on why an aligned word is not torn.
 ///
 /// Testing liveness takes the values file's lock for an instant when it is
 /// free, and releases it at once.
@@ -260,7 +256,8 @@ pub fn load_with(base: impl AsRef<Path>, options: &Options) -> Result<Loaded, Er
 /// non-regular file ([`Error::NotRegularFile`]), a file larger than
 /// [`META_LIMIT`] or [`VALUES_LIMIT`], a publication that keeps changing
 /// ([`Error::Unstable`]), a values file that shrinks while its states are
-/// re-read ([`Error::Io`] with `UnexpectedEof`).
+/// re-read ([`Error::Io`] with `UnexpectedEof`); off Linux, always
+/// [`Error::Unsupported`].
 pub fn read(base: impl AsRef<Path>) -> Result<Snapshot, Error> {
     read_with(base, &Options::default())
 }
@@ -390,6 +387,7 @@ pub struct Opened {
 /// ([`Error::TooLarge`]).
 pub fn open_with(base: impl AsRef<Path>, options: &Options) -> Result<Opened, Error> {
     let base = base.as_ref();
+    os::supported(base, "read")?;
     let meta_path = with_suffix(base, ".meta");
     let (meta, identity) = open_in(
         options.root.as_deref(),
@@ -533,6 +531,7 @@ fn is_not_found(e: &Error) -> bool {
 /// As for [`read`], for the values file only.
 pub fn is_alive(base: impl AsRef<Path>) -> Result<bool, Error> {
     let path = with_suffix(base.as_ref(), ".values");
+    os::supported(&path, "read")?;
     let (file, _) = open(&path, None, u64::MAX)?;
     is_locked(&file).map_err(|e| Error::io(&path, e))
 }
@@ -550,117 +549,10 @@ pub fn is_alive(base: impl AsRef<Path>) -> Result<bool, Error> {
 /// The process does not exist (`NotFound`), or its status has no readable
 /// `Uid:` line (`InvalidData`).
 pub fn owner_of_pid(pid: u32) -> io::Result<u32> {
-    os::real_uid_of(&fs::read_to_string(format!("/proc/{pid}/status"))?)
-}
-
-/// Re-reads every `state` slot at `states` (offset, length) that `values` holds,
-/// from `file` with `pread(2)`, until its timestamp is the same before and
-/// after its text, and patches the whole value into `values`. A slot with
-/// no state (timestamp 0), or one that never settles, gets timestamp 0
-/// and zeroed text. Slots past the end of `values` are left alone (the
-/// decoder reports them as short).
-///
-/// `counter` and `level` slots are left as the bulk `read(2)` copied them.
-/// Each is one 8-byte word that the publisher updates with one atomic
-/// instruction; our layout and the reference client's put every such word
-/// at a multiple of 8, so it lies within one cache line. The kernel's copy
-/// (`copy_to_user`: `rep movsb` or unrolled 8-byte moves on x86-64, 8- and
-/// 16-byte `ldp` loads on arm64) reads a cache line's bytes with loads at
-/// least 8 bytes wide and aligned with the source when the source is; no
-/// Linux copy routine we know of splits an aligned word. Architecture
-/// manuals do not promise that for string copies, so this is a property of
-/// the implementations, checked by `tests/stress_process.rs` (counters
-/// never go backwards). A misaligned word (a hand-written meta file) may
-/// tear.
-fn stabilise_states(file: &File, states: &[(u64, usize)], values: &mut [u8]) -> io::Result<()> {
-    for &(offset, len) in states {
-        let Some(slot) = usize::try_from(offset)
-            .ok()
-            .and_then(|start| values.get_mut(start..start.checked_add(len)?))
-        else {
-            continue;
-        };
-        if slot.len() >= 8 {
-            stabilise_state(file, offset, slot)?;
-        }
-    }
-    Ok(())
-}
-
-/// Where the `state` slots of the meta text `meta` are (offset, length),
-/// read as leniently as [`ParsedMeta::parse`] reads it: up to the first line
-/// that does not parse (the decoder reports it), without the slots it
-/// skips.
-fn meta_states(meta: &[u8]) -> Vec<(u64, usize)> {
-    // A state's line starts with `state` after blanks: a file without
-    // one (most) is not parsed twice.
-    let state_line = |line: &[u8]| {
-        let blanks = line
-            .iter()
-            .take_while(|&&b| b == b' ' || b == b'\t')
-            .count();
-        line.get(blanks..).is_some_and(|l| l.starts_with(b"state"))
-    };
-    if !meta.split(|&b| b == b'\n').any(state_line) {
-        return Vec::new();
-    }
-    decode::parse_meta_lenient(meta)
-        .map_while(Result::ok)
-        .filter(|entry| entry.kind() == SlotKind::State && entry.skipped().is_none())
-        .filter_map(|entry| {
-            Some((
-                entry.offset(),
-                usize::try_from(entry.end() - entry.offset()).ok()?,
-            ))
-        })
-        .collect()
-}
-
-/// How many times a state's timestamp is read as 0 before the state counts
-/// as "no state".
-const ZERO_READS: usize = 3;
-
-/// Re-reads the state slot at `offset` of `file` into `slot` (its bytes in
-/// the snapshot, at least 8 bytes long: `state 8` has no text) until it
-/// is whole.
-fn stabilise_state(file: &File, offset: u64, slot: &mut [u8]) -> io::Result<()> {
-    let (stamp, text) = slot.split_at_mut(8);
-    let mut t1 = [0u8; 8];
-    let mut t2 = [0u8; 8];
-    let mut zeros = 0;
-    for attempt in 0..STATE_ATTEMPTS {
-        if attempt > 2 {
-            std::thread::yield_now();
-        }
-        // Three separate copies, in this order, each ordered after the
-        // previous by a full fence. The fences order the CPU's own loads,
-        // including those the kernel makes for us in this thread; this
-        // pairs with the publisher's release stores (text before the new
-        // timestamp, timestamp 0 before the text). On x86-64 loads are
-        // never reordered with loads anyway.
-        file.read_exact_at(&mut t1, offset)?;
-        if t1 == [0; 8] {
-            // No state, or a writer between its two timestamps: look again
-            // a couple of times before taking "no state".
-            zeros += 1;
-            if zeros == ZERO_READS {
-                break;
-            }
-            continue;
-        }
-        fence(Ordering::SeqCst);
-        file.read_exact_at(text, offset + 8)?;
-        fence(Ordering::SeqCst);
-        file.read_exact_at(&mut t2, offset)?;
-        if t1 == t2 {
-            stamp.copy_from_slice(&t1);
-            return Ok(());
-        }
-    }
-    // No state, or a writer that never let us see a whole value.
-    stamp.fill(0);
-    text.fill(0);
-    Ok(())
+    let status = format!("/proc/{pid}/status");
+    os::supported(Path::new(&status), "read")
+        .map_err(|e| io::Error::new(io::ErrorKind::Unsupported, e))?;
+    os::real_uid_of(&fs::read_to_string(status)?)
 }
 
 /// Opens a regular file without following symlinks and without blocking
@@ -772,43 +664,7 @@ fn is_locked(file: &File) -> io::Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A file holding `values`, in a fresh private directory.
-    fn file_with(name: &str, values: &[u8]) -> (File, PathBuf) {
-        let dir = std::env::temp_dir().join(format!("cantal-read-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir(&dir).unwrap();
-        fs::write(dir.join("f"), values).unwrap();
-        (File::open(dir.join("f")).unwrap(), dir)
-    }
-
-    fn state_slot(ts: u64, text: &[u8]) -> Vec<u8> {
-        let mut slot = vec![0u8; 24];
-        slot[..8].copy_from_slice(&ts.to_ne_bytes());
-        slot[8..8 + text.len()].copy_from_slice(text);
-        slot
-    }
-
-    const META: &[u8] =
-        b"counter 8: {\"c\": \"1\"}\nstate 24: {\"s\": \"1\"}\nstate 24: {\"s\": \"2\"}";
-
-    #[test]
-    fn stable_states_are_copied_from_the_file_and_no_state_has_no_text() {
-        let mut file_bytes = 9u64.to_ne_bytes().to_vec();
-        file_bytes.extend(state_slot(77, b"serving\0"));
-        file_bytes.extend(state_slot(0, b"left over"));
-        let (file, dir) = file_with("stable", &file_bytes);
-        // A stale bulk copy: the re-read takes the file's bytes.
-        let mut values = 9u64.to_ne_bytes().to_vec();
-        values.extend(state_slot(76, b"half-wri"));
-        values.extend(state_slot(0, b"left over"));
-        stabilise_states(&file, &meta_states(META), &mut values).unwrap();
-        let mut expected = 9u64.to_ne_bytes().to_vec();
-        expected.extend(state_slot(77, b"serving\0"));
-        expected.extend(state_slot(0, b""));
-        assert_eq!(values, expected);
-        fs::remove_dir_all(dir).unwrap();
-    }
+    use crate::stable_states::tests::{META, file_with, state_slot};
 
     /// The cached path (`Opened::read_values` against a kept layout)
     /// re-reads states as `read` does: a slot with no state has no text,
@@ -839,26 +695,6 @@ mod tests {
         fs::write(dir.join("p.meta"), META).unwrap();
         let err = opened.read_values(&layout).unwrap_err();
         assert!(matches!(err, Error::Unstable { .. }), "{err}");
-        fs::remove_dir_all(dir).unwrap();
-    }
-
-    #[test]
-    fn short_values_and_bad_meta_are_left_to_the_decoder() {
-        let mut file_bytes = 9u64.to_ne_bytes().to_vec();
-        file_bytes.extend(state_slot(77, b"serving\0"));
-        let (file, dir) = file_with("short", &file_bytes);
-        // The second state is past the end of the values: not touched.
-        let mut values = file_bytes.clone();
-        stabilise_states(&file, &meta_states(META), &mut values).unwrap();
-        assert_eq!(values, file_bytes);
-        // Unparsable meta: nothing touched.
-        let mut values = vec![1u8; 56];
-        stabilise_states(&file, &meta_states(b"state x: {}"), &mut values).unwrap();
-        assert_eq!(values, vec![1u8; 56]);
-        // A file shorter than the bulk copy (truncated meanwhile): an error.
-        let mut values = vec![1u8; 56];
-        let err = stabilise_states(&file, &meta_states(META), &mut values).unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
         fs::remove_dir_all(dir).unwrap();
     }
 

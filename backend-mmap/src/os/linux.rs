@@ -1,20 +1,21 @@
-//! Small Linux helpers: opening without following symlinks, the `*at`
-//! calls relative to a directory descriptor, file identity, the file
-//! system type, resource limits, and who holds a lock. Every `unsafe` of
-//! the crate's system calls is here.
+//! The Linux side of [`os`](super): opening without following symlinks,
+//! the `*at` calls relative to a directory descriptor, the file system
+//! type, resource limits, and who holds a lock. Every `unsafe` of the
+//! crate's system calls is here.
 
+use super::Identity;
 use std::ffi::{CStr, CString, OsStr, OsString};
-use std::fs::{self, File, OpenOptions, TryLockError};
+use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
-use std::time::Duration;
 
-/// How many times a busy lock is tried before it counts as held: a reader
-/// (`read::read`) takes a stale file's lock for an instant to test it.
-const LOCK_TRIES: u32 = 5;
+pub(crate) use std::os::unix::fs::{FileExt, MetadataExt};
+
+/// This build publishes and reads.
+pub(crate) const SUPPORTED: bool = true;
 
 /// `TMPFS_MAGIC` from `<linux/magic.h>`.
 const TMPFS_MAGIC: i64 = 0x0102_1994;
@@ -25,7 +26,7 @@ const RAMFS_MAGIC: i64 = 0x8584_58f6;
 /// last component (`O_NOFOLLOW`: a symlink is an `ELOOP` error), and
 /// without blocking on a FIFO planted there (`O_NONBLOCK`, which regular
 /// files ignore).
-pub(crate) fn open_nofollow(path: &Path) -> io::Result<File> {
+fn open_nofollow(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
@@ -61,7 +62,7 @@ pub(crate) fn open_nofollow_in(root: Option<&Path>, path: &Path, o_path: bool) -
         .read(true)
         .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
         .open(root)?;
-    let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
+    let name = CString::new(path.as_os_str().as_bytes())
         .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     let access = if o_path {
         libc::O_PATH
@@ -99,50 +100,6 @@ pub(crate) fn is_symlink_error(e: &io::Error) -> bool {
     e.raw_os_error() == Some(libc::ELOOP)
 }
 
-/// What identifies a file's content for a reader: device, inode, size and
-/// modification time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct Identity {
-    pub(crate) dev: u64,
-    pub(crate) ino: u64,
-    size: u64,
-    mtime: (i64, i64),
-}
-
-impl Identity {
-    pub(crate) fn of(m: &fs::Metadata) -> Identity {
-        Identity {
-            dev: m.dev(),
-            ino: m.ino(),
-            size: m.size(),
-            mtime: (m.mtime(), m.mtime_nsec()),
-        }
-    }
-
-    /// Same file (device and inode), whatever its content.
-    pub(crate) fn same_file(&self, other: &Identity) -> bool {
-        self.dev == other.dev && self.ino == other.ino
-    }
-}
-
-/// Takes the exclusive lock on `file` without blocking; retries a few
-/// times over some milliseconds, since readers test locks briefly.
-/// `Ok(false)` when another process holds it.
-pub(crate) fn try_lock(file: &File) -> io::Result<bool> {
-    for attempt in 0..LOCK_TRIES {
-        match file.try_lock() {
-            Ok(()) => return Ok(true),
-            Err(TryLockError::WouldBlock) => {
-                if attempt + 1 < LOCK_TRIES {
-                    std::thread::sleep(Duration::from_millis(2 << attempt));
-                }
-            }
-            Err(TryLockError::Error(e)) => return Err(e),
-        }
-    }
-    Ok(false)
-}
-
 /// Whether the file system holding the open directory `dir` is a memory
 /// file system (tmpfs or ramfs); `None` when it cannot be told.
 pub(crate) fn on_memory_fs(dir: &File) -> Option<bool> {
@@ -162,12 +119,6 @@ pub(crate) fn on_memory_fs(dir: &File) -> Option<bool> {
     Some(magic == TMPFS_MAGIC || magic == RAMFS_MAGIC)
 }
 
-/// A file name as the C string the `*at` calls take.
-pub(crate) fn c_name(name: &OsStr) -> io::Result<CString> {
-    CString::new(name.as_bytes())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidFilename, "a NUL byte in a file name"))
-}
-
 /// The descriptor for `*at` calls: `dir`, or the working directory.
 fn dir_fd(dir: Option<&File>) -> libc::c_int {
     dir.map_or(libc::AT_FDCWD, |d| d.as_raw_fd())
@@ -176,12 +127,7 @@ fn dir_fd(dir: Option<&File>) -> libc::c_int {
 /// `openat(2)`: opens `name` relative to `dir` (the working directory when
 /// `None`) with `flags` (`O_CLOEXEC` is always added) and, when it creates
 /// the file, `mode`.
-pub(crate) fn open_at(
-    dir: Option<&File>,
-    name: &CStr,
-    flags: libc::c_int,
-    mode: u32,
-) -> io::Result<File> {
+fn open_at(dir: Option<&File>, name: &CStr, flags: libc::c_int, mode: u32) -> io::Result<File> {
     // SAFETY: `openat(2)` takes a directory descriptor (open, or
     // AT_FDCWD), a NUL-terminated path (`name` outlives the call) and the
     // mode as a variadic `mode_t`; it has no other preconditions.
@@ -208,8 +154,57 @@ pub(crate) fn open_path_at(dir: Option<&File>, name: &CStr) -> io::Result<File> 
     open_at(dir, name, libc::O_PATH | libc::O_NOFOLLOW, 0)
 }
 
+/// The file name a C string of the `*at` calls holds (the inverse of
+/// [`c_name`](super::c_name)).
+pub(crate) fn name_of(name: &CStr) -> OsString {
+    OsStr::from_bytes(name.to_bytes()).to_os_string()
+}
+
+/// Opens `/` for a walk (`O_PATH | O_DIRECTORY`).
+pub(crate) fn open_root() -> io::Result<File> {
+    open_at(None, c"/", libc::O_PATH | libc::O_DIRECTORY, 0)
+}
+
+/// Creates `name` in `dir` for reading and writing, exclusively
+/// (`O_CREAT | O_EXCL`: fails with `AlreadyExists`), never through a
+/// symlink (`O_NOFOLLOW`), with `mode` less the umask.
+pub(crate) fn create_new_at(dir: &File, name: &CStr, mode: u32) -> io::Result<File> {
+    let flags = libc::O_RDWR | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW;
+    open_at(Some(dir), name, flags, mode)
+}
+
+/// Opens the existing `name` of `dir` read-only, without following a
+/// symlink there (`ELOOP`, see [`is_symlink_error`]) and without blocking
+/// on a FIFO.
+pub(crate) fn open_read_at(dir: &File, name: &CStr) -> io::Result<File> {
+    let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK;
+    open_at(Some(dir), name, flags, 0)
+}
+
+/// Creates the file at `path` for writing, exclusively (fails with
+/// `AlreadyExists`), never through a symlink, with `mode` less the umask.
+pub(crate) fn create_new(path: &Path, mode: u32) -> io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+}
+
+/// Sets the permission bits of `file` to `mode` exactly (`fchmod(2)`, so
+/// the umask does not apply).
+pub(crate) fn set_mode(file: &File, mode: u32) -> io::Result<()> {
+    file.set_permissions(fs::Permissions::from_mode(mode))
+}
+
+/// The error of a walk that met too many symlinks (`ELOOP`).
+pub(crate) fn too_many_links() -> io::Error {
+    io::Error::from_raw_os_error(libc::ELOOP)
+}
+
 /// The target of the symlink opened with [`open_path_at`].
-pub(crate) fn read_link(link: &File) -> io::Result<Vec<u8>> {
+pub(crate) fn read_link(link: &File) -> io::Result<OsString> {
     let mut buf = vec![0u8; libc::PATH_MAX as usize];
     // SAFETY: `readlinkat(2)` with an empty path reads the symlink that
     // the `O_PATH` descriptor `link` refers to (Linux 2.6.39); `buf` is
@@ -227,7 +222,7 @@ pub(crate) fn read_link(link: &File) -> io::Result<Vec<u8>> {
         return Err(io::Error::from_raw_os_error(libc::ENAMETOOLONG));
     }
     buf.truncate(n);
-    Ok(buf)
+    Ok(OsString::from_vec(buf))
 }
 
 /// `linkat(2)`: a new name `new` in `dir` for the file `old` of `dir`;
@@ -367,15 +362,16 @@ pub(crate) fn lock_holder(identity: &Identity) -> Option<u32> {
     })
 }
 
-/// The real uid in the text of a `/proc/<pid>/status` file: the first
-/// number of its `Uid:` line (real, effective, saved, file system).
-pub(crate) fn real_uid_of(status: &str) -> io::Result<u32> {
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("Uid:"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|uid| uid.parse().ok())
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no Uid: line in the status"))
+/// The page size, for the offset of a mapping (which must be a multiple
+/// of it).
+pub(crate) fn page_size() -> usize {
+    // SAFETY: `sysconf(3)` has no preconditions; `_SC_PAGESIZE` is a valid
+    // name and never fails on Linux.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(size)
+        .ok()
+        .filter(|s| s.is_power_of_two())
+        .unwrap_or(4096)
 }
 
 /// The effective user id, for the `/tmp/cantal.<uid>.<pid>` fallback.
@@ -387,17 +383,7 @@ pub(crate) fn uid() -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn real_uid_is_the_first_number_of_the_uid_line() {
-        let status = "Name:\tcat\nUmask:\t0022\nState:\tR (running)\n\
-                      Uid:\t1000\t0\t0\t0\nGid:\t100\t100\t100\t100\n";
-        assert_eq!(real_uid_of(status).unwrap(), 1000);
-        for bad in ["", "Name: x\n", "Uid:\n", "Uid:\tabc\t0\n", "Uid:\t-1\t0\n"] {
-            let err = real_uid_of(bad).unwrap_err();
-            assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{bad:?}");
-        }
-    }
+    use crate::os::real_uid_of;
 
     #[test]
     fn real_uid_of_this_process() {
