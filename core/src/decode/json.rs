@@ -27,8 +27,6 @@
 use core::cmp::Ordering;
 use core::fmt;
 
-use super::error::JsonErrorKind;
-
 /// A JSON string of a metric name (a key or a value), still escaped.
 ///
 /// Compares, orders and displays as its unescaped text; [`chars`](Self::chars)
@@ -385,6 +383,60 @@ impl Cursor<'_> {
     /// Whether the bytes from `start` to the cursor are exactly `s`.
     fn since_is(&self, start: usize, s: &[u8]) -> bool {
         self.b.get(start..self.pos) == Some(s)
+    }
+}
+
+/// What is wrong with a metric name's JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum JsonErrorKind {
+    /// The name does not start with `{`.
+    ExpectedObject,
+    /// A key or value is not a string (a number, an object, `true`, ...).
+    ExpectedString,
+    /// No `:` after a key.
+    ExpectedColon,
+    /// No `,` or `}` after a value.
+    ExpectedCommaOrBrace,
+    /// The line ends inside a string or the object.
+    UnexpectedEnd,
+    /// A raw control character (below U+0020) inside a string.
+    ControlCharacter(u8),
+    /// A backslash followed by something that is not an escape.
+    InvalidEscape(char),
+    /// `\u` not followed by four hex digits.
+    InvalidUnicodeEscape,
+    /// A UTF-16 surrogate escape without its other half.
+    UnpairedSurrogate(u16),
+    /// The same key twice in one name.
+    DuplicateKey,
+    /// More than `MAX_UNSORTED_PAIRS` keys in a name whose keys are not in
+    /// ascending order.
+    TooManyUnsortedKeys,
+    /// Something after the closing `}`.
+    TrailingCharacters,
+}
+
+/// The message of each kind, without the place (the line and column are
+/// [`MetaError`](super::MetaError)'s, which adds "in metric name").
+impl fmt::Display for JsonErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use JsonErrorKind as K;
+        match *self {
+            K::ExpectedObject => f.write_str("expected `{`"),
+            K::ExpectedString => f.write_str("expected a string"),
+            K::ExpectedColon => f.write_str("expected `:` after a key"),
+            K::ExpectedCommaOrBrace => f.write_str("expected `,` or `}`"),
+            K::UnexpectedEnd => f.write_str("unexpected end of line"),
+            K::ControlCharacter(b) => write!(f, "raw control character U+{b:04X}"),
+            K::InvalidEscape(c) => write!(f, "invalid escape \\{}", c.escape_debug()),
+            K::InvalidUnicodeEscape => f.write_str("`\\u` must be followed by four hex digits"),
+            K::UnpairedSurrogate(u) => write!(f, "unpaired surrogate \\u{u:04x}"),
+            K::DuplicateKey => f.write_str("duplicate key"),
+            K::TooManyUnsortedKeys => {
+                write!(f, "more than {MAX_UNSORTED_PAIRS} keys out of sorted order")
+            }
+            K::TrailingCharacters => f.write_str("unexpected characters after the name"),
+        }
     }
 }
 
