@@ -102,6 +102,8 @@ compile_error!(
      its documentation about interrupt handlers)"
 );
 
+#[cfg(not(loom))]
+mod canonical_json;
 mod cell;
 mod sync;
 

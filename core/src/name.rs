@@ -7,10 +7,16 @@
 //! character outside printable ASCII escaped (`\n`, `\t`, ... or `\uXXXX`,
 //! with surrogate pairs above U+FFFF). The encoding is produced lazily
 //! ([`CanonicalJson`]) so that names can be compared and written without an
-//! allocator.
+//! allocator, by the crate's one canonical-JSON writer (`canonical_json.rs`),
+//! which the decoder shares.
 
 use core::cmp::Ordering;
 use core::fmt;
+use core::iter::Chain;
+use core::option;
+use core::str::Chars;
+
+use crate::canonical_json::{JsonText, MinSorted, ObjectBytes, is_plain, is_plain_byte};
 
 /// One `key = value` pair of a metric name.
 pub type Pair = (&'static str, &'static str);
@@ -70,11 +76,31 @@ impl NameValue {
 
     /// The characters of the text, the `.` of a joined value included.
     pub fn chars(&self) -> impl Iterator<Item = char> + Clone + 'static {
+        self.text_chars()
+    }
+}
+
+/// The characters of a [`NameValue`]: the head, the `.` and the tail.
+type ValueChars = Chain<Chain<Chars<'static>, option::IntoIter<char>>, Chars<'static>>;
+
+impl JsonText for NameValue {
+    type Chars = ValueChars;
+
+    fn text_chars(self) -> ValueChars {
         let (dot, tail) = match self.tail {
             Some(tail) => (Some('.'), tail),
             None => (None, ""),
         };
         self.head.chars().chain(dot).chain(tail.chars())
+    }
+
+    fn write_text<W: fmt::Write + ?Sized>(self, w: &mut W) -> fmt::Result {
+        w.write_str(self.head)?;
+        if let Some(tail) = self.tail {
+            w.write_str(".")?;
+            w.write_str(tail)?;
+        }
+        Ok(())
     }
 }
 
@@ -101,12 +127,7 @@ impl PartialEq<&str> for NameValue {
 
 impl fmt::Display for NameValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.head)?;
-        if let Some(tail) = self.tail {
-            f.write_str(".")?;
-            f.write_str(tail)?;
-        }
-        Ok(())
+        self.write_text(f)
     }
 }
 
@@ -485,21 +506,6 @@ impl fmt::Debug for NameRef {
     }
 }
 
-/// Whether `s` is written as itself in JSON: printable ASCII, no `"`, no
-/// backslash.
-const fn is_plain(s: &str) -> bool {
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b < b' ' || b > b'~' || b == b'"' || b == b'\\' {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
 /// Whether `key` sorts after `previous` (byte order, which is code point
 /// order).
 const fn after(previous: Option<&str>, key: &str) -> bool {
@@ -583,11 +589,6 @@ fn str_cmp(a: &str, b: &str) -> Option<Ordering> {
     )
 }
 
-/// Whether JSON writes `byte` as itself (see [`is_plain`]).
-fn is_plain_byte(byte: u8) -> bool {
-    (b' '..=b'~').contains(&byte) && byte != b'"' && byte != b'\\'
-}
-
 fn value_bytes(v: NameValue) -> impl Iterator<Item = u8> {
     let (head, tail) = v.parts();
     let dot = tail.map(|_| b'.');
@@ -651,29 +652,9 @@ impl fmt::Display for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.plain || self.classified().plain {
             // The strings need no escaping and the pairs are in order.
-            f.write_str("{")?;
-            for (i, (k, v)) in self.pairs().enumerate() {
-                f.write_str(if i == 0 { "\"" } else { ", \"" })?;
-                f.write_str(k)?;
-                f.write_str("\": \"")?;
-                fmt::Display::fmt(&v, f)?;
-                f.write_str("\"")?;
-            }
-            return f.write_str("}");
+            return crate::canonical_json::write_plain(f, self.pairs());
         }
-        let mut buf = [0u8; 64];
-        let mut len = 0;
-        for byte in self.canonical_json() {
-            if len == buf.len() {
-                f.write_str(ascii(&buf))?;
-                len = 0;
-            }
-            if let Some(slot) = buf.get_mut(len) {
-                *slot = byte;
-            }
-            len += 1;
-        }
-        f.write_str(ascii(buf.get(..len).unwrap_or_default()))
+        crate::canonical_json::write_bytes(f, self.canonical_json())
     }
 }
 
@@ -681,11 +662,6 @@ impl fmt::Debug for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Name({self})")
     }
-}
-
-/// The canonical encoder only produces ASCII.
-fn ascii(bytes: &[u8]) -> &str {
-    core::str::from_utf8(bytes).unwrap_or("\u{fffd}")
 }
 
 pub(crate) const fn str_eq(a: &str, b: &str) -> bool {
@@ -709,86 +685,13 @@ pub(crate) const fn str_eq(a: &str, b: &str) -> bool {
 /// proportional to their common prefix.
 #[derive(Clone)]
 pub struct CanonicalJson<'n> {
-    name: &'n Name,
-    /// Index of the pair being written, `None` before the first.
-    pair: Option<usize>,
-    /// The part of a joined value still to write, after its `.`.
-    tail: Option<&'static str>,
-    /// What comes after the bytes in `buf` and `chars` are used up.
-    step: Step,
-    chars: core::str::Chars<'n>,
-    buf: [u8; 12],
-    pos: u8,
-    len: u8,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Step {
-    /// Next: `{`, then the first pair or `}`.
-    Open,
-    /// The key has been written; next: `": "` and the value.
-    AfterKey,
-    /// The value has been written; next: `"`, then `, ` and a key or `}`.
-    AfterValue,
-    Done,
+    bytes: ObjectBytes<&'static str, NameValue, MinSorted<Pairs<'n>, &'static str>>,
 }
 
 impl<'n> CanonicalJson<'n> {
     fn new(name: &'n Name) -> Self {
         CanonicalJson {
-            name,
-            pair: None,
-            tail: None,
-            step: Step::Open,
-            chars: "".chars(),
-            buf: [0; 12],
-            pos: 0,
-            len: 0,
-        }
-    }
-
-    /// The index of the smallest key greater than the current one.
-    fn next_pair(&self) -> Option<usize> {
-        let current = self.pair.and_then(|i| self.name.pair(i)).map(|p| p.0);
-        let mut best: Option<(usize, &str)> = None;
-        for (i, (key, _)) in self.name.pairs().enumerate() {
-            let after_current = current.is_none_or(|c| key > c);
-            let before_best = best.is_none_or(|(_, b)| key < b);
-            if after_current && before_best {
-                best = Some((i, key));
-            }
-        }
-        best.map(|(i, _)| i)
-    }
-
-    fn set_literal(&mut self, text: &[u8]) {
-        let n = text.len().min(self.buf.len());
-        self.buf[..n].copy_from_slice(&text[..n]);
-        self.pos = 0;
-        self.len = n as u8;
-    }
-
-    fn set_escaped(&mut self, c: char) {
-        let mut tmp = [0u8; 12];
-        let n = escape(c, &mut tmp);
-        self.set_literal(&tmp[..n]);
-    }
-
-    /// Starts writing the key of the next pair, or closes the object.
-    /// `first`: nothing has been written yet; otherwise a value's closing
-    /// quote is due.
-    fn open_next_pair(&mut self, first: bool) {
-        match self.next_pair() {
-            Some(i) => {
-                self.pair = Some(i);
-                self.set_literal(if first { b"{\"" } else { b"\", \"" });
-                self.chars = self.name.pair(i).map_or("", |p| p.0).chars();
-                self.step = Step::AfterKey;
-            }
-            None => {
-                self.set_literal(if first { b"{}" } else { b"\"}" });
-                self.step = Step::Done;
-            }
+            bytes: ObjectBytes::new(MinSorted::new(name.pairs(), name.len())),
         }
     }
 }
@@ -796,80 +699,13 @@ impl<'n> CanonicalJson<'n> {
 impl Iterator for CanonicalJson<'_> {
     type Item = u8;
 
+    #[inline]
     fn next(&mut self) -> Option<u8> {
-        loop {
-            if self.pos < self.len {
-                let byte = self.buf[usize::from(self.pos)];
-                self.pos += 1;
-                return Some(byte);
-            }
-            if let Some(c) = self.chars.next() {
-                self.set_escaped(c);
-                continue;
-            }
-            match self.step {
-                Step::Open => self.open_next_pair(true),
-                Step::AfterKey => {
-                    self.set_literal(b"\": \"");
-                    let value = self.pair.and_then(|i| self.name.pair(i)).map(|p| p.1);
-                    let (head, tail) = value.map_or(("", None), |v| v.parts());
-                    self.chars = head.chars();
-                    self.tail = tail;
-                    self.step = Step::AfterValue;
-                }
-                Step::AfterValue => match self.tail.take() {
-                    Some(tail) => {
-                        self.set_literal(b".");
-                        self.chars = tail.chars();
-                    }
-                    None => self.open_next_pair(false),
-                },
-                Step::Done => return None,
-            }
-        }
+        self.bytes.next()
     }
 }
 
-/// Writes the escaped form of `c` as Python's `json.dumps` (with
-/// `ensure_ascii`) does; returns the number of bytes.
-fn escape(c: char, out: &mut [u8; 12]) -> usize {
-    let short = match c {
-        '"' => Some(b'"'),
-        '\\' => Some(b'\\'),
-        '\n' => Some(b'n'),
-        '\r' => Some(b'r'),
-        '\t' => Some(b't'),
-        '\u{8}' => Some(b'b'),
-        '\u{c}' => Some(b'f'),
-        _ => None,
-    };
-    if let Some(s) = short {
-        out[0] = b'\\';
-        out[1] = s;
-        return 2;
-    }
-    if (' '..='~').contains(&c) {
-        out[0] = c as u8;
-        return 1;
-    }
-    let mut units = [0u16; 2];
-    let mut n = 0;
-    for unit in c.encode_utf16(&mut units).iter() {
-        let chunk = &mut out[n * 6..n * 6 + 6];
-        chunk[0] = b'\\';
-        chunk[1] = b'u';
-        for (k, shift) in [12u32, 8, 4, 0].iter().enumerate() {
-            let nibble = ((unit >> shift) & 0xf) as u8;
-            chunk[2 + k] = if nibble < 10 {
-                b'0' + nibble
-            } else {
-                b'a' + nibble - 10
-            };
-        }
-        n += 1;
-    }
-    n * 6
-}
+impl core::iter::FusedIterator for CanonicalJson<'_> {}
 
 #[cfg(test)]
 mod tests {
