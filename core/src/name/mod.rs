@@ -10,135 +10,21 @@
 //! allocator, by the crate's one canonical-JSON writer (`canonical_json.rs`),
 //! which the decoder shares.
 
+mod handle;
+mod order;
+mod value;
+
 use core::cmp::Ordering;
 use core::fmt;
-use core::iter::Chain;
-use core::option;
-use core::str::Chars;
 
-use crate::canonical_json::{JsonText, MinSorted, ObjectBytes, is_plain, is_plain_byte};
+use crate::canonical_json::{MinSorted, ObjectBytes, is_plain};
+
+pub(crate) use handle::NameRef;
+use order::{after, plain_cmp};
+pub use value::NameValue;
 
 /// One `key = value` pair of a metric name.
 pub type Pair = (&'static str, &'static str);
-
-/// The value of one pair of a [`Name`]: a string, or two strings joined by
-/// a `.` (as in `"req.sql"`, the name of a [`Fork`](crate::Fork) branch),
-/// kept apart so that names compose in `const` code without an allocator.
-///
-/// Compare it with a `&str`, or print it.
-///
-/// # Examples
-///
-/// ```
-/// # extern crate cantal_core as cantal;
-/// use cantal::NameValue;
-///
-/// assert_eq!(NameValue::joined("req", "sql"), "req.sql");
-/// assert_eq!(NameValue::joined("req", "sql"), NameValue::new("req.sql"));
-/// assert_eq!(NameValue::new("api").as_str(), Some("api"));
-/// ```
-#[derive(Clone, Copy)]
-pub struct NameValue {
-    head: &'static str,
-    tail: Option<&'static str>,
-}
-
-impl NameValue {
-    /// The value `text`.
-    pub const fn new(text: &'static str) -> NameValue {
-        NameValue {
-            head: text,
-            tail: None,
-        }
-    }
-
-    /// The value `head.tail`.
-    pub const fn joined(head: &'static str, tail: &'static str) -> NameValue {
-        NameValue {
-            head,
-            tail: Some(tail),
-        }
-    }
-
-    /// The text when the value is a single string; `None` when it is
-    /// joined (print it, or compare it, instead).
-    pub const fn as_str(&self) -> Option<&'static str> {
-        match self.tail {
-            None => Some(self.head),
-            Some(_) => None,
-        }
-    }
-
-    /// The parts: the text before the `.` and, for a joined value, after.
-    pub const fn parts(&self) -> (&'static str, Option<&'static str>) {
-        (self.head, self.tail)
-    }
-
-    /// The characters of the text, the `.` of a joined value included.
-    pub fn chars(&self) -> impl Iterator<Item = char> + Clone + 'static {
-        self.text_chars()
-    }
-}
-
-/// The characters of a [`NameValue`]: the head, the `.` and the tail.
-type ValueChars = Chain<Chain<Chars<'static>, option::IntoIter<char>>, Chars<'static>>;
-
-impl JsonText for NameValue {
-    type Chars = ValueChars;
-
-    fn text_chars(self) -> ValueChars {
-        let (dot, tail) = match self.tail {
-            Some(tail) => (Some('.'), tail),
-            None => (None, ""),
-        };
-        self.head.chars().chain(dot).chain(tail.chars())
-    }
-
-    fn write_text<W: fmt::Write + ?Sized>(self, w: &mut W) -> fmt::Result {
-        w.write_str(self.head)?;
-        if let Some(tail) = self.tail {
-            w.write_str(".")?;
-            w.write_str(tail)?;
-        }
-        Ok(())
-    }
-}
-
-impl PartialEq for NameValue {
-    /// Equal when the texts are: `joined("a", "b") == new("a.b")`.
-    fn eq(&self, other: &NameValue) -> bool {
-        self.chars().eq(other.chars())
-    }
-}
-
-impl Eq for NameValue {}
-
-impl PartialEq<str> for NameValue {
-    fn eq(&self, other: &str) -> bool {
-        self.chars().eq(other.chars())
-    }
-}
-
-impl PartialEq<&str> for NameValue {
-    fn eq(&self, other: &&str) -> bool {
-        self.chars().eq(other.chars())
-    }
-}
-
-impl fmt::Display for NameValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.write_text(f)
-    }
-}
-
-impl fmt::Debug for NameValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.tail {
-            None => fmt::Debug::fmt(self.head, f),
-            Some(tail) => write!(f, "{:?}.{:?}", self.head, tail),
-        }
-    }
-}
 
 /// The identity of a metric: a set of string key/value pairs, fixed at
 /// declaration.
@@ -374,10 +260,7 @@ impl Name {
         if i != self.more.len() {
             return None;
         }
-        let value = NameValue {
-            head: self.head,
-            tail: self.tail,
-        };
+        let value = NameValue::from_parts(self.head, self.tail);
         self.key.map(|k| (k, value))
     }
 
@@ -421,197 +304,6 @@ impl Name {
         }
         self.canonical_json().cmp(other.canonical_json())
     }
-
-    /// Whether the name is one slice of pairs (`Name::new`).
-    fn is_flat(&self) -> bool {
-        self.more.is_empty() && self.key.is_none()
-    }
-
-    /// Whether the keys come in sorted order (then the canonical JSON
-    /// writes the pairs in the order of [`pairs`](Name::pairs)).
-    fn keys_sorted(&self) -> bool {
-        let mut previous = None;
-        self.pairs().all(|(key, _)| {
-            let sorted = after(previous, key);
-            previous = Some(key);
-            sorted
-        })
-    }
-}
-
-/// The name a metric handle keeps: two words, where a [`Name`] takes
-/// eleven.
-///
-/// A handle made with `new(pairs)` keeps the slice; one made with a name
-/// composed in a `static` keeps a pointer to it. The pairs that compound
-/// metrics ([`RequestTracker`](crate::RequestTracker), [`Fork`](crate::Fork),
-/// [`Histogram`](crate::Histogram), [`ShardedCounter`](crate::ShardedCounter))
-/// add to their parts' names are kept once, in the compound, and composed
-/// when a collection asks for the name (registration, layout, meta text),
-/// never on an update.
-#[derive(Clone, Copy)]
-pub(crate) enum NameRef {
-    /// `Name::new(pairs)`, checked when the handle was made.
-    Pairs(&'static [Pair]),
-    /// A name composed in a `static`.
-    Static(&'static Name),
-}
-
-impl NameRef {
-    /// The handle's name for `name`, which must be made of one slice of
-    /// pairs (`Name::new`).
-    ///
-    /// # Panics
-    ///
-    /// When `name` has pairs added with `with_pairs`, `with` or
-    /// `with_joined` (a compile-time error for a `static`).
-    pub(crate) const fn of(name: Name) -> NameRef {
-        if !name.more.is_empty() || name.key.is_some() {
-            panic!(
-                "`with_name` takes a name made by `Name::new`; for a composed name, put it in \
-                 a `static` and use `with_static_name`"
-            );
-        }
-        NameRef::Pairs(name.pairs)
-    }
-
-    /// The name.
-    #[inline]
-    pub(crate) fn get(self) -> Name {
-        match self {
-            // Not classified: a layout compares names many times, and
-            // reads only up to the first difference.
-            NameRef::Pairs(pairs) => Name {
-                pairs,
-                more: &[],
-                key: None,
-                head: "",
-                tail: None,
-                plain: false,
-            },
-            NameRef::Static(name) => *name,
-        }
-    }
-}
-
-impl fmt::Display for NameRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.get(), f)
-    }
-}
-
-impl fmt::Debug for NameRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.get(), f)
-    }
-}
-
-/// Whether `key` sorts after `previous` (byte order, which is code point
-/// order).
-const fn after(previous: Option<&str>, key: &str) -> bool {
-    let Some(previous) = previous else {
-        return true;
-    };
-    let (a, b) = (previous.as_bytes(), key.as_bytes());
-    let mut i = 0;
-    while i < a.len() && i < b.len() {
-        if a[i] != b[i] {
-            return a[i] < b[i];
-        }
-        i += 1;
-    }
-    a.len() < b.len()
-}
-
-/// The canonical JSON order of two names whose keys are sorted, without
-/// producing the text: the same strings between the same punctuation, so
-/// only the strings, and where one ends, matter, as long as the bytes that
-/// decide are plain (equal bytes have equal escapes, whatever they are).
-/// `None` when a name's keys are not sorted or a byte that decides is not
-/// plain: then only the escaped text tells.
-fn plain_cmp(a: &Name, b: &Name) -> Option<Ordering> {
-    if a.is_flat() && b.is_flat() {
-        return flat_cmp((a.pairs, a.plain), (b.pairs, b.plain));
-    }
-    if !(a.plain || a.keys_sorted()) || !(b.plain || b.keys_sorted()) {
-        return None;
-    }
-    let (mut pa, mut pb) = (a.pairs(), b.pairs());
-    loop {
-        match (pa.next(), pb.next()) {
-            (None, None) => return Some(Ordering::Equal),
-            // `}` (or the `}` of `{}`) against `,` (or the `"` of a key).
-            (None, Some(_)) => return Some(Ordering::Greater),
-            (Some(_), None) => return Some(Ordering::Less),
-            (Some((ka, va)), Some((kb, vb))) => {
-                let order = quoted_cmp(ka.bytes(), kb.bytes())?;
-                let order = match order {
-                    Ordering::Equal => quoted_cmp(value_bytes(va), value_bytes(vb))?,
-                    decided => decided,
-                };
-                if order != Ordering::Equal {
-                    return Some(order);
-                }
-            }
-        }
-    }
-}
-
-/// [`plain_cmp`] for two names of one slice each (`Name::new`, what
-/// handles make), walking the slices; each with whether it is known plain.
-fn flat_cmp(a: (&[Pair], bool), b: (&[Pair], bool)) -> Option<Ordering> {
-    let sorted = |(pairs, plain): (&[Pair], bool)| {
-        plain || pairs.windows(2).all(|w| after(Some(w[0].0), w[1].0))
-    };
-    if !sorted(a) || !sorted(b) {
-        return None;
-    }
-    for ((ka, va), (kb, vb)) in a.0.iter().zip(b.0) {
-        let order = match str_cmp(ka, kb)? {
-            Ordering::Equal => str_cmp(va, vb)?,
-            decided => decided,
-        };
-        if order != Ordering::Equal {
-            return Some(order);
-        }
-    }
-    // The name that ends first has `}` where the other has `,`.
-    Some(b.0.len().cmp(&a.0.len()))
-}
-
-/// [`quoted_cmp`] of two strings, by their common prefix.
-fn str_cmp(a: &str, b: &str) -> Option<Ordering> {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let common = a.iter().zip(b).take_while(|(x, y)| x == y).count();
-    quoted_cmp(
-        a.get(common..)?.iter().copied(),
-        b.get(common..)?.iter().copied(),
-    )
-}
-
-fn value_bytes(v: NameValue) -> impl Iterator<Item = u8> {
-    let (head, tail) = v.parts();
-    let dot = tail.map(|_| b'.');
-    head.bytes().chain(dot).chain(tail.unwrap_or("").bytes())
-}
-
-/// Compares two strings as they appear in JSON, each followed by its
-/// closing `"`; `None` when a byte that decides is not plain.
-fn quoted_cmp(
-    mut a: impl Iterator<Item = u8>,
-    mut b: impl Iterator<Item = u8>,
-) -> Option<Ordering> {
-    let (x, y) = loop {
-        match (a.next(), b.next()) {
-            (Some(x), Some(y)) if x == y => {}
-            (None, None) => return Some(Ordering::Equal),
-            (x, y) => break (x, y),
-        }
-    };
-    // `None`: the string's end, its closing `"`, which decides as itself.
-    let decides = |byte: Option<u8>| byte.is_none_or(is_plain_byte);
-    let quoted = |byte: Option<u8>| byte.unwrap_or(b'"');
-    (decides(x) && decides(y)).then(|| quoted(x).cmp(&quoted(y)))
 }
 
 /// The pairs of a [`Name`]; see [`Name::pairs`].
