@@ -2,7 +2,7 @@
 //! them).
 
 use crate::error::{RegisterError, StartError};
-use crate::layout::{self, Item, Walk};
+use crate::layout::{Item, Layout, Walk};
 use crate::metric::{Metric, Metrics};
 use crate::region::{REGION_ALIGN, Region};
 use crate::sync::{Ordering, u64_at};
@@ -179,16 +179,7 @@ impl<'a, S: Storage<'a>> Collection<'a, S> {
     /// [`StartError::Duplicate`] naming a metric registered twice, or
     /// [`StartError::TooLarge`].
     pub fn layout(&mut self) -> Result<Layout, StartError> {
-        layout::sort(self.metrics.as_mut_slice()).map_err(|name| StartError::Duplicate { name })?;
-        let mut walk = Walk::new(self.metrics.as_slice());
-        let lines = walk.by_ref().count();
-        if walk.overflow {
-            return Err(StartError::TooLarge);
-        }
-        Ok(Layout {
-            size: walk.offset(),
-            lines,
-        })
+        Layout::plan(self.metrics.as_mut_slice())
     }
 
     /// The meta text this collection will publish (it lays the collection
@@ -218,9 +209,9 @@ impl<'a, S: Storage<'a>> Collection<'a, S> {
     /// layout (nothing is restored then).
     pub fn restore(&mut self, values: &[u8]) -> Result<(), StartError> {
         let layout = self.layout()?;
-        if values.len() < layout.size {
+        if values.len() < layout.size() {
             return Err(StartError::ValuesTooShort {
-                needed: layout.size,
+                needed: layout.size(),
                 available: values.len(),
             });
         }
@@ -252,9 +243,9 @@ impl<'a, S: Storage<'a>> Collection<'a, S> {
                 address: base.as_ptr().addr(),
             });
         }
-        if region.len() < layout.size {
+        if region.len() < layout.size() {
             return Err(StartError::RegionTooSmall {
-                needed: layout.size,
+                needed: layout.size(),
                 available: region.len(),
             });
         }
@@ -265,7 +256,7 @@ impl<'a, S: Storage<'a>> Collection<'a, S> {
             if let Item::Slot { metric, offset } = item {
                 let slot = base.as_ptr().wrapping_add(offset).cast::<u64>();
                 // SAFETY: `Metric::publish`'s contract: `offset + size <=
-                // layout.size <= region.len()`, so the slot lies in the
+                // layout.size() <= region.len()`, so the slot lies in the
                 // region, whose contract makes it valid forever, zeroed and
                 // atomic-only; offsets are multiples of 8 (every size is)
                 // from a 64-aligned base; the layout gives each metric its
@@ -283,25 +274,6 @@ impl<'a, S: Storage<'a>> Collection<'a, S> {
             layout,
             _metrics: core::marker::PhantomData,
         })
-    }
-}
-
-/// The shape of a laid-out collection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Layout {
-    size: usize,
-    lines: usize,
-}
-
-impl Layout {
-    /// The bytes the values need: the size of the region (and values file).
-    pub fn size(&self) -> usize {
-        self.size
-    }
-
-    /// The number of meta lines, pads included.
-    pub fn lines(&self) -> usize {
-        self.lines
     }
 }
 
@@ -351,7 +323,7 @@ impl<'a, S: Storage<'a>, R: Region> ActiveCollection<'a, S, R> {
         let mut copied = 0;
         for (i, chunk) in out
             .chunks_exact_mut(8)
-            .take(self.layout.size / 8)
+            .take(self.layout.size() / 8)
             .enumerate()
         {
             // SAFETY: `i < size / 8`, so the word lies in the region (whose

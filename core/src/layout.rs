@@ -1,4 +1,5 @@
-//! The slot layout: the reference client's order and padding.
+//! The slot layout: the reference client's order and padding, and the
+//! [`Layout`] (size and lines) it gives.
 //!
 //! Slots are sorted by `(size, canonical JSON name)`, and before the first
 //! slot of each size a `pad` is inserted so that a slot whose size is a
@@ -6,9 +7,50 @@
 //! 64-byte states on cache-line boundaries). The same declarations always
 //! give the same layout, byte for byte the reference client's.
 
+use crate::error::StartError;
 use crate::metric::Metric;
 use crate::name::Name;
 use core::cmp::Ordering;
+
+/// The shape of a laid-out collection: what
+/// [`Collection::layout`](crate::Collection::layout) computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    size: usize,
+    lines: usize,
+}
+
+impl Layout {
+    /// Sorts `metrics` into the reference client's order and measures the
+    /// result.
+    ///
+    /// # Errors
+    ///
+    /// [`StartError::Duplicate`] naming a metric given twice, or
+    /// [`StartError::TooLarge`].
+    pub(crate) fn plan(metrics: &mut [&dyn Metric]) -> Result<Layout, StartError> {
+        sort(metrics).map_err(|name| StartError::Duplicate { name })?;
+        let mut walk = Walk::new(metrics);
+        let lines = walk.by_ref().count();
+        if walk.overflow {
+            return Err(StartError::TooLarge);
+        }
+        Ok(Layout {
+            size: walk.offset(),
+            lines,
+        })
+    }
+
+    /// The bytes the values need: the size of the region (and values file).
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The number of meta lines, pads included.
+    pub fn lines(&self) -> usize {
+        self.lines
+    }
+}
 
 /// Sorts by `(size, name)` and checks that no two metrics share a name;
 /// returns the name that is duplicated, if one is.
@@ -109,7 +151,7 @@ pub(crate) struct Walk<'s, 'a> {
     /// already counted in the slot's size).
     trailing_pad: usize,
     /// The offsets stopped fitting in `usize`.
-    pub(crate) overflow: bool,
+    overflow: bool,
 }
 
 impl<'s, 'a> Walk<'s, 'a> {
@@ -125,7 +167,7 @@ impl<'s, 'a> Walk<'s, 'a> {
     }
 
     /// The offset after the last line walked: the total size once done.
-    pub(crate) fn offset(&self) -> usize {
+    fn offset(&self) -> usize {
         self.offset
     }
 

@@ -102,6 +102,8 @@ compile_error!(
      its documentation about interrupt handlers)"
 );
 
+#[cfg(not(loom))]
+mod canonical_json;
 mod cell;
 mod sync;
 
@@ -145,12 +147,13 @@ mod unpublished;
 pub use crate::unpublished::set_unpublished_hook;
 #[cfg(not(loom))]
 pub use crate::{
-    collection::{ActiveCollection, Collection, Fixed, Layout, Meta, MetricRef, Storage},
+    collection::{ActiveCollection, Collection, Fixed, Meta, MetricRef, Storage},
     counter::Counter,
     described::Described,
     error::{RegisterError, StartError},
     fork::{Branch, Fork, ForkContext},
     histogram::{DEFAULT_BUCKETS, HISTOGRAM_KEY, Histogram, INF_BOUND, LE_KEY, Timer},
+    layout::Layout,
     level::{Float, Integer, IntegerGuard},
     metric::{Kind, Metric, Metrics},
     name::{CanonicalJson, Name, NameValue, Pair, Pairs},

@@ -6,13 +6,24 @@
 //! the reference client writes) is used as its raw text. Otherwise the form
 //! is produced byte by byte, without allocating, by [`CanonicalBytes`]: keys
 //! in file order when they are sorted there, else by a minimum search per
-//! key (see [`MAX_UNSORTED_PAIRS`](super::MAX_UNSORTED_PAIRS)).
+//! key (see [`MAX_UNSORTED_PAIRS`](super::MAX_UNSORTED_PAIRS)), escaped and
+//! punctuated by the crate's one canonical-JSON writer (`canonical_json.rs`),
+//! the same that spells the names declared in code.
 
 use core::cmp::Ordering;
 use core::fmt;
 use core::hash::{Hash, Hasher};
 
 use super::json::{JsonChars, JsonStr, ParsedName, ParsedPairs};
+use crate::canonical_json::{self, JsonText, MinSorted, ObjectBytes};
+
+impl<'a> JsonText for JsonStr<'a> {
+    type Chars = JsonChars<'a>;
+
+    fn text_chars(self) -> JsonChars<'a> {
+        self.chars()
+    }
+}
 
 impl<'a> ParsedName<'a> {
     /// The pairs sorted by key (code point order).
@@ -25,9 +36,7 @@ impl<'a> ParsedName<'a> {
     pub fn sorted_pairs(&self) -> SortedPairs<'a> {
         SortedPairs {
             in_order: self.sorted.then(|| self.pairs()),
-            name: *self,
-            last: None,
-            left: self.len,
+            searched: MinSorted::new(self.pairs(), self.len),
         }
     }
 
@@ -36,15 +45,7 @@ impl<'a> ParsedName<'a> {
         let inner = if self.canonical {
             Inner::Raw(self.raw.bytes())
         } else {
-            Inner::Sorted(Box12 {
-                sorted: self.sorted_pairs(),
-                stage: Stage::Open,
-                chars: JsonStr::EMPTY.chars(),
-                value: JsonStr::EMPTY,
-                buf: [0; 12],
-                pos: 0,
-                len: 0,
-            })
+            Inner::Sorted(ObjectBytes::new(self.sorted_pairs()))
         };
         CanonicalBytes { inner }
     }
@@ -65,16 +66,7 @@ impl<'a> ParsedName<'a> {
         if self.canonical {
             return w.write_str(self.raw);
         }
-        let mut buf = [0u8; 64];
-        let mut bytes = self.canonical_bytes();
-        loop {
-            let n = fill(&mut buf, &mut bytes);
-            if n == 0 {
-                return Ok(());
-            }
-            let chunk = buf.get(..n).ok_or(fmt::Error)?;
-            w.write_str(core::str::from_utf8(chunk).map_err(|_| fmt::Error)?)?;
-        }
+        canonical_json::write_bytes(w, self.canonical_bytes())
     }
 
     /// Whether the two names are the same metric name (same set of pairs,
@@ -98,17 +90,6 @@ impl<'a> ParsedName<'a> {
             self.canonical_bytes().cmp(other.canonical_bytes())
         }
     }
-}
-
-/// Fills `buf` from `bytes`; returns how many bytes were written.
-fn fill(buf: &mut [u8], bytes: &mut impl Iterator<Item = u8>) -> usize {
-    let mut n: usize = 0;
-    for (slot, b) in buf.iter_mut().zip(bytes) {
-        *slot = b;
-        // At most `buf.len()`: no wrapping.
-        n = n.wrapping_add(1);
-    }
-    n
 }
 
 impl PartialEq for ParsedName<'_> {
@@ -137,17 +118,12 @@ impl Hash for ParsedName<'_> {
     fn hash<H: Hasher>(&self, state: &mut H) {
         // Feed the same 64-byte chunks whichever way the bytes are produced,
         // so that equal names hash equally with any hasher.
-        let mut buf = [0u8; 64];
-        let mut bytes = self.canonical_bytes();
-        loop {
-            let n = fill(&mut buf, &mut bytes);
-            if let Some(chunk) = buf.get(..n) {
+        let fed: Result<(), core::convert::Infallible> =
+            canonical_json::for_each_chunk(self.canonical_bytes(), |chunk| {
                 state.write(chunk);
-            }
-            if n < buf.len() {
-                break;
-            }
-        }
+                Ok(())
+            });
+        let Ok(()) = fed;
         // Never part of the ASCII canonical form: makes the encoding
         // prefix-free.
         state.write_u8(0xff);
@@ -166,37 +142,22 @@ impl fmt::Display for ParsedName<'_> {
 pub struct SortedPairs<'a> {
     /// The pairs, when the file has them sorted already.
     in_order: Option<ParsedPairs<'a>>,
-    name: ParsedName<'a>,
-    last: Option<JsonStr<'a>>,
-    left: usize,
+    /// Otherwise, by a minimum search per key.
+    searched: MinSorted<ParsedPairs<'a>, JsonStr<'a>>,
 }
 
 impl<'a> Iterator for SortedPairs<'a> {
     type Item = (JsonStr<'a>, JsonStr<'a>);
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.left = self.left.checked_sub(1)?;
-        if let Some(pairs) = &mut self.in_order {
-            return pairs.next();
+        match &mut self.in_order {
+            Some(pairs) => pairs.next(),
+            None => self.searched.next(),
         }
-        let mut best: Option<(JsonStr<'a>, JsonStr<'a>)> = None;
-        for (k, v) in self.name.pairs() {
-            if self.last.is_some_and(|last| k <= last) {
-                continue;
-            }
-            if best.is_none_or(|(b, _)| k < b) {
-                best = Some((k, v));
-            }
-        }
-        self.last = best.map(|(k, _)| k);
-        if best.is_none() {
-            self.left = 0;
-        }
-        best
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (0, Some(self.left))
+        self.searched.size_hint()
     }
 }
 
@@ -214,133 +175,16 @@ enum Inner<'a> {
     /// The name is canonical as written.
     Raw(core::str::Bytes<'a>),
     /// The name must be re-spelled.
-    Sorted(Box12<'a>),
-}
-
-/// The state of re-spelling a name: where we are, and up to 12 bytes
-/// pending (the longest escape, `\ud83d\ude00`).
-#[derive(Clone, Debug)]
-struct Box12<'a> {
-    sorted: SortedPairs<'a>,
-    stage: Stage,
-    chars: JsonChars<'a>,
-    value: JsonStr<'a>,
-    buf: [u8; 12],
-    pos: u8,
-    len: u8,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Stage {
-    Open,
-    Next { first: bool },
-    Key,
-    Value,
-    Done,
-}
-
-impl Box12<'_> {
-    fn push(&mut self, s: &[u8]) {
-        let mut n = 0u8;
-        for (slot, &b) in self.buf.iter_mut().zip(s) {
-            *slot = b;
-            n = n.wrapping_add(1);
-        }
-        self.pos = 0;
-        self.len = n;
-    }
-
-    fn push_escaped(&mut self, c: char) {
-        match c {
-            '"' => self.push(b"\\\""),
-            '\\' => self.push(b"\\\\"),
-            '\n' => self.push(b"\\n"),
-            '\r' => self.push(b"\\r"),
-            '\t' => self.push(b"\\t"),
-            '\u{8}' => self.push(b"\\b"),
-            '\u{c}' => self.push(b"\\f"),
-            ' '..='~' => {
-                let mut tmp = [0u8; 4];
-                self.push(c.encode_utf8(&mut tmp).as_bytes());
-            }
-            _ => {
-                let mut units = [0u16; 2];
-                let units = c.encode_utf16(&mut units);
-                let mut out = [0u8; 12];
-                let mut n: usize = 0;
-                for (&u, chunk) in units.iter().zip(out.chunks_exact_mut(6)) {
-                    if let [a, b, d0, d1, d2, d3] = chunk {
-                        *a = b'\\';
-                        *b = b'u';
-                        *d0 = hex_digit(u.wrapping_shr(12));
-                        *d1 = hex_digit(u.wrapping_shr(8));
-                        *d2 = hex_digit(u.wrapping_shr(4));
-                        *d3 = hex_digit(u);
-                        n = n.wrapping_add(6);
-                    }
-                }
-                self.push(out.get(..n).unwrap_or(&[]));
-            }
-        }
-    }
-}
-
-/// The lowercase hex digit of the low four bits of `n`.
-fn hex_digit(n: u16) -> u8 {
-    b"0123456789abcdef"
-        .get(usize::from(n & 0xf))
-        .copied()
-        .unwrap_or(b'0')
+    Sorted(ObjectBytes<JsonStr<'a>, JsonStr<'a>, SortedPairs<'a>>),
 }
 
 impl Iterator for CanonicalBytes<'_> {
     type Item = u8;
 
     fn next(&mut self) -> Option<u8> {
-        let s = match &mut self.inner {
-            Inner::Raw(bytes) => return bytes.next(),
-            Inner::Sorted(s) => s,
-        };
-        loop {
-            if s.pos < s.len {
-                let b = s.buf.get(usize::from(s.pos)).copied();
-                s.pos = s.pos.wrapping_add(1);
-                return b;
-            }
-            match s.stage {
-                Stage::Open => {
-                    s.push(b"{");
-                    s.stage = Stage::Next { first: true };
-                }
-                Stage::Next { first } => match s.sorted.next() {
-                    Some((k, v)) => {
-                        s.push(if first { b"\"" } else { b", \"" });
-                        s.chars = k.chars();
-                        s.value = v;
-                        s.stage = Stage::Key;
-                    }
-                    None => {
-                        s.push(b"}");
-                        s.stage = Stage::Done;
-                    }
-                },
-                Stage::Key => match s.chars.next() {
-                    Some(c) => s.push_escaped(c),
-                    None => {
-                        s.push(b"\": \"");
-                        s.chars = s.value.chars();
-                        s.stage = Stage::Value;
-                    }
-                },
-                Stage::Value => match s.chars.next() {
-                    Some(c) => s.push_escaped(c),
-                    None => {
-                        s.push(b"\"");
-                        s.stage = Stage::Next { first: false };
-                    }
-                },
-                Stage::Done => return None,
-            }
+        match &mut self.inner {
+            Inner::Raw(bytes) => bytes.next(),
+            Inner::Sorted(bytes) => bytes.next(),
         }
     }
 }

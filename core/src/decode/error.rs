@@ -9,8 +9,13 @@
 //! "The values are shorter than the meta says" ([`ValuesError`]) is kept apart
 //! from "meta line N is malformed" ([`MetaError`]): the first is usually a
 //! race with the publisher (retry), the second a broken or foreign file.
+//!
+//! The kinds of a bad metric name ([`JsonErrorKind`]) and their messages
+//! belong to the name parser (`json.rs`); a [`MetaError`] adds the place.
 
 use core::fmt;
+
+use super::json::JsonErrorKind;
 
 /// A malformed meta file: the line (and column) and what is wrong there.
 ///
@@ -56,36 +61,6 @@ pub(crate) enum MetaErrorKind {
     OffsetOverflow,
     /// The metric name is not an object of strings.
     Json(JsonErrorKind),
-}
-
-/// What is wrong with a metric name's JSON.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum JsonErrorKind {
-    /// The name does not start with `{`.
-    ExpectedObject,
-    /// A key or value is not a string (a number, an object, `true`, ...).
-    ExpectedString,
-    /// No `:` after a key.
-    ExpectedColon,
-    /// No `,` or `}` after a value.
-    ExpectedCommaOrBrace,
-    /// The line ends inside a string or the object.
-    UnexpectedEnd,
-    /// A raw control character (below U+0020) inside a string.
-    ControlCharacter(u8),
-    /// A backslash followed by something that is not an escape.
-    InvalidEscape(char),
-    /// `\u` not followed by four hex digits.
-    InvalidUnicodeEscape,
-    /// A UTF-16 surrogate escape without its other half.
-    UnpairedSurrogate(u16),
-    /// The same key twice in one name.
-    DuplicateKey,
-    /// More than `MAX_UNSORTED_PAIRS` keys in a name whose keys are not in
-    /// ascending order.
-    TooManyUnsortedKeys,
-    /// Something after the closing `}`.
-    TrailingCharacters,
 }
 
 impl MetaError {
@@ -136,37 +111,7 @@ impl fmt::Display for MetaError {
             MetaErrorKind::MissingName => f.write_str("expected `: ` and the metric name"),
             MetaErrorKind::UnexpectedName => f.write_str("a pad line has no metric name"),
             MetaErrorKind::OffsetOverflow => f.write_str("slot offset overflows 64 bits"),
-            MetaErrorKind::Json(kind) => {
-                match kind {
-                    JsonErrorKind::ExpectedObject => f.write_str("expected `{`")?,
-                    JsonErrorKind::ExpectedString => f.write_str("expected a string")?,
-                    JsonErrorKind::ExpectedColon => f.write_str("expected `:` after a key")?,
-                    JsonErrorKind::ExpectedCommaOrBrace => f.write_str("expected `,` or `}`")?,
-                    JsonErrorKind::UnexpectedEnd => f.write_str("unexpected end of line")?,
-                    JsonErrorKind::ControlCharacter(b) => {
-                        write!(f, "raw control character U+{b:04X}")?
-                    }
-                    JsonErrorKind::InvalidEscape(c) => {
-                        write!(f, "invalid escape \\{}", c.escape_debug())?
-                    }
-                    JsonErrorKind::InvalidUnicodeEscape => {
-                        f.write_str("`\\u` must be followed by four hex digits")?
-                    }
-                    JsonErrorKind::UnpairedSurrogate(u) => {
-                        write!(f, "unpaired surrogate \\u{u:04x}")?
-                    }
-                    JsonErrorKind::DuplicateKey => f.write_str("duplicate key")?,
-                    JsonErrorKind::TooManyUnsortedKeys => write!(
-                        f,
-                        "more than {} keys out of sorted order",
-                        super::json::MAX_UNSORTED_PAIRS
-                    )?,
-                    JsonErrorKind::TrailingCharacters => {
-                        f.write_str("unexpected characters after the name")?
-                    }
-                }
-                f.write_str(" in metric name")
-            }
+            MetaErrorKind::Json(kind) => write!(f, "{kind} in metric name"),
         }
     }
 }

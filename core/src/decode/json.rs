@@ -27,7 +27,7 @@
 use core::cmp::Ordering;
 use core::fmt;
 
-use super::error::JsonErrorKind;
+use crate::canonical_json::{is_plain_byte, is_unicode_escaped, short_unescape};
 
 /// A JSON string of a metric name (a key or a value), still escaped.
 ///
@@ -43,11 +43,6 @@ pub struct JsonStr<'a> {
 }
 
 impl<'a> JsonStr<'a> {
-    pub(super) const EMPTY: JsonStr<'static> = JsonStr {
-        raw: "",
-        escaped: false,
-    };
-
     /// The text as written in the file, between the quotes, escapes and all.
     pub fn raw(&self) -> &'a str {
         self.raw
@@ -152,16 +147,13 @@ impl Iterator for JsonChars<'_> {
         }
         let e = it.next();
         let after = it.as_str();
-        let (c, rest) = match e {
-            Some('"') => ('"', after),
-            Some('\\') => ('\\', after),
-            Some('/') => ('/', after),
-            Some('b') => ('\u{8}', after),
-            Some('f') => ('\u{c}', after),
-            Some('n') => ('\n', after),
-            Some('r') => ('\r', after),
-            Some('t') => ('\t', after),
-            Some('u') => decode_u_escape(after).unwrap_or(('\u{fffd}', "")),
+        let short = e
+            .and_then(|e| u8::try_from(e).ok())
+            .and_then(short_unescape);
+        let (c, rest) = match (e, short) {
+            (_, Some(c)) => (c, after),
+            (Some('/'), None) => ('/', after),
+            (Some('u'), None) => decode_u_escape(after).unwrap_or(('\u{fffd}', "")),
             // Unreachable for a validated string; end the iteration safely.
             _ => ('\u{fffd}', ""),
         };
@@ -220,11 +212,6 @@ fn is_low_surrogate(u: u16) -> bool {
 /// Names with sorted keys may have any number; see the
 /// [`decode`](super) module's "Bounded work".
 pub const MAX_UNSORTED_PAIRS: usize = 64;
-
-/// Whether Python's `json.dumps` (ensure_ascii) writes `c` as `\uXXXX`.
-fn needs_u_escape(c: u32) -> bool {
-    (c < 0x20 && !matches!(c, 0x08 | 0x09 | 0x0a | 0x0c | 0x0d)) || c >= 0x7f
-}
 
 /// A metric name: a validated JSON object whose keys and values are strings,
 /// with distinct keys.
@@ -388,6 +375,60 @@ impl Cursor<'_> {
     }
 }
 
+/// What is wrong with a metric name's JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum JsonErrorKind {
+    /// The name does not start with `{`.
+    ExpectedObject,
+    /// A key or value is not a string (a number, an object, `true`, ...).
+    ExpectedString,
+    /// No `:` after a key.
+    ExpectedColon,
+    /// No `,` or `}` after a value.
+    ExpectedCommaOrBrace,
+    /// The line ends inside a string or the object.
+    UnexpectedEnd,
+    /// A raw control character (below U+0020) inside a string.
+    ControlCharacter(u8),
+    /// A backslash followed by something that is not an escape.
+    InvalidEscape(char),
+    /// `\u` not followed by four hex digits.
+    InvalidUnicodeEscape,
+    /// A UTF-16 surrogate escape without its other half.
+    UnpairedSurrogate(u16),
+    /// The same key twice in one name.
+    DuplicateKey,
+    /// More than `MAX_UNSORTED_PAIRS` keys in a name whose keys are not in
+    /// ascending order.
+    TooManyUnsortedKeys,
+    /// Something after the closing `}`.
+    TrailingCharacters,
+}
+
+/// The message of each kind, without the place (the line and column are
+/// [`MetaError`](super::MetaError)'s, which adds "in metric name").
+impl fmt::Display for JsonErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use JsonErrorKind as K;
+        match *self {
+            K::ExpectedObject => f.write_str("expected `{`"),
+            K::ExpectedString => f.write_str("expected a string"),
+            K::ExpectedColon => f.write_str("expected `:` after a key"),
+            K::ExpectedCommaOrBrace => f.write_str("expected `,` or `}`"),
+            K::UnexpectedEnd => f.write_str("unexpected end of line"),
+            K::ControlCharacter(b) => write!(f, "raw control character U+{b:04X}"),
+            K::InvalidEscape(c) => write!(f, "invalid escape \\{}", c.escape_debug()),
+            K::InvalidUnicodeEscape => f.write_str("`\\u` must be followed by four hex digits"),
+            K::UnpairedSurrogate(u) => write!(f, "unpaired surrogate \\u{u:04x}"),
+            K::DuplicateKey => f.write_str("duplicate key"),
+            K::TooManyUnsortedKeys => {
+                write!(f, "more than {MAX_UNSORTED_PAIRS} keys out of sorted order")
+            }
+            K::TrailingCharacters => f.write_str("unexpected characters after the name"),
+        }
+    }
+}
+
 /// A parse error: the kind and the byte position in the line.
 pub(crate) type JsonError = (JsonErrorKind, usize);
 
@@ -530,7 +571,9 @@ fn parse_string<'a>(line: &'a str, c: &mut Cursor<'_>) -> Result<(JsonStr<'a>, b
                 c.bump();
                 match c.peek() {
                     None => return Err((K::UnexpectedEnd, c.pos)),
-                    Some(b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f') => c.bump(),
+                    // Canonical when the canonical form has this short
+                    // escape (all but `\/`).
+                    Some(letter) if short_unescape(letter).is_some() => c.bump(),
                     Some(b'/') => {
                         canonical = false;
                         c.bump();
@@ -538,7 +581,10 @@ fn parse_string<'a>(line: &'a str, c: &mut Cursor<'_>) -> Result<(JsonStr<'a>, b
                     Some(b'u') => {
                         c.bump();
                         let (code, lower) = parse_u(line, c, at)?;
-                        canonical &= lower && needs_u_escape(code);
+                        // Canonical when the character has no shorter
+                        // spelling and the digits are lowercase.
+                        let long = char::from_u32(code).is_some_and(is_unicode_escaped);
+                        canonical &= lower && long;
                     }
                     Some(_) => {
                         let bad = line
@@ -551,8 +597,9 @@ fn parse_string<'a>(line: &'a str, c: &mut Cursor<'_>) -> Result<(JsonStr<'a>, b
             }
             Some(b) if b < 0x20 => return Err((K::ControlCharacter(b), at)),
             Some(b) => {
-                // Non-ASCII is escaped in the canonical form, and so is DEL.
-                canonical &= b < 0x7f;
+                // Not plain (DEL, or non-ASCII): escaped in the canonical
+                // form.
+                canonical &= is_plain_byte(b);
                 c.bump();
             }
         }
@@ -614,9 +661,7 @@ fn plain_run(b: &[u8], pos: usize) -> usize {
             | zeros(w ^ (ONES * u64::from(b'\\')))
             | zeros(w ^ (ONES * 0x7f))
     };
-    scan(b, pos, mask, |x| {
-        x == b'"' || x == b'\\' || !(0x20..0x7f).contains(&x)
-    })
+    scan(b, pos, mask, |x| !is_plain_byte(x))
 }
 
 /// Where the first `\n` of `b` is.

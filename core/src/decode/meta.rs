@@ -24,8 +24,8 @@
 use core::fmt;
 use core::iter::FusedIterator;
 
-use super::error::{JsonErrorKind, MetaError, MetaErrorKind};
-use super::json::{self, ParsedName, parse_name};
+use super::error::{MetaError, MetaErrorKind};
+use super::json::{self, JsonErrorKind, ParsedName, parse_name};
 
 /// The largest slot a `state`, `pad` or unknown line may have.
 pub const MAX_SLOT_SIZE: u32 = 65535;

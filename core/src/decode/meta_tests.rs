@@ -1,7 +1,7 @@
 //! Tests of the meta parser (a file of its own to keep `meta.rs` short).
 
 use super::*;
-use crate::decode::error::JsonErrorKind;
+use crate::decode::json::JsonErrorKind;
 use std::string::ToString;
 use std::vec::Vec;
 

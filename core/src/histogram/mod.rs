@@ -2,16 +2,24 @@
 //! published as plain counters.
 //!
 //! The protocol note (slot names, units, the readers' grouping rule) is on
-//! [`Histogram`] and in `docs/histogram.md`.
+//! [`Histogram`] and in `docs/histogram.md`. The bucket schemes are in
+//! `buckets.rs`, the slots and their names in `slots.rs`.
+
+mod buckets;
+mod slots;
 
 use crate::cell::AddCell;
 use crate::clock::{Clock, DefaultClock};
 use crate::counter::Counter;
 use crate::described::Described;
-use crate::metric::{Kind, Metric, Metrics, Parts, Sealed, Whole};
+use crate::metric::{Metric, Metrics, Parts, Whole};
 use crate::name::{Name, NameRef, Pair};
 use core::fmt;
 use core::time::Duration;
+
+pub use buckets::DEFAULT_BUCKETS;
+use buckets::{DEFAULT_LE, check_bounds, log_linear_index, parse_bound};
+use slots::{Bucket, Names, TOTAL_ROWS, Totals};
 
 /// The key of the pair that names a histogram's bucket by its upper bound:
 /// `"cantal_le": "1024"`, and `"cantal_le": "+Inf"` for the last one.
@@ -24,230 +32,6 @@ pub const HISTOGRAM_KEY: &str = "cantal_histogram";
 
 /// The bound text of the last bucket, which has no upper bound.
 pub const INF_BOUND: &str = "+Inf";
-
-/// The number of buckets of the default scheme (52 bounded ones and `+Inf`).
-pub const DEFAULT_BUCKETS: usize = 53;
-
-/// Bits of the mantissa that select the bucket within a power of two: two
-/// buckets per power of two.
-const SUB_BITS: u32 = 1;
-
-/// The default bounds as name values (checked against [`log_linear_bound`]
-/// at compile time, below).
-const DEFAULT_LE: [&str; DEFAULT_BUCKETS] = [
-    "1", "2", "3", "4", "6", "8", "12", "16", "24", "32", "48", "64", "96", "128", "192", "256",
-    "384", "512", "768", "1024", "1536", "2048", "3072", "4096", "6144", "8192", "12288", "16384",
-    "24576", "32768", "49152", "65536", "98304", "131072", "196608", "262144", "393216", "524288",
-    "786432", "1048576", "1572864", "2097152", "3145728", "4194304", "6291456", "8388608",
-    "12582912", "16777216", "25165824", "33554432", "50331648", "67108864", INF_BOUND,
-];
-
-const _: () = {
-    let mut i = 0;
-    while i + 1 < DEFAULT_BUCKETS {
-        assert!(parse_bound(DEFAULT_LE[i]) == log_linear_bound(i));
-        assert!(log_linear_index(log_linear_bound(i)) == i);
-        assert!(log_linear_index(log_linear_bound(i) + 1) == i + 1);
-        i += 1;
-    }
-};
-
-/// The bucket of `value` in the default scheme.
-///
-/// Buckets hold `(b(i-1), bi]`; on `x = value - 1` (0 for 0) they are the
-/// half-open ranges of an HDR-style log-linear scheme: `x`'s exponent `e`
-/// (at least `SUB_BITS`) and its `SUB_BITS` bits below the leading one.
-#[inline(always)]
-const fn log_linear_index(value: u64) -> usize {
-    let x = value.saturating_sub(1);
-    let log = 63 - (x | 1).leading_zeros();
-    let exponent = if log > SUB_BITS { log } else { SUB_BITS };
-    let shift = exponent - SUB_BITS;
-    let index = ((shift as usize) << SUB_BITS) + (x >> shift) as usize;
-    if index < DEFAULT_BUCKETS - 1 {
-        index
-    } else {
-        DEFAULT_BUCKETS - 1
-    }
-}
-
-/// The upper bound of bucket `i` of the default scheme (`u64::MAX` for the
-/// last): the smallest `x` of bucket `i + 1`.
-const fn log_linear_bound(i: usize) -> u64 {
-    if i + 1 >= DEFAULT_BUCKETS {
-        return u64::MAX;
-    }
-    let next = (i + 1) as u64;
-    let (q, r) = (next >> SUB_BITS, next & ((1 << SUB_BITS) - 1));
-    if q == 0 {
-        next
-    } else {
-        ((1 << SUB_BITS) + r) << (q - 1)
-    }
-}
-
-/// The value of a bound's text: a decimal `u64` without sign or leading
-/// zero.
-///
-/// # Panics
-///
-/// When `text` is not one (a compile-time error in a `static`).
-const fn parse_bound(text: &str) -> u64 {
-    let bytes = text.as_bytes();
-    if bytes.is_empty() || (bytes[0] == b'0' && bytes.len() > 1) {
-        panic!("a histogram bound is a decimal integer without leading zeros");
-    }
-    let mut value: u64 = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let digit = bytes[i];
-        if !digit.is_ascii_digit() {
-            panic!("a histogram bound is a decimal integer without leading zeros");
-        }
-        value = match value.checked_mul(10) {
-            Some(v) => match v.checked_add((digit - b'0') as u64) {
-                Some(v) => v,
-                None => panic!("a histogram bound is at most u64::MAX"),
-            },
-            None => panic!("a histogram bound is at most u64::MAX"),
-        };
-        i += 1;
-    }
-    value
-}
-
-/// How the slots of a histogram are named, kept in each slot's handle
-/// and composed when a collection asks.
-#[derive(Clone, Copy)]
-enum Names {
-    /// The histogram's name plus the slot's pair.
-    Added(NameRef),
-    /// A [`TimedRequestTracker`](crate::TimedRequestTracker)'s `duration`
-    /// histogram: `extra` pairs, a static row holding the slot's pair and
-    /// `"metric": "request_duration"`, and `"group": group` (default bounds only).
-    Duration {
-        extra: &'static [Pair],
-        group: &'static str,
-    },
-}
-
-/// The duration histogram's fixed pairs for each bucket.
-static DURATION_ROWS: [[Pair; 2]; DEFAULT_BUCKETS] = {
-    let mut rows = [[("", ""); 2]; DEFAULT_BUCKETS];
-    let mut i = 0;
-    while i < DEFAULT_BUCKETS {
-        rows[i] = [(LE_KEY, DEFAULT_LE[i]), ("metric", "request_duration")];
-        i += 1;
-    }
-    rows
-};
-
-/// The fixed pairs of a histogram's count and sum slots: those of a plain
-/// histogram, then those of a duration histogram.
-const TOTAL_ROWS: [&[Pair]; 4] = [
-    &[(HISTOGRAM_KEY, "count")],
-    &[(HISTOGRAM_KEY, "sum")],
-    &[(HISTOGRAM_KEY, "count"), ("metric", "request_duration")],
-    &[(HISTOGRAM_KEY, "sum"), ("metric", "request_duration")],
-];
-
-impl Names {
-    /// The name of the bucket whose bound is `le`.
-    fn bucket(self, le: &'static str) -> Name {
-        match self {
-            Names::Added(name) => name.get().with(LE_KEY, le),
-            Names::Duration { extra, group } => {
-                let row = DURATION_ROWS.iter().find(|row| row[0].1 == le);
-                Name::new(extra)
-                    .with_pairs(row.unwrap_or(&DURATION_ROWS[DEFAULT_BUCKETS - 1]))
-                    .with("group", group)
-            }
-        }
-    }
-
-    /// The name of the count (`total(0)`) or sum (`total(1)`) slot.
-    const fn total(self, which: usize) -> Name {
-        match self {
-            Names::Added(name) => match name {
-                NameRef::Pairs(pairs) => Name::new(pairs).with_pairs(TOTAL_ROWS[which]),
-                NameRef::Static(name) => name.with_pairs(TOTAL_ROWS[which]),
-            },
-            Names::Duration { extra, group } => Name::new(extra)
-                .with_pairs(TOTAL_ROWS[which + 2])
-                .with("group", group),
-        }
-    }
-
-    /// Panics (at compile time for a `static`) when a slot's name would
-    /// have a key twice: composing one bucket's and the totals' names
-    /// checks every key.
-    const fn check(self, name: Name) {
-        match self {
-            Names::Added(_) => {
-                let _ = name.with(LE_KEY, INF_BOUND);
-            }
-            Names::Duration { extra, group } => {
-                let _ = Name::new(extra)
-                    .with_pairs(&DURATION_ROWS[0])
-                    .with("group", group);
-            }
-        }
-        let _ = self.total(0);
-    }
-}
-
-/// One bucket: its counter and what names it.
-struct Bucket {
-    names: Names,
-    le: &'static str,
-    cell: AddCell,
-}
-
-impl fmt::Display for Bucket {
-    /// The bucket's name, for the unpublished hook.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.name(), f)
-    }
-}
-
-impl Sealed for Bucket {}
-
-impl Metric for Bucket {
-    fn name(&self) -> Name {
-        self.names.bucket(self.le)
-    }
-    fn kind(&self) -> Kind {
-        Kind::Counter
-    }
-    fn is_published(&self) -> bool {
-        self.cell.is_published()
-    }
-    fn restore(&self, slot: &[u8]) {
-        self.cell.add(crate::metric::word(slot, 0), self);
-    }
-    unsafe fn publish(&self, slot: *mut u64) -> bool {
-        // SAFETY: the trait's contract is `AddCell::publish`'s.
-        unsafe { self.cell.publish(slot) }.is_ok()
-    }
-}
-
-/// The count and sum slots, each named by its own pair, and what names
-/// them.
-struct Totals {
-    names: Names,
-    /// The count slot, which carries the histogram's unit to the help file.
-    count: Described<Counter>,
-    sum: Counter,
-}
-
-impl Parts for Totals {
-    fn part(&self, index: usize) -> &dyn Metric {
-        if index == 0 { &self.count } else { &self.sum }
-    }
-    fn part_name(&self, index: usize) -> Name {
-        self.names.total(index.min(1))
-    }
-}
 
 /// A histogram: how many observed values fell in each of `N` buckets, their
 /// count and their sum, each an ordinary counter slot (names and bucket
@@ -428,18 +212,7 @@ impl<const N: usize> Histogram<N> {
         if bounds.len() + 1 != N {
             panic!("a Histogram<N> has N - 1 bounds");
         }
-        let mut previous: Option<u64> = None;
-        let mut i = 0;
-        while i < bounds.len() {
-            let bound = parse_bound(bounds[i]);
-            if let Some(p) = previous
-                && bound <= p
-            {
-                panic!("histogram bounds must increase strictly");
-            }
-            previous = Some(bound);
-            i += 1;
-        }
+        check_bounds(bounds);
         let mut histogram = Self::named(name, bounds);
         histogram.log_linear = false;
         histogram
