@@ -51,7 +51,9 @@ fn monotonic_across_threads() {
         for _ in 0..4 {
             s.spawn(|| {
                 let mut rounds = 0u64;
-                while rounds < 2_000_000 && (rounds % 1024 != 0 || Instant::now() < deadline) {
+                while rounds < 2_000_000
+                    && (!rounds.is_multiple_of(1024) || Instant::now() < deadline)
+                {
                     let seen = latest.load(Ordering::Acquire);
                     let now = clock::monotonic_ns();
                     assert!(now >= seen, "went back {} ns across threads", seen - now);
