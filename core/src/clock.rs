@@ -14,7 +14,12 @@
 //! [`Fork`](crate::Fork)) come from a monotonic clock: `Instant` with
 //! `std` (`clock_gettime(CLOCK_MONOTONIC)` read directly on 64-bit Linux:
 //! nanoseconds since boot), else the one installed with
-//! [`set_monotonic_clock`]. Both clocks
+//! [`set_monotonic_clock`]. With the `tsc` feature on x86-64 Linux, both
+//! default clocks come from the CPU's time-stamp counter when the kernel
+//! uses it as its clocksource (`clock_tsc.rs`; [`monotonic_source`] says
+//! which is in use; `CANTAL_CLOCK=os` refuses it): durations from the
+//! calibrated counter, wall time from it plus the wall clock's offset,
+//! measured again once a second. Both clocks
 //! are reached through the [`Clock`] trait: [`DefaultClock`] reads the ones
 //! described here, [`ManualClock`] is moved by hand (tests, simulations),
 //! and firmware may implement [`Clock`] on a type of its own.

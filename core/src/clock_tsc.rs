@@ -90,9 +90,9 @@ pub(crate) fn monotonic_ns(reference_ns: fn() -> u64) -> Option<u64> {
 /// The counter, read after every earlier load is globally visible, as
 /// the kernel's `rdtsc_ordered` does: plain `rdtsc` (what quanta reads)
 /// may run before an earlier load completes, so a thread that has seen
-/// another's reading could read a smaller count (the test
-/// `monotonic_across_threads` catches that: 157 ns back with plain
-/// `rdtsc`). Intel SDM vol. 2B, RDTSCP: "The RDTSCP instruction is not a
+/// another's reading could read a smaller count (a test like
+/// `monotonic_readings_never_go_back_across_threads` in `tests/clocks.rs`
+/// saw a reading 157 ns behind with plain `rdtsc`). Intel SDM vol. 2B, RDTSCP: "The RDTSCP instruction is not a
 /// serializing instruction, but it does wait until all previous
 /// instructions have executed and all previous loads are globally
 /// visible." It costs less than `lfence; rdtsc` (18 against 23 ns here).
