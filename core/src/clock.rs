@@ -46,6 +46,20 @@ static WALL_CLOCK: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
 /// The installed monotonic clock (nanoseconds), as `WALL_CLOCK`.
 static MONOTONIC_CLOCK: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
 
+/// The clock installed in `slot` ([`WALL_CLOCK`] or [`MONOTONIC_CLOCK`]).
+#[inline]
+fn installed(slot: &AtomicPtr<()>) -> Option<fn() -> u64> {
+    let clock = slot.load(Ordering::Acquire);
+    if clock.is_null() {
+        return None;
+    }
+    // SAFETY: the only non-null values ever stored in the two slots are
+    // `fn() -> u64` cast to a pointer, by `set_wall_clock` and
+    // `set_monotonic_clock`; casting one back yields that same function
+    // pointer, with the same signature.
+    Some(unsafe { core::mem::transmute::<*mut (), fn() -> u64>(clock) })
+}
+
 /// The fallback sequence when there is neither a clock nor `std`.
 #[cfg_attr(feature = "std", allow(dead_code))]
 static SEQUENCE: AtomicU64 = AtomicU64::new(0);
@@ -71,15 +85,7 @@ pub fn set_wall_clock(clock: fn() -> u64) {
 /// Milliseconds since the Unix epoch, from the installed clock, else the
 /// default one.
 pub fn wall_ms() -> u64 {
-    let installed = WALL_CLOCK.load(Ordering::Acquire);
-    if !installed.is_null() {
-        // SAFETY: the only non-null value ever stored in `WALL_CLOCK` is a
-        // `fn() -> u64` cast to a pointer by `set_wall_clock`; casting it
-        // back yields that same function pointer, with the same signature.
-        let clock = unsafe { core::mem::transmute::<*mut (), fn() -> u64>(installed) };
-        return clock();
-    }
-    default_wall_ms()
+    installed(&WALL_CLOCK).map_or_else(default_wall_ms, |clock| clock())
 }
 
 #[cfg(all(feature = "std", target_os = "linux", target_pointer_width = "64"))]
@@ -148,15 +154,7 @@ pub fn set_monotonic_clock(clock: fn() -> u64) {
 /// Nanoseconds on a monotonic clock from an arbitrary origin: the installed
 /// clock, else the default one (see [`set_monotonic_clock`]).
 pub fn monotonic_ns() -> u64 {
-    let installed = MONOTONIC_CLOCK.load(Ordering::Acquire);
-    if !installed.is_null() {
-        // SAFETY: the only non-null value ever stored in `MONOTONIC_CLOCK`
-        // is a `fn() -> u64` cast to a pointer by `set_monotonic_clock`;
-        // casting it back yields that same function pointer.
-        let clock = unsafe { core::mem::transmute::<*mut (), fn() -> u64>(installed) };
-        return clock();
-    }
-    default_monotonic_ns()
+    installed(&MONOTONIC_CLOCK).map_or_else(default_monotonic_ns, |clock| clock())
 }
 
 #[cfg(all(feature = "std", target_os = "linux", target_pointer_width = "64"))]
