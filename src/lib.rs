@@ -66,11 +66,6 @@
 //!   `Builder`, `metrics!` and `read`.
 //! - `std` (implied by `mmap`): standard-library clocks and
 //!   [`Growable`] collections.
-//! - `tsc` (default): on x86-64 Linux, time requests, branches and states
-//!   with the CPU's time-stamp counter when the kernel uses it as its
-//!   clocksource (so it is synchronised across CPUs), about 10 ns cheaper
-//!   a read than `clock_gettime`; `CANTAL_CLOCK=os` turns it off at run
-//!   time. See [`clock::monotonic_source`](cantal_core::clock::monotonic_source).
 //! - `metrics`: `cantal::recorder`, a recorder for the `metrics` crate:
 //!   every `metrics::counter!`, `gauge!` and `histogram!` of the program
 //!   publishes into the same files as `start()` (the `cantal-recorder`

@@ -134,9 +134,6 @@ impl Builder {
                 path: self.publisher.base_path(),
             });
         }
-        // Calibrates the TSC clock (feature `tsc`) now rather than in the
-        // first timed request.
-        let _ = cantal_core::clock::monotonic_source();
         let mut collection = Collection::growable();
         for metrics in METRICS {
             // Cannot fail: a growable collection has no capacity limit.

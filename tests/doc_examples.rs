@@ -25,8 +25,7 @@ mod resolved {
     }
     mod clock {
         use cantal::clock::{
-            Clock, ManualClock, MonotonicSource, monotonic_ns, monotonic_source,
-            set_monotonic_clock, set_wall_clock, wall_ms,
+            Clock, ManualClock, monotonic_ns, set_monotonic_clock, set_wall_clock, wall_ms,
         };
     }
     mod decode {

@@ -14,12 +14,7 @@
 //! [`Fork`](crate::Fork)) come from a monotonic clock: `Instant` with
 //! `std` (`clock_gettime(CLOCK_MONOTONIC)` read directly on 64-bit Linux:
 //! nanoseconds since boot), else the one installed with
-//! [`set_monotonic_clock`]. With the `tsc` feature on x86-64 Linux, both
-//! default clocks come from the CPU's time-stamp counter when the kernel
-//! uses it as its clocksource (`clock_tsc.rs`; [`monotonic_source`] says
-//! which is in use; `CANTAL_CLOCK=os` refuses it): durations from the
-//! calibrated counter, wall time from it plus the wall clock's offset,
-//! measured again once a second. Both clocks
+//! [`set_monotonic_clock`]. Both clocks
 //! are reached through the [`Clock`] trait: [`DefaultClock`] reads the ones
 //! described here, [`ManualClock`] is moved by hand (tests, simulations),
 //! and firmware may implement [`Clock`] on a type of its own.
@@ -29,16 +24,6 @@ use crate::sync::{AtomicPtr, AtomicU64, Ordering};
 #[cfg(all(feature = "std", target_os = "linux", target_pointer_width = "64"))]
 #[path = "clock_linux.rs"]
 mod os;
-
-#[cfg(all(
-    feature = "tsc",
-    not(miri),
-    target_os = "linux",
-    target_pointer_width = "64",
-    target_arch = "x86_64"
-))]
-#[path = "clock_tsc.rs"]
-mod tsc;
 
 /// The installed clock, a `fn() -> u64` stored as a pointer; null when none.
 static WALL_CLOCK: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
@@ -91,16 +76,6 @@ pub fn wall_ms() -> u64 {
 #[cfg(all(feature = "std", target_os = "linux", target_pointer_width = "64"))]
 #[inline]
 fn default_wall_ms() -> u64 {
-    #[cfg(all(
-        feature = "tsc",
-        not(miri),
-        target_os = "linux",
-        target_pointer_width = "64",
-        target_arch = "x86_64"
-    ))]
-    if tsc::active(os_monotonic_ns) {
-        return offset_wall_and_monotonic_ms().0;
-    }
     os::wall_ms().unwrap_or_else(system_time_ms)
 }
 
@@ -160,74 +135,7 @@ pub fn monotonic_ns() -> u64 {
 #[cfg(all(feature = "std", target_os = "linux", target_pointer_width = "64"))]
 #[inline]
 fn default_monotonic_ns() -> u64 {
-    #[cfg(all(
-        feature = "tsc",
-        not(miri),
-        target_os = "linux",
-        target_pointer_width = "64",
-        target_arch = "x86_64"
-    ))]
-    if let Some(ns) = tsc::monotonic_ns(os_monotonic_ns) {
-        return ns;
-    }
-    os_monotonic_ns()
-}
-
-/// `CLOCK_MONOTONIC` read directly (`Instant` if that fails).
-#[cfg(all(feature = "std", target_os = "linux", target_pointer_width = "64"))]
-#[inline]
-fn os_monotonic_ns() -> u64 {
     os::monotonic_ns().unwrap_or_else(instant_ns)
-}
-
-/// Which clock [`DefaultClock`] measures durations with, for diagnostics
-/// and tests; see [`monotonic_source`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum MonotonicSource {
-    /// A clock installed with [`set_monotonic_clock`].
-    Installed,
-    /// The CPU's time-stamp counter (feature `tsc`, when the kernel uses
-    /// it as its clocksource and `CANTAL_CLOCK=os` is not set).
-    Tsc,
-    /// The operating system's monotonic clock (`Instant`'s).
-    Os,
-    /// None: without `std` or an installed clock, durations are 0.
-    None,
-}
-
-/// The clock that [`monotonic_ns`] reads now. With the `tsc` feature the
-/// first call calibrates the counter (under a millisecond on an idle
-/// machine, at most 200 ms): call it at start-up to keep that out of the
-/// first timed request.
-///
-/// # Examples
-///
-/// ```
-/// # extern crate cantal_core as cantal;
-/// use cantal::clock::{MonotonicSource, monotonic_source};
-///
-/// assert_ne!(monotonic_source(), MonotonicSource::Installed);
-/// ```
-pub fn monotonic_source() -> MonotonicSource {
-    if !MONOTONIC_CLOCK.load(Ordering::Acquire).is_null() {
-        return MonotonicSource::Installed;
-    }
-    #[cfg(all(
-        feature = "tsc",
-        not(miri),
-        target_os = "linux",
-        target_pointer_width = "64",
-        target_arch = "x86_64"
-    ))]
-    if tsc::active(os_monotonic_ns) {
-        return MonotonicSource::Tsc;
-    }
-    if cfg!(feature = "std") {
-        MonotonicSource::Os
-    } else {
-        MonotonicSource::None
-    }
 }
 
 #[cfg(all(
@@ -377,12 +285,6 @@ fn wall_and_monotonic_ms() -> (u64, u64) {
     if installed || cfg!(not(feature = "std")) {
         return (wall_ms(), monotonic_ns() / 1_000_000);
     }
-    offset_wall_and_monotonic_ms()
-}
-
-/// The default clocks' `(wall_ms, monotonic_ms)` from one monotonic read
-/// and the wall clock's offset, measured again once a second.
-fn offset_wall_and_monotonic_ms() -> (u64, u64) {
     let now = default_monotonic_ns();
     let at = OFFSET_AT.load(Ordering::Relaxed);
     let offset = if at == 0 || now.wrapping_sub(at) >= OFFSET_TTL_NS {

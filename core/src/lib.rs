@@ -81,8 +81,6 @@
 //!   Use it together with `fallback`.
 //! - `alloc`: `Growable` collections without a capacity limit.
 //! - `std` (implies `alloc`): `SystemTime` as the default state clock.
-//! - `tsc` (implies `std`): the CPU's time-stamp counter as the default
-//!   clock on x86-64 Linux where the kernel trusts it (see [`clock`]).
 //!
 //! # Publishing and interrupts
 //!
