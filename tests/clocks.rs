@@ -44,7 +44,8 @@ fn monotonic_readings_never_go_back_across_threads() {
 fn the_derived_wall_time_is_within_a_millisecond_of_system_time() {
     let deadline = Instant::now() + Duration::from_millis(1_300);
     let mut checked = 0;
-    // Over more than a second, so that the offset is measured again.
+    // Over more than a second, so that the offset is measured again
+    // (many times: every 100 ms).
     while Instant::now() < deadline {
         let before = system_ms();
         let (wall, _) = DefaultClock.wall_and_monotonic_ms();
