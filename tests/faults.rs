@@ -92,7 +92,11 @@ fn values(base: &Path) -> (u64, u64, String, bool) {
     let alive = loaded.alive;
     let mut hits = None;
     let mut phase = None;
-    let names = loaded.meta.into_slots().into_iter().map(|slot| slot.name);
+    let names = loaded
+        .meta
+        .into_slots()
+        .into_iter()
+        .map(|slot| slot.name().to_string());
     for (name, value) in names.zip(loaded.values) {
         match value {
             OwnedValue::Counter(v) if name.contains("hits") => hits = Some(v),

@@ -155,7 +155,11 @@ impl Checker {
                     self.no_state += 1;
                     if !text.is_empty() {
                         self.no_state_with_text += 1;
-                        let capacity = if m.name.contains("big") { BIG_TEXT } else { 56 };
+                        let capacity = if m.name().as_str().contains("big") {
+                            BIG_TEXT
+                        } else {
+                            56
+                        };
                         let stamp = text.split(':').next().and_then(|t| t.parse().ok());
                         if stamp.is_none_or(|ts| *text != text_for(ts, capacity)) {
                             self.no_state_torn += 1;
@@ -165,26 +169,30 @@ impl Checker {
                 }
                 OwnedValue::State { timestamp, text } => {
                     self.states_seen += 1;
-                    let capacity = if m.name.contains("big") { BIG_TEXT } else { 56 };
+                    let capacity = if m.name().as_str().contains("big") {
+                        BIG_TEXT
+                    } else {
+                        56
+                    };
                     if *text != text_for(*timestamp, capacity) {
                         self.torn += 1;
                         if self.torn_examples.len() < 3 {
                             self.torn_examples
-                                .push(format!("{} at {timestamp}: {text:?}", m.name));
+                                .push(format!("{} at {timestamp}: {text:?}", m.name()));
                         }
                     }
                     continue;
                 }
-                other => panic!("{}: unexpected {other:?}", m.name),
+                other => panic!("{}: unexpected {other:?}", m.name()),
             };
-            if let Some(&before) = self.last.get(&m.name) {
+            if let Some(&before) = self.last.get(m.name().as_str()) {
                 assert!(
                     number >= before,
                     "{} went back from {before} to {number}",
-                    m.name
+                    m.name()
                 );
             }
-            self.last.insert(m.name.clone(), number);
+            self.last.insert(m.name().to_string(), number);
         }
     }
 }

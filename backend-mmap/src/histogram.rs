@@ -40,29 +40,28 @@
 //!
 //! ```
 //! use cantal_mmap::histogram::{HistogramGroup, Part, groups};
+//! use cantal_mmap::read::SlotName;
 //!
-//! let pairs = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
-//!     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-//! };
+//! let name = |pairs: &[(&str, &str)]| SlotName::from_pairs(pairs.iter().copied()).unwrap();
 //! let names = [
-//!     pairs(&[("metric", "latency_count")]),
-//!     pairs(&[("metric", "latency_sum")]),
-//!     pairs(&[("le", "10"), ("metric", "latency_bucket")]),
-//!     pairs(&[("le", "2.5"), ("metric", "latency_bucket")]),
-//!     pairs(&[("metric", "requests")]),
+//!     name(&[("metric", "latency_count")]),
+//!     name(&[("metric", "latency_sum")]),
+//!     name(&[("le", "10"), ("metric", "latency_bucket")]),
+//!     name(&[("le", "2.5"), ("metric", "latency_bucket")]),
+//!     name(&[("metric", "requests")]),
 //! ];
 //! let kinds = [Part::Counter, Part::Float, Part::Counter, Part::Counter, Part::Counter];
-//! let slots: Vec<(Part, &[(String, String)])> =
-//!     kinds.into_iter().zip(names.iter().map(|n| n.as_slice())).collect();
+//! let slots: Vec<(Part, &SlotName)> = kinds.into_iter().zip(&names).collect();
 //! let groups = groups(&slots);
 //! let HistogramGroup::Parts(h) = &groups[0] else { panic!() };
-//! assert_eq!(h.pairs, pairs(&[("metric", "latency")]));
+//! assert_eq!(h.pairs, [("metric".to_string(), "latency".to_string())]);
 //! assert_eq!((h.count, h.sum), (0, 1));
 //! // Numeric order: 2.5 before 10.
 //! assert_eq!(h.buckets, [(2.5, 3), (10.0, 2)]);
 //! assert_eq!(groups[1], HistogramGroup::One(4));
 //! ```
 
+use crate::slot_name::SlotName;
 use cantal_core::{HISTOGRAM_KEY, INF_BOUND, LE_KEY};
 use std::collections::HashMap;
 
@@ -154,18 +153,18 @@ enum Role {
 
 /// The role of a core histogram's part: a counter with exactly one
 /// `cantal_le` or `cantal_histogram` pair (and not both).
-fn exclusive_role(part: Part, pairs: &[(String, String)]) -> Option<(Role, Key)> {
+fn exclusive_role(part: Part, name: &SlotName) -> Option<(Role, Key)> {
     if part == Part::Other {
         return None;
     }
-    let mut extra = pairs
-        .iter()
-        .filter(|(k, _)| k == LE_KEY || k == HISTOGRAM_KEY);
+    let mut extra = name
+        .pairs()
+        .filter(|&(k, _)| k == LE_KEY || k == HISTOGRAM_KEY);
     let (key, value) = extra.next()?;
     if extra.next().is_some() {
         return None;
     }
-    let role = match (part, key.as_str(), value.as_str()) {
+    let role = match (part, key, value) {
         (Part::Counter, HISTOGRAM_KEY, "count") => Role::Count,
         // An integer sum (the core's) or a float one (the recorder's).
         (_, HISTOGRAM_KEY, "sum") => Role::Sum(part == Part::Float),
@@ -173,7 +172,11 @@ fn exclusive_role(part: Part, pairs: &[(String, String)]) -> Option<(Role, Key)>
         (Part::Counter, LE_KEY, bound) => finite_bound(bound).map_or(Role::Bad, Role::Bucket),
         _ => return None,
     };
-    let mut rest: Key = pairs.iter().filter(|(k, _)| k != key).cloned().collect();
+    let mut rest: Key = name
+        .pairs()
+        .filter(|&(k, _)| k != key)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     rest.sort_unstable();
     Some((role, rest))
 }
@@ -182,9 +185,9 @@ fn exclusive_role(part: Part, pairs: &[(String, String)]) -> Option<(Role, Key)>
 /// (of either shape), as [`groups`] would consider it: a cheap test that
 /// allocates nothing, so that a file without histograms skips [`groups`].
 /// Never `false` for a slot that [`groups`] would put in a histogram.
-pub fn may_be_part(part: Part, pairs: &[(String, String)]) -> bool {
+pub fn may_be_part(part: Part, name: &SlotName) -> bool {
     part != Part::Other
-        && pairs.iter().any(|(k, v)| {
+        && name.pairs().any(|(k, v)| {
             k == LE_KEY
                 || k == HISTOGRAM_KEY
                 || (k == METRIC_KEY
@@ -204,32 +207,32 @@ fn finite_bound(text: &str) -> Option<f64> {
 type Key = Vec<(String, String)>;
 
 /// The role and histogram key of a slot, when it may be a part.
-fn role(part: Part, pairs: &[(String, String)]) -> Option<(Role, Key)> {
-    let mut metric = pairs.iter().filter(|(k, _)| k == METRIC_KEY);
-    let (_, name) = metric.next()?;
+fn role(part: Part, name: &SlotName) -> Option<(Role, Key)> {
+    let mut metric = name.pairs().filter(|&(k, _)| k == METRIC_KEY);
+    let (_, metric_value) = metric.next()?;
     if metric.next().is_some() {
         return None;
     }
-    let mut les = pairs.iter().filter(|(k, _)| k == BUCKET_KEY);
+    let mut les = name.pairs().filter(|&(k, _)| k == BUCKET_KEY);
     let le = les.next();
     if les.next().is_some() {
         return None;
     }
     let (role, stem) = match (part, le) {
-        (Part::Counter, None) => (Role::Count, name.strip_suffix("_count")?),
-        (Part::Float, None) => (Role::Sum(true), name.strip_suffix("_sum")?),
+        (Part::Counter, None) => (Role::Count, metric_value.strip_suffix("_count")?),
+        (Part::Float, None) => (Role::Sum(true), metric_value.strip_suffix("_sum")?),
         (Part::Counter, Some((_, bound))) => {
             let bound: f64 = bound.parse().ok().filter(|b: &f64| b.is_finite())?;
-            (Role::Bucket(bound), name.strip_suffix("_bucket")?)
+            (Role::Bucket(bound), metric_value.strip_suffix("_bucket")?)
         }
         _ => return None,
     };
-    let mut key: Key = pairs
-        .iter()
-        .filter(|(k, _)| k != BUCKET_KEY)
+    let mut key: Key = name
+        .pairs()
+        .filter(|&(k, _)| k != BUCKET_KEY)
         .map(|(k, v)| {
-            let v = if k == METRIC_KEY { stem } else { v.as_str() };
-            (k.clone(), v.to_string())
+            let v = if k == METRIC_KEY { stem } else { v };
+            (k.to_string(), v.to_string())
         })
         .collect();
     key.sort_unstable();
@@ -259,11 +262,7 @@ impl Found {
     }
 
     /// The histogram, when the parts make exactly one of `shape`.
-    fn histogram(
-        mut self,
-        slots: &[(Part, &[(String, String)])],
-        shape: Shape,
-    ) -> Option<HistogramParts> {
+    fn histogram(mut self, slots: &[(Part, &SlotName)], shape: Shape) -> Option<HistogramParts> {
         let (&[count], &[(sum, float_sum)]) = (self.count.as_slice(), self.sum.as_slice()) else {
             return None;
         };
@@ -279,17 +278,17 @@ impl Found {
         if self.buckets.windows(2).any(|w| w[0].0 == w[1].0) {
             return None;
         }
-        let count_pairs = slots.get(count)?.1.iter();
+        let count_pairs = slots.get(count)?.1.pairs();
         let pairs = match shape {
             Shape::Cumulative => count_pairs
                 .map(|(k, v)| {
                     let stem = v.strip_suffix("_count").filter(|_| k == METRIC_KEY);
-                    (k.clone(), stem.unwrap_or(v).to_string())
+                    (k.to_string(), stem.unwrap_or(v).to_string())
                 })
                 .collect(),
             Shape::Exclusive => count_pairs
-                .filter(|(k, _)| k != HISTOGRAM_KEY)
-                .cloned()
+                .filter(|&(k, _)| k != HISTOGRAM_KEY)
+                .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
         };
         Some(HistogramParts {
@@ -307,7 +306,7 @@ impl Found {
 /// Which slots make one metric: a [`HistogramGroup`] for every metric to show, in
 /// the order of its first slot. Every index appears in exactly one group.
 /// O(n log n) for n slots.
-pub fn groups(slots: &[(Part, &[(String, String)])]) -> Vec<HistogramGroup> {
+pub fn groups(slots: &[(Part, &SlotName)]) -> Vec<HistogramGroup> {
     let mut cumulative: HashMap<Key, Found> = HashMap::new();
     let mut exclusive: HashMap<Key, Found> = HashMap::new();
     for (i, (part, pairs)) in slots.iter().enumerate() {
@@ -468,11 +467,14 @@ mod tests {
             .collect()
     }
 
-    type Owned = Vec<(Part, Vec<(String, String)>)>;
+    fn name(pairs: &[(&str, &str)]) -> SlotName {
+        SlotName::from_pairs(pairs.iter().copied()).unwrap()
+    }
 
-    fn run(slots: &[(Part, Vec<(String, String)>)]) -> Vec<HistogramGroup> {
-        let slots: Vec<(Part, &[(String, String)])> =
-            slots.iter().map(|(p, n)| (*p, n.as_slice())).collect();
+    type Owned = Vec<(Part, SlotName)>;
+
+    fn run(slots: &[(Part, SlotName)]) -> Vec<HistogramGroup> {
+        let slots: Vec<(Part, &SlotName)> = slots.iter().map(|(p, n)| (*p, n)).collect();
         let groups = groups(&slots);
         // The layout's shortcut: every part passes `may_be_part`.
         for group in &groups {
@@ -488,28 +490,28 @@ mod tests {
     #[test]
     fn a_recorder_histogram_with_labels_is_one_group_in_numeric_order() {
         let slots = [
-            (Part::Counter, owned(&[("metric", "other")])),
+            (Part::Counter, name(&[("metric", "other")])),
             (
                 Part::Counter,
-                owned(&[("code", "200"), ("metric", "h_count")]),
+                name(&[("code", "200"), ("metric", "h_count")]),
             ),
-            (Part::Float, owned(&[("code", "200"), ("metric", "h_sum")])),
+            (Part::Float, name(&[("code", "200"), ("metric", "h_sum")])),
             (
                 Part::Counter,
-                owned(&[("code", "200"), ("le", "10"), ("metric", "h_bucket")]),
-            ),
-            (
-                Part::Counter,
-                owned(&[("code", "200"), ("le", "1"), ("metric", "h_bucket")]),
+                name(&[("code", "200"), ("le", "10"), ("metric", "h_bucket")]),
             ),
             (
                 Part::Counter,
-                owned(&[("code", "200"), ("le", "2.5"), ("metric", "h_bucket")]),
+                name(&[("code", "200"), ("le", "1"), ("metric", "h_bucket")]),
+            ),
+            (
+                Part::Counter,
+                name(&[("code", "200"), ("le", "2.5"), ("metric", "h_bucket")]),
             ),
             // Another label value: another histogram, incomplete.
             (
                 Part::Counter,
-                owned(&[("code", "500"), ("metric", "h_count")]),
+                name(&[("code", "500"), ("metric", "h_count")]),
             ),
         ];
         let g = run(&slots);
@@ -528,37 +530,37 @@ mod tests {
         let cases: Vec<Owned> = vec![
             // No sum.
             vec![
-                (Part::Counter, owned(&[("metric", "h_count")])),
-                (Part::Counter, owned(&[("le", "1"), ("metric", "h_bucket")])),
+                (Part::Counter, name(&[("metric", "h_count")])),
+                (Part::Counter, name(&[("le", "1"), ("metric", "h_bucket")])),
             ],
             // The sum is a counter, not a float.
             vec![
-                (Part::Counter, owned(&[("metric", "h_count")])),
-                (Part::Counter, owned(&[("metric", "h_sum")])),
-                (Part::Counter, owned(&[("le", "1"), ("metric", "h_bucket")])),
+                (Part::Counter, name(&[("metric", "h_count")])),
+                (Part::Counter, name(&[("metric", "h_sum")])),
+                (Part::Counter, name(&[("le", "1"), ("metric", "h_bucket")])),
             ],
             // No bucket.
             vec![
-                (Part::Counter, owned(&[("metric", "h_count")])),
-                (Part::Float, owned(&[("metric", "h_sum")])),
+                (Part::Counter, name(&[("metric", "h_count")])),
+                (Part::Float, name(&[("metric", "h_sum")])),
             ],
             // A bound that is not a finite number.
             vec![
-                (Part::Counter, owned(&[("metric", "h_count")])),
-                (Part::Float, owned(&[("metric", "h_sum")])),
+                (Part::Counter, name(&[("metric", "h_count")])),
+                (Part::Float, name(&[("metric", "h_sum")])),
                 (
                     Part::Counter,
-                    owned(&[("le", "+Inf"), ("metric", "h_bucket")]),
+                    name(&[("le", "+Inf"), ("metric", "h_bucket")]),
                 ),
             ],
             // Two buckets with one bound.
             vec![
-                (Part::Counter, owned(&[("metric", "h_count")])),
-                (Part::Float, owned(&[("metric", "h_sum")])),
-                (Part::Counter, owned(&[("le", "1"), ("metric", "h_bucket")])),
+                (Part::Counter, name(&[("metric", "h_count")])),
+                (Part::Float, name(&[("metric", "h_sum")])),
+                (Part::Counter, name(&[("le", "1"), ("metric", "h_bucket")])),
                 (
                     Part::Counter,
-                    owned(&[("le", "1.0"), ("metric", "h_bucket")]),
+                    name(&[("le", "1.0"), ("metric", "h_bucket")]),
                 ),
             ],
         ];
@@ -577,7 +579,7 @@ mod tests {
 
     #[test]
     fn a_core_histogram_is_one_group_and_odd_ones_stay_counters() {
-        let core = |extra: (&str, &str)| (Part::Counter, owned(&[extra, ("metric", "d")]));
+        let core = |extra: (&str, &str)| (Part::Counter, name(&[extra, ("metric", "d")]));
         let whole = vec![
             core(("cantal_histogram", "count")),
             core(("cantal_histogram", "sum")),
@@ -596,7 +598,7 @@ mod tests {
         // The recorder's variant: a float sum, float bounds.
         let float_sum = (
             Part::Float,
-            owned(&[("cantal_histogram", "sum"), ("metric", "d")]),
+            name(&[("cantal_histogram", "sum"), ("metric", "d")]),
         );
         let recorder = [
             &whole[..1],
@@ -615,7 +617,7 @@ mod tests {
             // No +Inf bucket.
             whole
                 .iter()
-                .filter(|(_, n)| n[0].1 != "+Inf")
+                .filter(|(_, n)| n.pairs().next().map(|(_, v)| v) != Some("+Inf"))
                 .cloned()
                 .collect(),
             // A bound that is not a number.
@@ -624,7 +626,7 @@ mod tests {
             [
                 &[(
                     Part::Float,
-                    owned(&[("cantal_histogram", "count"), ("metric", "d")]),
+                    name(&[("cantal_histogram", "count"), ("metric", "d")]),
                 )],
                 &whole[1..],
             ]

@@ -128,6 +128,7 @@ pub mod read;
 mod region;
 mod resume;
 pub mod shards;
+mod slot_name;
 mod stable_states;
 
 pub use crate::error::Error;

@@ -16,6 +16,7 @@
 //! Only a line that is really malformed fails the whole file.
 
 use crate::error::Error;
+use crate::slot_name::SlotName;
 use crate::{histogram, shards};
 use cantal_core::SHARD_KEY;
 use cantal_core::decode::{self, LevelKind, SlotKind, Value, ValuesError};
@@ -68,30 +69,37 @@ impl SlotType {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Slot {
-    /// The name's key/value pairs, unescaped, in the file's order.
-    pub pairs: Vec<(String, String)>,
-    /// The name in the reference client's canonical JSON spelling.
-    pub name: String,
+    /// The name: its pairs in the file's order and its canonical spelling.
+    name: SlotName,
     /// The type (the meta file's words: [`kind`](Self::kind)).
     pub ty: SlotType,
     /// The meta line (1-based; a sharded counter's first shard's).
     pub line: usize,
-    /// Why the reader skips this slot (`size must be 8, found 4`, `the
-    /// same name as meta line 3`, ...), for a slot of type
-    /// [`SlotType::Unknown`]; `None` for every other. A skipped slot may
-    /// have no name (`pairs` empty, `name` empty): an unknown type or a
-    /// `pad 0` written without one, a name with a key twice.
-    pub skipped: Option<String>,
-    /// The type as the meta file says it, for a slot the reader skips (of
-    /// any type); the others' is their [`SlotType::word`].
-    word: Option<Box<str>>,
+    /// For a slot the reader skips: why, and its type's words.
+    skip: Option<Box<Skipped>>,
     /// Where the slot is in the values: offset and length.
     range: (usize, usize),
+    /// Where the other parts of a metric of several slots are.
+    more: Option<Box<More>>,
+}
+
+/// Why the reader skips a slot (see [`Slot::skipped`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Skipped {
+    why: String,
+    /// The type as the meta file says it (of any type).
+    word: Box<str>,
+}
+
+/// The other parts of a metric of several slots. Boxed: most slots are one
+/// slot, and a reader keeps a [`Slot`] for each (80 bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum More {
     /// For the shards of a sharded counter: where the other shards'
     /// counters are.
-    more_shards: Vec<usize>,
+    Shards(Box<[usize]>),
     /// For a histogram: where its parts are.
-    parts: Option<Box<Parts>>,
+    Histogram(Parts),
 }
 
 /// Where a histogram's parts are in the values: offsets of 8-byte slots.
@@ -173,7 +181,7 @@ impl From<Value<'_>> for OwnedValue {
 ///
 /// let meta = b"counter 8: {\"metric\": \"requests\"}\nlevel 8 float: {\"metric\": \"load\"}";
 /// let layout = ParsedMeta::parse(meta, "/run/app.meta")?;
-/// assert_eq!(layout.slots()[1].name, r#"{"metric": "load"}"#);
+/// assert_eq!(layout.slots()[1].name(), r#"{"metric": "load"}"#);
 ///
 /// let mut values = 7u64.to_ne_bytes().to_vec();
 /// values.extend(0.5f64.to_ne_bytes());
@@ -200,7 +208,7 @@ impl ParsedMeta {
     /// # Errors
     ///
     /// [`Error::Decode`] for a malformed line (naming the line and
-    /// column). Two lines with the same name are not an error: the second
+    /// column); [`Error::TooLarge`] for a name longer than 4 GiB. Two lines with the same name are not an error: the second
     /// is skipped.
     pub fn parse(meta: &[u8], meta_path: impl AsRef<Path>) -> Result<ParsedMeta, Error> {
         let path = || meta_path.as_ref().to_path_buf();
@@ -225,7 +233,13 @@ impl ParsedMeta {
             };
             let start = usize::try_from(entry.offset()).map_err(|_| too_large())?;
             let end = usize::try_from(entry.end()).map_err(|_| too_large())?;
-            slots.push(Slot::of_entry(&entry, (start, end)));
+            // Only for a meta of more than 4 GiB, which no reader reads.
+            let slot = Slot::of_entry(&entry, (start, end)).map_err(|_| Error::TooLarge {
+                path: path(),
+                size: meta.len() as u64,
+                limit: u64::from(u32::MAX),
+            })?;
+            slots.push(slot);
         }
         skip_duplicates(&mut slots);
         Ok(ParsedMeta {
@@ -236,7 +250,7 @@ impl ParsedMeta {
 
     /// How many of the [`slots`](Self::slots) are skipped.
     pub fn skipped(&self) -> usize {
-        self.slots.iter().filter(|s| s.skipped.is_some()).count()
+        self.slots.iter().filter(|s| s.skip.is_some()).count()
     }
 
     /// The metrics, in meta order.
@@ -278,14 +292,19 @@ impl ParsedMeta {
                     path: values_path.to_path_buf(),
                     source: ValuesError::new(slot.line, end as u64, values.len()),
                 };
-                if let Some(parts) = &slot.parts {
-                    return read_histogram(parts, values).ok_or_else(|| too_short(slot.range.1));
-                }
+                let shards = match slot.more.as_deref() {
+                    Some(More::Histogram(parts)) => {
+                        return read_histogram(parts, values)
+                            .ok_or_else(|| too_short(slot.range.1));
+                    }
+                    Some(More::Shards(shards)) => &shards[..],
+                    None => &[],
+                };
                 let (start, end) = slot.range;
                 let bytes = values.get(start..end).ok_or_else(|| too_short(end))?;
                 let mut value = OwnedValue::from(Value::of_slot(slot.decode_kind(), bytes));
                 if let OwnedValue::Counter(sum) = &mut value {
-                    for &offset in &slot.more_shards {
+                    for &offset in shards {
                         let shard = values
                             .get(offset..offset + 8)
                             .ok_or_else(|| too_short(offset + 8))?;
@@ -302,8 +321,9 @@ impl ParsedMeta {
 }
 
 impl Slot {
-    /// The slot of a (non-pad) meta line, at `range` of the values.
-    fn of_entry(entry: &decode::MetaEntry<'_>, range: (usize, usize)) -> Slot {
+    /// The slot of a (non-pad) meta line, at `range` of the values; the
+    /// line's number when its name is too long to store (over 4 GiB).
+    fn of_entry(entry: &decode::MetaEntry<'_>, range: (usize, usize)) -> Result<Slot, usize> {
         let ty = match entry.kind() {
             SlotKind::Counter => SlotType::Counter,
             SlotKind::Level(LevelKind::Signed) => SlotType::Signed,
@@ -312,38 +332,32 @@ impl Slot {
             SlotKind::State => SlotType::State,
             _ => SlotType::Unknown,
         };
-        let (pairs, name) = match entry.name() {
-            Some(name) => {
-                // The canonical form is as long as the raw text, or about.
-                let mut canonical = String::with_capacity(name.raw().len());
-                // Writing to a String cannot fail.
-                let _ = name.write_canonical(&mut canonical);
-                // Copied without the formatting machinery when unescaped.
-                let owned = |s: decode::JsonStr<'_>| {
-                    s.as_str().map_or_else(|| s.to_string(), str::to_owned)
-                };
-                let mut pairs = Vec::with_capacity(name.len());
-                pairs.extend(name.pairs().map(|(k, v)| (owned(k), owned(v))));
-                (pairs, canonical)
-            }
-            None => (Vec::new(), String::new()),
-        };
-        let skipped = match (ty, entry.skipped()) {
+        let name = entry.name().map_or(Ok(SlotName::default()), |name| {
+            SlotName::of_parsed(&name).ok_or(entry.line())
+        })?;
+        let why = match (ty, entry.skipped()) {
             (_, Some(why)) => Some(why.to_string()),
             (SlotType::Unknown, None) => Some("unknown type".into()),
             _ => None,
         };
-        Slot {
-            pairs,
+        Ok(Slot {
             name,
             ty,
             line: entry.line(),
-            word: skipped.is_some().then(|| entry.kind().to_string().into()),
-            skipped,
+            skip: why.map(|why| {
+                let word = entry.kind().to_string().into();
+                Box::new(Skipped { why, word })
+            }),
             range,
-            more_shards: Vec::new(),
-            parts: None,
-        }
+            more: None,
+        })
+    }
+
+    /// The name: its pairs in the file's order ([`SlotName::pairs`]) and
+    /// its canonical spelling ([`SlotName::as_str`]); empty for a skipped
+    /// slot that has none.
+    pub fn name(&self) -> &SlotName {
+        &self.name
     }
 
     /// The type as the meta file says it: `counter`, `level signed`,
@@ -351,16 +365,26 @@ impl Slot {
     /// parts of one), or the words of a type this reader skips (`counter`
     /// for a `counter 4`, an unknown type's word and parameter).
     pub fn kind(&self) -> &str {
-        self.word.as_deref().unwrap_or(self.ty.word())
+        self.skip.as_ref().map_or(self.ty.word(), |s| &s.word)
+    }
+
+    /// Why the reader skips this slot (`size must be 8, found 4`, `the
+    /// same name as meta line 3`, ...), for a slot of type
+    /// [`SlotType::Unknown`]; `None` for every other. A skipped slot may
+    /// have no name (an empty [`name`](Self::name)): an unknown type or a
+    /// `pad 0` written without one, a name with a key twice.
+    pub fn skipped(&self) -> Option<&str> {
+        self.skip.as_ref().map(|s| s.why.as_str())
     }
 
     /// Makes this slot one the reader skips, for `why`.
     fn skip(&mut self, why: String) {
-        if self.word.is_none() {
-            self.word = Some(self.ty.word().into());
-        }
+        let word = match self.skip.take() {
+            Some(skipped) => skipped.word,
+            None => self.ty.word().into(),
+        };
         self.ty = SlotType::Unknown;
-        self.skipped = Some(why);
+        self.skip = Some(Box::new(Skipped { why, word }));
     }
 
     /// The decoder's kind for this slot's type (unknown types read as
@@ -387,10 +411,11 @@ fn skip_duplicates(slots: &mut [Slot]) {
     let mut lines: HashMap<&str, usize> = HashMap::with_capacity(slots.len());
     let mut seconds = Vec::new();
     for (i, slot) in slots.iter().enumerate() {
-        if slot.name.is_empty() {
+        let name = slot.name.as_str();
+        if name.is_empty() {
             continue;
         }
-        match lines.entry(&slot.name) {
+        match lines.entry(name) {
             MapEntry::Occupied(first) => seconds.push((i, *first.get())),
             MapEntry::Vacant(v) => {
                 v.insert(slot.line);
@@ -408,7 +433,7 @@ fn skip_duplicates(slots: &mut [Slot]) {
 /// shard pair, where the first shard is, reading their sum.
 fn sum_shards(slots: Vec<Slot>) -> Vec<Slot> {
     // A file without a shard pays one look at each counter's keys.
-    let shard_key = |s: &Slot| s.pairs.iter().any(|(k, _)| k == SHARD_KEY);
+    let shard_key = |s: &Slot| s.name.pairs().any(|(k, _)| k == SHARD_KEY);
     if !slots
         .iter()
         .any(|s| s.ty == SlotType::Counter && shard_key(s))
@@ -420,7 +445,7 @@ fn sum_shards(slots: Vec<Slot>) -> Vec<Slot> {
             .iter()
             .map(|s| shards::ShardMember {
                 counter: s.ty == SlotType::Counter,
-                pairs: &s.pairs,
+                name: &s.name,
             })
             .collect::<Vec<_>>(),
     );
@@ -435,12 +460,10 @@ fn sum_shards(slots: Vec<Slot>) -> Vec<Slot> {
             let (&first, rest) = group.slots.split_first()?;
             let mut slot = slots.get_mut(first)?.take()?;
             if group.sharded {
-                slot.name = shards::unsharded_name(&slot.name);
-                slot.pairs.retain(|(k, _)| k != SHARD_KEY);
-                slot.more_shards = rest
-                    .iter()
-                    .filter_map(|&i| offsets.get(i).copied())
-                    .collect();
+                let pairs = slot.name.pairs().filter(|&(k, _)| k != SHARD_KEY);
+                slot.name = SlotName::derived(&shards::unsharded_name(slot.name.as_str()), pairs);
+                let shards = rest.iter().filter_map(|&i| offsets.get(i).copied());
+                slot.more = Some(Box::new(More::Shards(shards.collect())));
             }
             Some(slot)
         })
@@ -492,7 +515,7 @@ fn read_histogram(parts: &Parts, values: &[u8]) -> Option<OwnedValue> {
 /// slots that are not sharded counters.
 fn join_histograms(slots: Vec<Slot>) -> Vec<Slot> {
     let part_of = |s: &Slot| {
-        let whole = s.more_shards.is_empty() && s.range.1 - s.range.0 == 8;
+        let whole = s.more.is_none() && s.range.1 - s.range.0 == 8;
         match s.ty {
             SlotType::Counter if whole => histogram::Part::Counter,
             SlotType::Float if whole => histogram::Part::Float,
@@ -502,14 +525,12 @@ fn join_histograms(slots: Vec<Slot>) -> Vec<Slot> {
     // A file without a histogram pays one look at each slot's keys.
     if !slots
         .iter()
-        .any(|s| histogram::may_be_part(part_of(s), &s.pairs))
+        .any(|s| histogram::may_be_part(part_of(s), &s.name))
     {
         return slots;
     }
-    let kinds: Vec<(histogram::Part, &[(String, String)])> = slots
-        .iter()
-        .map(|s| (part_of(s), s.pairs.as_slice()))
-        .collect();
+    let kinds: Vec<(histogram::Part, &SlotName)> =
+        slots.iter().map(|s| (part_of(s), &s.name)).collect();
     let groups = histogram::groups(&kinds);
     if groups.len() == slots.len() {
         return slots;
@@ -535,10 +556,14 @@ fn join_histograms(slots: Vec<Slot>) -> Vec<Slot> {
                 };
                 let count = slots.get(h.count)?.as_ref()?;
                 let line = count.line;
-                let name = match h.shape {
-                    histogram::Shape::Cumulative => histogram::histogram_name(&count.name),
-                    histogram::Shape::Exclusive => histogram::exclusive_histogram_name(&count.name),
+                let canonical = match h.shape {
+                    histogram::Shape::Cumulative => histogram::histogram_name(count.name.as_str()),
+                    histogram::Shape::Exclusive => {
+                        histogram::exclusive_histogram_name(count.name.as_str())
+                    }
                 };
+                let pairs = h.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+                let name = SlotName::derived(&canonical, pairs);
                 let end = h
                     .slots()
                     .iter()
@@ -548,15 +573,12 @@ fn join_histograms(slots: Vec<Slot>) -> Vec<Slot> {
                     slots[i] = None;
                 }
                 Some(Slot {
-                    pairs: h.pairs,
                     name,
                     ty: SlotType::Histogram,
                     line,
-                    skipped: None,
-                    word: None,
+                    skip: None,
                     range: (parts.count, end),
-                    more_shards: Vec::new(),
-                    parts: Some(Box::new(parts)),
+                    more: Some(Box::new(More::Histogram(parts))),
                 })
             }
         })
@@ -602,11 +624,9 @@ mod tests {
                 ("state", SlotType::State, 6),
             ]
         );
-        assert_eq!(
-            layout.slots()[2].pairs,
-            [("b".into(), "é".into()), ("a".into(), "x".into())]
-        );
-        assert_eq!(layout.slots()[2].name, r#"{"a": "x", "b": "\u00e9"}"#);
+        let pairs: Vec<_> = layout.slots()[2].name().pairs().collect();
+        assert_eq!(pairs, [("b", "é"), ("a", "x")]);
+        assert_eq!(layout.slots()[2].name(), r#"{"a": "x", "b": "\u00e9"}"#);
         let read = layout.read(&values(), Path::new("x.values")).unwrap();
         assert_eq!(
             read,
@@ -641,11 +661,7 @@ mod tests {
             "/run/x.meta",
         )
         .unwrap();
-        let skipped: Vec<_> = layout
-            .slots()
-            .iter()
-            .map(|s| s.skipped.as_deref())
-            .collect();
+        let skipped: Vec<_> = layout.slots().iter().map(Slot::skipped).collect();
         assert_eq!(skipped, [None, Some("the same name as meta line 1"), None]);
         assert_eq!(layout.slots()[1].ty, SlotType::Unknown);
         assert_eq!(layout.skipped(), 1);
@@ -676,7 +692,7 @@ mod tests {
             (slots[0].name.as_str(), slots[0].kind(), slots[0].ty),
             (r#"{"metric": "h"}"#, "histogram", SlotType::Histogram)
         );
-        assert_eq!(slots[0].pairs, [("metric".to_string(), "h".to_string())]);
+        assert_eq!(slots[0].name.pairs().collect::<Vec<_>>(), [("metric", "h")]);
         assert_eq!(slots[1].name, r#"{"metric": "other"}"#);
         let mut values = Vec::new();
         for v in [1u64, 5, 3, 6] {

@@ -32,6 +32,7 @@ use crate::error::Error;
 use crate::os::{self, FileExt, Identity, MetadataExt};
 pub use crate::parsed_meta::{OwnedValue, ParsedMeta, Slot, SlotType};
 use crate::path::with_suffix;
+pub use crate::slot_name::{SlotName, SlotPairs};
 use crate::stable_states::{meta_states, stabilise_states};
 use std::fs::{self, File};
 use std::io::{self, Read};
@@ -170,7 +171,7 @@ impl Loaded {
     /// [`Slot::name`]), if there is one.
     pub fn value(&self, name: &str) -> Option<&OwnedValue> {
         self.iter()
-            .find(|(slot, _)| slot.name == name)
+            .find(|(slot, _)| slot.name() == name)
             .map(|(_, v)| v)
     }
 }
@@ -188,7 +189,7 @@ impl Loaded {
 /// # use cantal_mmap as cantal;
 /// let loaded = cantal::read::load("/run/user/1000/myapp")?;
 /// for (slot, value) in loaded.meta.slots().iter().zip(&loaded.values) {
-///     println!("{} {:?}", slot.name, value);
+///     println!("{} {:?}", slot.name(), value);
 /// }
 /// # Ok::<(), cantal_mmap::Error>(())
 /// ```
@@ -715,7 +716,7 @@ mod tests {
             .slots()
             .iter()
             .zip(&read)
-            .map(|(slot, value)| (slot.name.as_str(), value, slot.line))
+            .map(|(slot, value)| (slot.name().as_str(), value, slot.line))
             .collect();
         assert_eq!(
             seen,
@@ -731,9 +732,7 @@ mod tests {
                 ),
             ]
         );
-        assert_eq!(
-            layout.slots()[0].pairs,
-            [("metric".to_string(), "r".to_string())]
-        );
+        let pairs: Vec<_> = layout.slots()[0].name().pairs().collect();
+        assert_eq!(pairs, [("metric", "r")]);
     }
 }

@@ -15,17 +15,16 @@
 //! # Examples
 //!
 //! ```
+//! use cantal_mmap::read::SlotName;
 //! use cantal_mmap::shards::{ShardMember, groups};
 //!
-//! let pairs = |shard: &str| vec![
-//!     ("cantal_shard".to_string(), shard.to_string()),
-//!     ("metric".to_string(), "requests".to_string()),
-//! ];
-//! let (a, b, c) = (pairs("0"), pairs("1"), vec![("metric".to_string(), "errors".to_string())]);
+//! let shard = |i| SlotName::from_pairs([("cantal_shard", i), ("metric", "requests")]).unwrap();
+//! let (a, b) = (shard("0"), shard("1"));
+//! let c = SlotName::from_pairs([("metric", "errors")]).unwrap();
 //! let slots = [
-//!     ShardMember { counter: true, pairs: &a },
-//!     ShardMember { counter: true, pairs: &c },
-//!     ShardMember { counter: true, pairs: &b },
+//!     ShardMember { counter: true, name: &a },
+//!     ShardMember { counter: true, name: &c },
+//!     ShardMember { counter: true, name: &b },
 //! ];
 //! let groups = groups(&slots);
 //! assert_eq!(groups.len(), 2);
@@ -33,6 +32,7 @@
 //! assert_eq!((groups[1].slots.as_slice(), groups[1].sharded), (&[1][..], false));
 //! ```
 
+use crate::slot_name::SlotName;
 use cantal_core::SHARD_KEY;
 use std::collections::{HashMap, HashSet};
 
@@ -41,8 +41,8 @@ use std::collections::{HashMap, HashSet};
 pub struct ShardMember<'a> {
     /// Whether its type is `counter`.
     pub counter: bool,
-    /// Its name's pairs, unescaped, in any order.
-    pub pairs: &'a [(String, String)],
+    /// Its name.
+    pub name: &'a SlotName,
 }
 
 /// The name of a shard without its shard pair, sorted by key: what the
@@ -54,22 +54,18 @@ fn shard_of<'a>(slot: &ShardMember<'a>) -> Option<Base<'a>> {
     if !slot.counter {
         return None;
     }
-    let mut shard_pairs = slot.pairs.iter().filter(|(k, _)| k == SHARD_KEY);
+    let mut shard_pairs = slot.name.pairs().filter(|&(k, _)| k == SHARD_KEY);
     let (_, index) = shard_pairs.next()?;
     let decimal =
         !index.is_empty() && index.len() <= 5 && index.bytes().all(|b| b.is_ascii_digit());
     if !decimal || shard_pairs.next().is_some() {
         return None;
     }
-    Some(sorted_without_shard(slot.pairs))
+    Some(sorted_without_shard(slot.name))
 }
 
-fn sorted_without_shard(pairs: &[(String, String)]) -> Base<'_> {
-    let mut base: Base<'_> = pairs
-        .iter()
-        .filter(|(k, _)| k != SHARD_KEY)
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+fn sorted_without_shard(name: &SlotName) -> Base<'_> {
+    let mut base: Base<'_> = name.pairs().filter(|&(k, _)| k != SHARD_KEY).collect();
     base.sort_unstable();
     base
 }
@@ -98,7 +94,7 @@ pub fn groups(slots: &[ShardMember<'_>]) -> Vec<ShardGroup> {
         .iter()
         .zip(&bases)
         .filter(|(_, base)| base.is_none())
-        .map(|(slot, _)| sorted_without_shard(slot.pairs))
+        .map(|(slot, _)| sorted_without_shard(slot.name))
         .collect();
     let mut members: HashMap<&Base<'_>, Vec<usize>> = HashMap::new();
     for (i, base) in bases.iter().enumerate() {
@@ -176,11 +172,8 @@ pub(crate) fn without_pair(canonical: &str, key: &str) -> String {
 mod tests {
     use super::*;
 
-    fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+    fn owned(pairs: &[(&str, &str)]) -> SlotName {
+        SlotName::from_pairs(pairs.iter().copied()).unwrap()
     }
 
     #[test]
@@ -195,9 +188,9 @@ mod tests {
         ];
         let slots: Vec<ShardMember<'_>> = names
             .iter()
-            .map(|pairs| ShardMember {
+            .map(|name| ShardMember {
                 counter: true,
-                pairs,
+                name,
             })
             .collect();
         let groups: Vec<(Vec<usize>, bool)> = groups(&slots)
@@ -236,9 +229,9 @@ mod tests {
         let slots: Vec<ShardMember<'_>> = names
             .iter()
             .enumerate()
-            .map(|(i, pairs)| ShardMember {
+            .map(|(i, name)| ShardMember {
                 counter: i >= 2,
-                pairs,
+                name,
             })
             .collect();
         let groups = groups(&slots);

@@ -43,7 +43,7 @@ fn lenient(meta: &str, values: &[u8]) -> Vec<(String, String, Option<String>, Ow
     let layout = ParsedMeta::parse(meta.as_bytes(), "t.meta").expect("lenient parse");
     let read = layout.read(values, Path::new("t.values")).expect("values");
     for s in layout.slots() {
-        assert_eq!(s.skipped.is_some(), s.ty == SlotType::Unknown, "{s:?}");
+        assert_eq!(s.skipped().is_some(), s.ty == SlotType::Unknown, "{s:?}");
     }
     layout
         .into_slots()
@@ -51,7 +51,12 @@ fn lenient(meta: &str, values: &[u8]) -> Vec<(String, String, Option<String>, Ow
         .zip(read)
         .map(|(s, v)| {
             let kind = s.kind().to_string();
-            (s.name, kind, s.skipped, v)
+            (
+                s.name().to_string(),
+                kind,
+                s.skipped().map(str::to_string),
+                v,
+            )
         })
         .collect()
 }

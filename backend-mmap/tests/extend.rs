@@ -38,7 +38,7 @@ fn values(base: &Path) -> HashMap<String, OwnedValue> {
         .meta
         .into_slots()
         .into_iter()
-        .map(|slot| slot.name)
+        .map(|slot| slot.name().to_string())
         .zip(loaded.values)
         .collect()
 }

@@ -25,7 +25,10 @@ fn a_core_histogram_reads_as_one_metric_with_cumulative_buckets() {
     OTHER.incr(5);
     let loaded = load(&base).unwrap();
     assert!(loaded.alive);
-    let names: Vec<&str> = loaded.iter().map(|(slot, _)| slot.name.as_str()).collect();
+    let names: Vec<&str> = loaded
+        .iter()
+        .map(|(slot, _)| slot.name().as_str())
+        .collect();
     assert_eq!(names.len(), 2, "{names:?}");
     let h = loaded
         .value(r#"{"metric": "size"}"#)

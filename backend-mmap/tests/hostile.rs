@@ -344,7 +344,7 @@ fn paths_inside_a_root_never_leave_it() {
     let snapshot = read::read_with("/run/app", &inside).unwrap();
     assert!(snapshot.meta.starts_with(b"counter 8: "));
     let loaded = read::load_with("/run/app", &inside).unwrap();
-    assert_eq!(loaded.meta.slots()[0].name, r#"{"metric": "ok"}"#);
+    assert_eq!(loaded.meta.slots()[0].name(), r#"{"metric": "ok"}"#);
 
     let escapes = [
         PathBuf::from("/run/abs/secret"),

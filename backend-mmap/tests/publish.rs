@@ -551,7 +551,7 @@ fn load_decodes_owned_values_and_names_bad_lines() {
     assert!(loaded.alive);
     let got: Vec<_> = loaded
         .iter()
-        .map(|(slot, value)| (slot.name.as_str(), slot.kind(), value.clone()))
+        .map(|(slot, value)| (slot.name().as_str(), slot.kind(), value.clone()))
         .collect();
     assert_eq!(
         got,
@@ -577,11 +577,8 @@ fn load_decodes_owned_values_and_names_bad_lines() {
         ]
     );
     assert_eq!(
-        loaded.meta.slots()[1].pairs,
-        [
-            ("group".into(), "g".into()),
-            ("metric".into(), "hits".into())
-        ]
+        loaded.meta.slots()[1].name().pairs().collect::<Vec<_>>(),
+        [("group", "g"), ("metric", "hits")]
     );
     drop(publication);
 
@@ -607,7 +604,7 @@ fn load_decodes_owned_values_and_names_bad_lines() {
         .meta
         .slots()
         .iter()
-        .map(|slot| slot.skipped.as_deref())
+        .map(|slot| slot.skipped())
         .collect();
     assert_eq!(skipped, [None, Some("the same name as meta line 1")]);
 

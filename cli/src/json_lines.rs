@@ -7,6 +7,7 @@
 //! JSON parser reads back to the same `f64`; NaN and infinities have no
 //! JSON spelling and are written as `null`.
 
+use cantal_mmap::read::SlotName;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_json::ser::{Formatter, Serializer};
@@ -60,12 +61,12 @@ pub(crate) fn push_line(out: &mut String, record: &impl Serialize) {
 
 /// Key/value pairs as one JSON object, in their order (a metric's name as
 /// its meta file has it).
-pub(crate) struct Pairs<'a>(pub(crate) &'a [(String, String)]);
+pub(crate) struct Pairs<'a>(pub(crate) &'a SlotName);
 
 impl Serialize for Pairs<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (k, v) in self.0 {
+        for (k, v) in self.0.pairs() {
             map.serialize_entry(k, v)?;
         }
         map.end()
@@ -84,10 +85,7 @@ mod tests {
 
     #[test]
     fn records_are_spaced_lines_with_names_in_file_order() {
-        let pairs = [
-            ("metric".to_string(), "b\"\n".to_string()),
-            ("a".to_string(), "é".to_string()),
-        ];
+        let pairs = SlotName::from_pairs([("metric", "b\"\n"), ("a", "é")]).unwrap();
         #[derive(Serialize)]
         struct R<'a> {
             name: Pairs<'a>,

@@ -135,15 +135,15 @@ struct JsonSlot<'a> {
 impl<'a> JsonSlot<'a> {
     fn new(slot: &'a Slot, value: &'a OwnedValue) -> JsonSlot<'a> {
         JsonSlot {
-            name: json_lines::Pairs(&slot.pairs),
+            name: json_lines::Pairs(slot.name()),
             ty: slot.kind(),
             value: JsonValue(value),
             timestamp: match value {
                 OwnedValue::State { timestamp, .. } => Some(*timestamp),
                 _ => None,
             },
-            skipped: slot.skipped.as_deref(),
-            line: slot.skipped.is_some().then_some(slot.line),
+            skipped: slot.skipped(),
+            line: slot.skipped().is_some().then_some(slot.line),
         }
     }
 }
@@ -185,16 +185,16 @@ impl Serialize for JsonValue<'_> {
 /// A slot's name in a table: `(meta line N)` for a skipped slot without
 /// one.
 fn table_name(slot: &Slot) -> String {
-    if slot.skipped.is_some() && slot.pairs.is_empty() && slot.name.is_empty() {
+    if slot.skipped().is_some() && slot.name().as_str().is_empty() {
         format!("(meta line {})", slot.line)
     } else {
-        slot.name.clone()
+        slot.name().to_string()
     }
 }
 
 /// A slot's value in a table: `unsupported (REASON)` for a skipped slot.
 fn table_value(slot: &Slot, reading: &OwnedValue, now_ms: u64) -> String {
-    match &slot.skipped {
+    match slot.skipped() {
         Some(why) => format!("unsupported ({why})"),
         None => human_value(reading, now_ms),
     }
@@ -348,7 +348,7 @@ pub(crate) fn table(
         // reason are not.
         let value = match reading {
             OwnedValue::State { .. } | OwnedValue::Histogram { .. } => Cell::left(value),
-            _ if slot.skipped.is_some() => Cell::left(value),
+            _ if slot.skipped().is_some() => Cell::left(value),
             _ => Cell::new(value),
         };
         let mut row = vec![Cell::new(table_name(slot)), Cell::new(slot.kind()), value];

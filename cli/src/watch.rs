@@ -5,7 +5,7 @@ use crate::fail::{Failure, Result};
 use crate::load::{self, Loaded};
 use crate::read::{now_ms, table, write_stdout};
 use crate::target::{self, Source};
-use cantal_mmap::read::OwnedValue;
+use cantal_mmap::read::{OwnedValue, SlotName};
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -79,7 +79,7 @@ pub(crate) fn run(target: &str, interval: f64, count: Option<u64>) -> Result<()>
 /// computed from.
 #[derive(Default)]
 struct Rates {
-    previous: HashMap<String, (u64, Instant)>,
+    previous: HashMap<SlotName, (u64, Instant)>,
 }
 
 impl Rates {
@@ -92,7 +92,7 @@ impl Rates {
             .map(|(slot, value)| match value {
                 OwnedValue::Counter(n) | OwnedValue::Histogram { count: n, .. } => self
                     .previous
-                    .insert(slot.name.clone(), (*n, now))
+                    .insert(slot.name().clone(), (*n, now))
                     .and_then(|(old, at)| rate(old, *n, now.duration_since(at).as_secs_f64())),
                 _ => None,
             })

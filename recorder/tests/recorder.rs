@@ -34,7 +34,7 @@ fn values(base: &Path) -> HashMap<String, OwnedValue> {
         .meta
         .into_slots()
         .into_iter()
-        .map(|slot| slot.name)
+        .map(|slot| slot.name().to_string())
         .zip(loaded.values)
         .collect()
 }
@@ -115,7 +115,7 @@ fn counters_gauges_and_histograms_have_exact_values() {
     let loaded = load(dir.path("app")).unwrap();
     let kind = |name: &str| {
         let slots = loaded.meta.slots();
-        slots.iter().find(|s| s.name == name).unwrap().kind()
+        slots.iter().find(|s| s.name() == name).unwrap().kind()
     };
     assert_eq!(kind(r#"{"metric": "load"}"#), "level float");
     assert_eq!(kind(r#"{"metric": "latency", "op": "get"}"#), "histogram");

@@ -208,9 +208,9 @@ impl Template {
 /// The family and labels of `slot`, or `None` for a slot of a type we do
 /// not export.
 fn template(slot: &Slot, help: Option<&Help>, options: &Options) -> Option<Template> {
-    let description = help.and_then(|h| h.get(&slot.name));
+    let description = help.and_then(|h| h.get(slot.name().as_str()));
     let family = naming::family(
-        &slot.pairs,
+        slot.name().pairs(),
         slot.ty,
         description.and_then(|d| d.unit.as_deref()),
     )?;
@@ -249,9 +249,9 @@ fn generic_help(slot: &Slot, kind: Type, unit: Option<Unit>) -> String {
     };
     let mut text = what.to_string();
     let mut named = slot
-        .pairs
-        .iter()
-        .filter(|(k, _)| k == "group" || k == "metric")
+        .name()
+        .pairs()
+        .filter(|&(k, _)| k == "group" || k == "metric")
         .peekable();
     if named.peek().is_some() && slot.ty != SlotType::State {
         text.push_str(" (");

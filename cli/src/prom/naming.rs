@@ -86,8 +86,8 @@ const RESERVED_SUFFIXES: [&str; 6] = ["_total", "_count", "_sum", "_bucket", "_c
 /// The family of a metric named `pairs` with slot type `ty`; `unit` is the
 /// unit word of its help side file line, if any. `None` for slot types
 /// that are not exported.
-pub(crate) fn family(
-    pairs: &[(String, String)],
+pub(crate) fn family<'a>(
+    pairs: impl Iterator<Item = (&'a str, &'a str)> + Clone,
     ty: SlotType,
     unit: Option<&str>,
 ) -> Option<Family> {
@@ -97,12 +97,7 @@ pub(crate) fn family(
         SlotType::Histogram => Type::Histogram,
         _ => return None,
     };
-    let get = |key: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    };
+    let get = |key: &str| pairs.clone().find(|&(k, _)| k == key).map(|(_, v)| v);
     let (group, metric, state) = (get("group"), get("metric"), get("state"));
     let mut unit = unit.and_then(Unit::of_word);
     let mut words: Vec<String> = group.iter().map(|g| sanitize(g)).collect();
@@ -151,7 +146,7 @@ pub(crate) fn family(
         base.push_str("_gauge");
     }
     let used: &[&str] = &["group", "metric"];
-    let labels = name_labels(pairs.iter().filter(|(k, _)| !used.contains(&k.as_str())));
+    let labels = name_labels(pairs.filter(|(k, _)| !used.contains(k)));
     Some(Family {
         base,
         kind,
@@ -187,7 +182,7 @@ pub(crate) fn full_name(prefix: &str, unprefixed: &[&str], base: &str) -> String
 /// of [`OWN_LABELS`] gets `name_` in front; a name that repeats after that
 /// gets `_2`, `_3`...
 pub(crate) fn name_labels<'a>(
-    pairs: impl Iterator<Item = &'a (String, String)>,
+    pairs: impl Iterator<Item = (&'a str, &'a str)>,
 ) -> Vec<(String, String)> {
     let mut labels: Vec<(String, String)> = Vec::new();
     for (key, value) in pairs {
@@ -204,7 +199,7 @@ pub(crate) fn name_labels<'a>(
             unique = format!("{name}_{n}");
             n += 1;
         }
-        labels.push((unique, value.clone()));
+        labels.push((unique, value.to_string()));
     }
     labels
 }
@@ -229,10 +224,8 @@ pub(crate) fn sanitize(s: &str) -> String {
 mod tests {
     use super::*;
 
-    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
-        p.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+    fn pairs<'a>(p: &'a [(&'a str, &'a str)]) -> impl Iterator<Item = (&'a str, &'a str)> + Clone {
+        p.iter().copied()
     }
 
     /// The name a Prometheus query uses for the samples of one row:
@@ -242,7 +235,7 @@ mod tests {
         ty: SlotType,
         unit: Option<&str>,
     ) -> (String, &'static str, String) {
-        let f = family(&pairs(p), ty, unit).unwrap();
+        let f = family(pairs(p), ty, unit).unwrap();
         let mut name = full_name("cantal_", &["process_"], &f.base);
         if f.kind == Type::Counter {
             name.push_str("_total");
@@ -530,18 +523,18 @@ mod tests {
     fn a_name_depends_only_on_its_own_pairs_and_type() {
         // Pair order does not matter.
         let a = family(
-            &pairs(&[("metric", "x"), ("group", "g")]),
+            pairs(&[("metric", "x"), ("group", "g")]),
             SlotType::Counter,
             None,
         );
         let b = family(
-            &pairs(&[("group", "g"), ("metric", "x")]),
+            pairs(&[("group", "g"), ("metric", "x")]),
             SlotType::Counter,
             None,
         );
         assert_eq!(a.map(|f| f.base), b.map(|f| f.base));
         // Unknown slot types are not exported.
-        assert!(family(&[], SlotType::Unknown, None).is_none());
+        assert!(family(pairs(&[]), SlotType::Unknown, None).is_none());
     }
 
     #[test]
@@ -563,7 +556,7 @@ mod tests {
     #[test]
     fn sanitising() {
         assert_eq!(sanitize("a.b-c"), "a_b_c");
-        let l = name_labels(pairs(&[("a.b", "1"), ("a_b", "2"), ("1x", "3"), ("", "4")]).iter());
+        let l = name_labels(pairs(&[("a.b", "1"), ("a_b", "2"), ("1x", "3"), ("", "4")]));
         let names: Vec<&str> = l.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(names, ["a_b", "a_b_2", "_1x", "_"]);
     }
