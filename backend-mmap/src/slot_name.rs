@@ -286,7 +286,7 @@ mod tests {
         assert_eq!(name.as_str(), r#"{"": "", "a": "x", "b": "\u00e9\n"}"#);
         let pairs: Vec<_> = name.pairs().collect();
         assert_eq!(pairs, [("b", "é\n"), ("a", "x"), ("", "")]);
-        assert_eq!(name.pairs().rev().next(), Some(("", "")));
+        assert_eq!(name.pairs().next_back(), Some(("", "")));
         assert_eq!(name.pairs().len(), 3);
         assert_eq!((name.len(), name.is_empty()), (3, false));
         assert_eq!(

@@ -45,18 +45,24 @@ impl Formatter for Spaced {
     }
 }
 
-/// Appends `record` to `out` as one JSON line (with its newline).
-pub(crate) fn push_line(out: &mut String, record: &impl Serialize) {
-    let mut bytes = std::mem::take(out).into_bytes();
-    let mut serializer = Serializer::with_formatter(&mut bytes, Spaced);
-    // Writing to a Vec cannot fail, and every record here is made of
-    // strings, numbers and maps with string keys, which serde_json always
-    // serialises.
-    let _ = record.serialize(&mut serializer);
-    bytes.push(b'\n');
-    // serde_json writes UTF-8 only, and `out` was a String.
-    *out = String::from_utf8(bytes)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+/// Appends each record to `out` as one JSON line (with its newline).
+pub(crate) fn push_lines<R: Serialize>(out: &mut String, records: impl IntoIterator<Item = R>) {
+    let mut line = Vec::new();
+    for record in records {
+        line.clear();
+        // Writing to a Vec cannot fail, and every record here is made of
+        // strings, numbers and maps with string keys, which serde_json
+        // always serialises.
+        let _ = record.serialize(&mut Serializer::with_formatter(&mut line, Spaced));
+        line.push(b'\n');
+        // serde_json writes UTF-8 only: the lossy copy never happens. Only
+        // the new line is checked (checking `out` whole after each line
+        // made a chunk of `n` lines cost `n²`).
+        match std::str::from_utf8(&line) {
+            Ok(text) => out.push_str(text),
+            Err(_) => out.push_str(&String::from_utf8_lossy(&line)),
+        }
+    }
 }
 
 /// Key/value pairs as one JSON object, in their order (a metric's name as
@@ -79,7 +85,7 @@ mod tests {
 
     fn line(record: &impl Serialize) -> String {
         let mut out = String::new();
-        push_line(&mut out, record);
+        push_lines(&mut out, [record]);
         out
     }
 

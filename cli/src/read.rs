@@ -109,9 +109,8 @@ pub(crate) fn now_ms() -> u64 {
 /// plus `"timestamp"` for states and `"skipped"`, `"line"` for a slot the
 /// reader skips.
 pub(crate) fn json_lines(out: &mut String, slots: &[Slot], values: &[OwnedValue]) {
-    for (slot, value) in slots.iter().zip(values) {
-        json_lines::push_line(out, &JsonSlot::new(slot, value));
-    }
+    let records = slots.iter().zip(values);
+    json_lines::push_lines(out, records.map(|(slot, value)| JsonSlot::new(slot, value)));
 }
 
 /// One line of `read --json`.

@@ -280,20 +280,18 @@ fn json_rows(rows: &[Row]) -> String {
         error: Option<&'a str>,
     }
     let mut out = String::new();
-    for (source, metrics, status) in rows {
-        let row = JsonRow {
-            pid: source.pid,
-            appname: source.appname.as_deref(),
-            path: source.base.to_string_lossy(),
-            metrics: *metrics,
-            status: status.word(),
-            error: match status {
-                Status::Broken(e) => Some(e.as_str()),
-                _ => None,
-            },
-        };
-        json_lines::push_line(&mut out, &row);
-    }
+    let records = rows.iter().map(|(source, metrics, status)| JsonRow {
+        pid: source.pid,
+        appname: source.appname.as_deref(),
+        path: source.base.to_string_lossy(),
+        metrics: *metrics,
+        status: status.word(),
+        error: match status {
+            Status::Broken(e) => Some(e.as_str()),
+            _ => None,
+        },
+    });
+    json_lines::push_lines(&mut out, records);
     out
 }
 
