@@ -133,9 +133,9 @@ impl SlotName {
     /// The pairs, unescaped, in the file's order.
     pub fn pairs(&self) -> SlotPairs<'_> {
         SlotPairs {
-            name: self,
-            next: 0,
-            end: self.len(),
+            text: &self.text,
+            ends: &self.ends[..self.ends.len() & !1],
+            start: 0,
         }
     }
 
@@ -152,16 +152,6 @@ impl SlotName {
     /// The value of the first pair whose key is `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.pairs().find(|&(k, _)| k == key).map(|(_, v)| v)
-    }
-
-    /// The `i`th string: key `2i`, value `2i + 1`.
-    fn string(&self, i: usize) -> &str {
-        let start = match i.checked_sub(1) {
-            Some(before) => self.ends.get(before).map_or(0, |&end| end as usize),
-            None => 0,
-        };
-        let end = self.ends.get(i).map_or(start, |&end| end as usize);
-        self.text.get(start..end).unwrap_or_default()
     }
 }
 
@@ -218,37 +208,54 @@ impl fmt::Debug for SlotName {
 /// [`SlotName::pairs`].
 #[derive(Debug, Clone)]
 pub struct SlotPairs<'a> {
-    name: &'a SlotName,
-    next: usize,
-    end: usize,
+    text: &'a str,
+    /// The ends of the pairs not yet given, two a pair.
+    ends: &'a [u32],
+    /// Where the next pair's key starts.
+    start: usize,
+}
+
+impl<'a> SlotPairs<'a> {
+    /// The pair whose key starts at `start` and whose key and value end
+    /// at `ends`.
+    fn pair(&self, start: usize, ends: [u32; 2]) -> (&'a str, &'a str) {
+        let [key_end, value_end] = ends.map(|end| end as usize);
+        let text = self.text;
+        (
+            text.get(start..key_end).unwrap_or_default(),
+            text.get(key_end..value_end).unwrap_or_default(),
+        )
+    }
 }
 
 impl<'a> Iterator for SlotPairs<'a> {
     type Item = (&'a str, &'a str);
 
     fn next(&mut self) -> Option<(&'a str, &'a str)> {
-        if self.next >= self.end {
-            return None;
-        }
-        let i = self.next;
-        self.next += 1;
-        Some((self.name.string(2 * i), self.name.string(2 * i + 1)))
+        let (&[key_end, value_end], rest) = self.ends.split_first_chunk::<2>()?;
+        let pair = self.pair(self.start, [key_end, value_end]);
+        self.ends = rest;
+        self.start = value_end as usize;
+        Some(pair)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.end - self.next;
+        let left = self.ends.len() / 2;
         (left, Some(left))
     }
 }
 
 impl DoubleEndedIterator for SlotPairs<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        if self.next >= self.end {
-            return None;
-        }
-        self.end -= 1;
-        let i = self.end;
-        Some((self.name.string(2 * i), self.name.string(2 * i + 1)))
+        let (rest, &[key_end, value_end]) = self.ends.split_last_chunk::<2>()?;
+        // The key starts where the pair before ends (or where the
+        // iteration started).
+        let start = match rest.last() {
+            Some(&end) => end as usize,
+            None => self.start,
+        };
+        self.ends = rest;
+        Some(self.pair(start, [key_end, value_end]))
     }
 }
 
@@ -286,7 +293,14 @@ mod tests {
         assert_eq!(name.as_str(), r#"{"": "", "a": "x", "b": "\u00e9\n"}"#);
         let pairs: Vec<_> = name.pairs().collect();
         assert_eq!(pairs, [("b", "é\n"), ("a", "x"), ("", "")]);
-        assert_eq!(name.pairs().next_back(), Some(("", "")));
+        let mut both_ends = name.pairs();
+        assert_eq!(both_ends.next(), Some(("b", "é\n")));
+        assert_eq!(both_ends.next_back(), Some(("", "")));
+        assert_eq!(both_ends.len(), 1);
+        assert_eq!(both_ends.next_back(), Some(("a", "x")));
+        assert_eq!((both_ends.next(), both_ends.next_back()), (None, None));
+        let backwards: Vec<_> = name.pairs().rev().collect();
+        assert_eq!(backwards, [("", ""), ("a", "x"), ("b", "é\n")]);
         assert_eq!(name.pairs().len(), 3);
         assert_eq!((name.len(), name.is_empty()), (3, false));
         assert_eq!(

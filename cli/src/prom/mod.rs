@@ -247,7 +247,9 @@ fn generic_help(slot: &Slot, kind: Type, unit: Option<Unit>) -> String {
         _ if kind == Type::Counter => "A Cantal counter",
         _ => "A Cantal level",
     };
-    let mut text = what.to_string();
+    // What is pushed below, in one allocation for the usual names.
+    let mut text = String::with_capacity(what.len() + slot.name().as_str().len() + 56);
+    text.push_str(what);
     let mut named = slot
         .name()
         .pairs()

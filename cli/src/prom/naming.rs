@@ -97,36 +97,52 @@ pub(crate) fn family<'a>(
         SlotType::Histogram => Type::Histogram,
         _ => return None,
     };
-    let get = |key: &str| pairs.clone().find(|&(k, _)| k == key).map(|(_, v)| v);
-    let (group, metric, state) = (get("group"), get("metric"), get("state"));
+    // The first pair of each key, in one pass.
+    let (mut group, mut metric, mut state) = (None, None, None);
+    for (k, v) in pairs.clone() {
+        let first = match k {
+            "group" => &mut group,
+            "metric" => &mut metric,
+            "state" => &mut state,
+            _ => continue,
+        };
+        first.get_or_insert(v);
+    }
     let mut unit = unit.and_then(Unit::of_word);
-    let mut words: Vec<String> = group.iter().map(|g| sanitize(g)).collect();
+    // The words of the name, joined by `_`, written into one buffer.
+    let mut base =
+        Words::with_capacity(group.map_or(0, str::len) + metric.map_or(0, str::len) + 16);
+    if let Some(group) = group {
+        base.push_sanitized(group);
+    }
     let is_fork = ty == SlotType::Counter && state.is_some();
     match (ty, metric) {
         // A Fork's branch counters.
-        (SlotType::Counter, Some("count")) if is_fork => words.push("state_count".into()),
+        (SlotType::Counter, Some("count")) if is_fork => base.push("state_count"),
         (SlotType::Counter, Some("duration")) if is_fork => {
-            words.push("state_duration".into());
+            base.push("state_duration");
             unit = Some(Unit::MILLIS);
         }
         // A RequestTracker's milliseconds.
         (SlotType::Counter, Some("total_duration")) => {
-            words.push("duration".into());
+            base.push("duration");
             unit = Some(Unit::MILLIS);
         }
         (SlotType::State, _) => {
-            words.extend(metric.map(sanitize));
-            words.push("state_start".into());
+            if let Some(metric) = metric {
+                base.push_sanitized(metric);
+            }
+            base.push("state_start");
             unit = Some(Unit {
                 name: "seconds",
                 factor: 0.001,
             });
         }
-        (_, Some(metric)) => words.push(sanitize(metric)),
-        (_, None) if words.is_empty() => words.push("value".into()),
+        (_, Some(metric)) => base.push_sanitized(metric),
+        (_, None) if base.words == 0 => base.push("value"),
         (_, None) => {}
     }
-    let mut base = words.join("_");
+    let mut base = base.text;
     if kind == Type::Counter
         && let Some(stripped) = base.strip_suffix("_total")
         && !stripped.is_empty()
@@ -202,6 +218,43 @@ pub(crate) fn name_labels<'a>(
         labels.push((unique, value.to_string()));
     }
     labels
+}
+
+/// Words joined by `_`.
+struct Words {
+    text: String,
+    words: usize,
+}
+
+impl Words {
+    fn with_capacity(bytes: usize) -> Words {
+        Words {
+            text: String::with_capacity(bytes),
+            words: 0,
+        }
+    }
+
+    fn push(&mut self, word: &str) {
+        self.separate();
+        self.text.push_str(word);
+    }
+
+    /// Pushes `word` [`sanitize`]d.
+    fn push_sanitized(&mut self, word: &str) {
+        self.separate();
+        if word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            self.text.push_str(word);
+        } else {
+            self.text.push_str(&sanitize(word));
+        }
+    }
+
+    fn separate(&mut self) {
+        if self.words > 0 {
+            self.text.push('_');
+        }
+        self.words += 1;
+    }
 }
 
 /// Replaces every character outside `[a-zA-Z0-9_]` by `_`.
