@@ -20,6 +20,11 @@
 //! line may have a name or not; if it has `:`, what follows must be a valid
 //! name. [`MetaEntry::skipped`] says why such a slot cannot be read. Strict
 //! and lenient parsing: see the `decode` module documentation.
+//!
+//! A line spelled as the reference client writes it is read by the fast
+//! path of `meta/fast.rs` (one pass, no line split, no UTF-8 check of its
+//! own since it proves every byte ASCII); any other line, and every error,
+//! by the exact parser below. Both make the same entries.
 
 use core::fmt;
 use core::iter::FusedIterator;
