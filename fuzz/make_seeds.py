@@ -78,7 +78,7 @@ hand = {
     # prefix keys, equal keys, CRLF, a pad and a state at the end.
     "fast-edges": b'counter 8: {"a": "1", "aa": "2", "ab": "3"}\n'
     b'counter 8: {"a": "1", "a": "2"}\ncounter 8: {"b": "1", "a": "2"}\n'
-    b'state 65535: {"": ""}\r\nlevel 8 unsigned: {}\nstate 08: {"x": "~"}\npad 8',
+    b'state 640: {"": ""}\r\nlevel 8 unsigned: {}\nstate 08: {"x": "~"}\npad 8',
 }
 
 
