@@ -74,6 +74,11 @@ hand = {
     b'state 12: {"a": "7"}\npad 8: {"a": "8"}\npad 0\ncounter 8: {"a": "9", "a": "x"}\n'
     b'counter 8: {"a": "10"}\ncounter 8: {"a": "10"}\ncounter  8: {"a": "11"}\n'
     b' counter 8: {"a": "12"}\n\ncounter 8: {"a": "13"}\n\n',
+    # Canonical lines next to near-misses of the fast path (meta_fast):
+    # prefix keys, equal keys, CRLF, a pad and a state at the end.
+    "fast-edges": b'counter 8: {"a": "1", "aa": "2", "ab": "3"}\n'
+    b'counter 8: {"a": "1", "a": "2"}\ncounter 8: {"b": "1", "a": "2"}\n'
+    b'state 640: {"": ""}\r\nlevel 8 unsigned: {}\nstate 08: {"x": "~"}\npad 8',
 }
 
 
@@ -89,12 +94,12 @@ def values_for(meta):
     return bytes((i * 37 + 1) % 255 for i in range(total))
 
 
-for target in ("meta", "meta_values", "reader"):
+for target in ("meta", "meta_values", "reader", "meta_fast"):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
     for name, (meta, vals) in seeds.items():
-        data = meta if target == "meta" else meta + b"\xff" + vals
+        data = meta if target in ("meta", "meta_fast") else meta + b"\xff" + vals
         open(os.path.join(d, "seed-" + name), "wb").write(data)
     for name, meta in hand.items():
-        data = meta if target == "meta" else meta + b"\xff" + values_for(meta)
+        data = meta if target in ("meta", "meta_fast") else meta + b"\xff" + values_for(meta)
         open(os.path.join(d, "seed-" + name), "wb").write(data)

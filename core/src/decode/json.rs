@@ -650,7 +650,7 @@ fn scan(b: &[u8], mut pos: usize, mask: impl Fn(u64) -> u64, is: impl Fn(u8) -> 
 /// Where the run of plain string bytes (printable ASCII other than `"`
 /// and `\\`: each stands for itself and is canonical) that starts at `pos`
 /// of `b` ends.
-fn plain_run(b: &[u8], pos: usize) -> usize {
+pub(super) fn plain_run(b: &[u8], pos: usize) -> usize {
     // A byte with its high bit, below 0x20, `"`, `\\` or DEL. Where no
     // lower byte has its high bit, `w - 0x20 * ONES` borrows exactly at the
     // first byte below 0x20.
