@@ -56,7 +56,7 @@ pub(crate) fn render(
     let mut samples: Vec<Sample<'_>> = runs.into_iter().flatten().collect();
     samples.sort_by(|a, b| a.key().cmp(&b.key()));
     samples.dedup_by(|later, kept| later.key() == kept.key());
-    let mut out = String::with_capacity(room.max(samples.len() * 96));
+    let mut out = String::with_capacity(room.max(samples.iter().map(Sample::room).sum()));
     for family in samples.chunk_by(|a, b| a.family() == b.family()) {
         self::family(&mut out, family, format);
     }
@@ -72,7 +72,21 @@ pub(crate) fn render(
 impl Sample<'_> {
     /// The family: name and type.
     fn family(&self) -> (&str, Type) {
-        (&self.template.name, self.template.kind)
+        (self.template.name(), self.template.kind)
+    }
+
+    /// About the most its lines take (with its family's `# HELP` and
+    /// `# TYPE`, as if each sample were a family of its own): the room a
+    /// first scrape makes for its body, which has no last body to go by,
+    /// so that a large one is not copied as it grows.
+    fn room(&self) -> usize {
+        let t = self.template;
+        let line = t.name().len() + self.labels.len() + self.identity.len() + 48;
+        let lines = match self.value {
+            Value::Histogram { buckets, .. } => buckets.len() + 3,
+            _ => 1,
+        };
+        2 * t.name().len() + t.help().len() + 32 + lines * line
     }
 
     /// What orders samples, and makes two of them one series.
@@ -175,7 +189,7 @@ fn family(out: &mut String, samples: &[Sample<'_>], format: Format) {
         out.push(' ');
     };
     meta(out, "# HELP ");
-    escape_help(out, &first.template.help, format);
+    escape_help(out, first.template.help(), format);
     meta(out, "\n# TYPE ");
     out.push_str(kind.word());
     out.push('\n');
