@@ -28,7 +28,7 @@ struct Sample<'a> {
 }
 
 /// Renders every publisher, into a string of at least `room` bytes'
-/// capacity.
+/// capacity (0: as much as the samples' lines take at most).
 pub(crate) fn render(
     scraped: &[Scraped<'_>],
     options: Options,
@@ -56,7 +56,13 @@ pub(crate) fn render(
     let mut samples: Vec<Sample<'_>> = runs.into_iter().flatten().collect();
     samples.sort_by(|a, b| a.key().cmp(&b.key()));
     samples.dedup_by(|later, kept| later.key() == kept.key());
-    let mut out = String::with_capacity(room.max(samples.iter().map(Sample::room).sum()));
+    // Without a last body to go by (a first scrape), what the samples take:
+    // one look at each template, which a warm scrape does not pay.
+    let room = match room {
+        0 => samples.iter().map(Sample::room).sum(),
+        room => room,
+    };
+    let mut out = String::with_capacity(room);
     for family in samples.chunk_by(|a, b| a.family() == b.family()) {
         self::family(&mut out, family, format);
     }
