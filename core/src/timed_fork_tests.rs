@@ -123,7 +123,8 @@ fn a_histogram_key_in_extra_is_rejected() {
 
 #[test]
 fn debug_shows_each_branch_histogram() {
-    let fork = TimedFork::new(&["a", "b"], "req", &[]);
+    static CLOCK: ManualClock = ManualClock::new(0);
+    let fork = TimedFork::with_clock(&["a", "b"], "req", &[], &CLOCK);
     fork.context().enter(Branch::named(&["a", "b"], "b"));
     let text = std::format!("{fork:?}");
     assert!(text.starts_with("TimedFork { fork: Fork {"), "{text}");
