@@ -1,12 +1,13 @@
-//! Compound metrics: a whole `request()` cycle and a `Fork` branch switch,
-//! beside the clock reads they contain (group `clocks`).
+//! Compound metrics: a whole `request()` cycle and a `Fork` branch switch
+//! (and a `TimedFork`'s, which also records a histogram), beside the clock
+//! reads they contain (group `clocks`).
 //!
 //! `cargo bench --bench compound`.
 
 use cantal::clock::{self, Clock, DefaultClock, ManualClock};
-use cantal::{Branch, Collection, Fixed, Fork, RequestTracker};
+use cantal::{Branch, Collection, Fixed, Fork, RequestTracker, TimedFork};
 use cantal_static::StaticBuffer;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Bencher, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -22,15 +23,20 @@ const SQL: Branch<3> = Branch::named(&BRANCHES, "sql");
 static FORK: Fork<3> = Fork::new(&BRANCHES, "bench.request", &[]);
 static FORK_MANUAL: Fork<3, &ManualClock> =
     Fork::with_clock(&BRANCHES, "bench.manual", &[], &MANUAL);
+static TIMED_FORK: TimedFork<3> = TimedFork::new(&BRANCHES, "bench.timed", &[]);
+static TIMED_FORK_MANUAL: TimedFork<3, &ManualClock> =
+    TimedFork::with_clock(&BRANCHES, "bench.timed_manual", &[], &MANUAL);
 
-static BUFFER: StaticBuffer<512> = StaticBuffer::new();
+static BUFFER: StaticBuffer<4096> = StaticBuffer::new();
 
 fn start() {
-    let mut metrics: Collection<Fixed<32>> = Collection::fixed();
+    let mut metrics: Collection<Fixed<512>> = Collection::fixed();
     metrics.register(&HTTP).unwrap();
     metrics.register(&HTTP_MANUAL).unwrap();
     metrics.register(&FORK).unwrap();
     metrics.register(&FORK_MANUAL).unwrap();
+    metrics.register(&TIMED_FORK).unwrap();
+    metrics.register(&TIMED_FORK_MANUAL).unwrap();
     let active = metrics.start(BUFFER.claim().unwrap()).unwrap();
     std::mem::forget(active);
 }
@@ -90,6 +96,10 @@ fn clocks(c: &mut Criterion) {
     g.bench_function("DefaultClock::wall_and_monotonic_ms", |b| {
         b.iter(|| black_box(DefaultClock).wall_and_monotonic_ms())
     });
+    // What a TimedFork branch switch reads.
+    g.bench_function("DefaultClock::wall_ms_and_monotonic_ns", |b| {
+        b.iter(|| black_box(DefaultClock).wall_ms_and_monotonic_ns())
+    });
     g.bench_function("clock::wall_ms (global)", |b| b.iter(clock::wall_ms));
     g.bench_function("ManualClock::monotonic_ms", |b| {
         b.iter(|| black_box(&MANUAL).monotonic_ms())
@@ -136,23 +146,33 @@ fn request(c: &mut Criterion) {
     g.finish();
 }
 
+/// Switches between `app` and `sql` with `enter`, once per iteration.
+fn switching(b: &mut Bencher<'_>, mut enter: impl FnMut(Branch<3>)) {
+    let mut which = false;
+    b.iter(|| {
+        which = !which;
+        enter(if which { APP } else { SQL })
+    })
+}
+
 fn fork(c: &mut Criterion) {
     let mut g = c.benchmark_group("fork");
     g.bench_function("branch switch, DefaultClock", |b| {
         let mut ctx = FORK.context();
-        let mut which = false;
-        b.iter(|| {
-            which = !which;
-            ctx.enter(if which { APP } else { SQL })
-        })
+        switching(b, |branch| ctx.enter(branch))
     });
     g.bench_function("branch switch, ManualClock", |b| {
         let mut ctx = FORK_MANUAL.context();
-        let mut which = false;
-        b.iter(|| {
-            which = !which;
-            ctx.enter(if which { APP } else { SQL })
-        })
+        switching(b, |branch| ctx.enter(branch))
+    });
+    // The same switches recorded in the branches' histograms too.
+    g.bench_function("TimedFork branch switch, DefaultClock", |b| {
+        let mut ctx = TIMED_FORK.context();
+        switching(b, |branch| ctx.enter(branch))
+    });
+    g.bench_function("TimedFork branch switch, ManualClock", |b| {
+        let mut ctx = TIMED_FORK_MANUAL.context();
+        switching(b, |branch| ctx.enter(branch))
     });
     g.bench_function("context + 2 branches + drop, DefaultClock", |b| {
         b.iter(|| {

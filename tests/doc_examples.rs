@@ -20,7 +20,8 @@ mod resolved {
     mod a {
         use cantal::{
             Branch, Collection, Counter, Described, Fixed, Float, Fork, Histogram, Integer, Metric,
-            Metrics, Name, NameValue, RequestTracker, ShardedCounter, State, TimedRequestTracker,
+            Metrics, Name, NameValue, RequestTracker, ShardedCounter, State, TimedFork,
+            TimedRequestTracker,
         };
     }
     mod clock {

@@ -226,6 +226,15 @@ pub trait Clock {
     fn wall_and_monotonic_ms(&self) -> (u64, u64) {
         (self.wall_ms(), self.monotonic_ms())
     }
+
+    /// `(wall_ms(), monotonic_ns())` at one instant: what a
+    /// [`TimedFork`](crate::TimedFork) reads on each branch switch (its
+    /// histograms are in microseconds). The default reads both clocks;
+    /// [`DefaultClock`] reads the monotonic clock alone, as in
+    /// [`wall_and_monotonic_ms`](Self::wall_and_monotonic_ms).
+    fn wall_ms_and_monotonic_ns(&self) -> (u64, u64) {
+        (self.wall_ms(), self.monotonic_ns())
+    }
 }
 
 impl<C: Clock + ?Sized> Clock for &C {
@@ -240,6 +249,9 @@ impl<C: Clock + ?Sized> Clock for &C {
     }
     fn wall_and_monotonic_ms(&self) -> (u64, u64) {
         (**self).wall_and_monotonic_ms()
+    }
+    fn wall_ms_and_monotonic_ns(&self) -> (u64, u64) {
+        (**self).wall_ms_and_monotonic_ns()
     }
 }
 
@@ -260,7 +272,12 @@ impl Clock for DefaultClock {
     }
     #[inline]
     fn wall_and_monotonic_ms(&self) -> (u64, u64) {
-        wall_and_monotonic_ms()
+        let (wall_ms, now_ns) = wall_ms_and_monotonic_ns();
+        (wall_ms, now_ns / 1_000_000)
+    }
+    #[inline]
+    fn wall_ms_and_monotonic_ns(&self) -> (u64, u64) {
+        wall_ms_and_monotonic_ns()
     }
 }
 
@@ -280,16 +297,17 @@ static OFFSET_AT: AtomicU64 = AtomicU64::new(0);
 /// up to 10,000 ppm; the cost is one wall read per 100 ms per process.
 const OFFSET_TTL_NS: u64 = 100_000_000;
 
-/// [`DefaultClock::wall_and_monotonic_ms`]: one monotonic read, plus a
+/// [`DefaultClock::wall_ms_and_monotonic_ns`] (and so
+/// [`DefaultClock::wall_and_monotonic_ms`]): one monotonic read, plus a
 /// wall read every [`OFFSET_TTL_NS`].
 ///
 /// Threads racing on the two statics see an offset at most 100 ms (and
 /// a refresh) old, or measure it again: either is a valid offset.
-fn wall_and_monotonic_ms() -> (u64, u64) {
+fn wall_ms_and_monotonic_ns() -> (u64, u64) {
     let installed = !WALL_CLOCK.load(Ordering::Relaxed).is_null()
         || !MONOTONIC_CLOCK.load(Ordering::Relaxed).is_null();
     if installed || cfg!(not(feature = "std")) {
-        return (wall_ms(), monotonic_ns() / 1_000_000);
+        return (wall_ms(), monotonic_ns());
     }
     let now = default_monotonic_ns();
     let at = OFFSET_AT.load(Ordering::Relaxed);
@@ -299,7 +317,7 @@ fn wall_and_monotonic_ms() -> (u64, u64) {
         OFFSET_NS.load(Ordering::Relaxed)
     };
     let wall_ns = now.wrapping_add(offset);
-    (wall_ns / 1_000_000, now / 1_000_000)
+    (wall_ns / 1_000_000, now)
 }
 
 /// Reads the wall clock between two monotonic reads, and records the

@@ -370,18 +370,59 @@ impl<const N: usize, C: Clock> ForkContext<'_, N, C> {
     /// state becomes `branch`'s name. Entering the current branch again
     /// counts it too and starts it anew, as the reference client does.
     pub fn enter(&mut self, branch: Branch<N>) {
-        let fork = self.fork;
-        if !fork.owned_by(self.epoch) {
-            self.current = None;
+        if !self.still_owns() {
             return;
         }
         // One clock read: the wall time comes with the monotonic one.
-        let (wall, now) = fork.clock.wall_and_monotonic_ms();
-        self.commit(now);
+        let (wall, now) = self.fork.clock.wall_and_monotonic_ms();
+        self.switch(branch, wall, now);
+    }
+
+    /// Whether the context still owns the fork; when it does not, it
+    /// forgets its branch (a superseded context counts nothing more).
+    #[inline]
+    pub(crate) fn still_owns(&mut self) -> bool {
+        let owns = self.fork.owned_by(self.epoch);
+        if !owns {
+            self.current = None;
+        }
+        owns
+    }
+
+    /// [`enter`](Self::enter) at the wall millisecond `wall` and the
+    /// monotonic millisecond `now`, once [`still_owns`](Self::still_owns)
+    /// said yes; returns the index of the branch left, if any.
+    #[inline]
+    pub(crate) fn switch(&mut self, branch: Branch<N>, wall: u64, now: u64) -> Option<usize> {
+        let fork = self.fork;
+        let left = self.commit(now);
         fork.state
             .state
             .enter_at(fork.branches[branch.index].branch, wall);
         self.current = Some((branch.index, now));
+        left
+    }
+
+    /// What dropping the context does, at the monotonic millisecond `now`,
+    /// once [`still_owns`](Self::still_owns) said yes: counts the current
+    /// branch, whose index it returns, and leaves the state.
+    #[inline]
+    pub(crate) fn finish(&mut self, now: u64) -> Option<usize> {
+        let fork = self.fork;
+        let left = self.commit(now);
+        if fork
+            .owner
+            .compare_exchange(self.epoch, 0, Ordering::AcqRel, Ordering::Relaxed)
+            .is_ok()
+        {
+            fork.state.state.exit();
+        }
+        left
+    }
+
+    /// The clock of the context's fork.
+    pub(crate) fn clock(&self) -> &C {
+        &self.fork.clock
     }
 
     /// The branch the context is in, if any.
@@ -395,29 +436,23 @@ impl<const N: usize, C: Clock> ForkContext<'_, N, C> {
         !self.fork.owned_by(self.epoch)
     }
 
-    fn commit(&mut self, now: u64) {
-        if let Some((index, since)) = self.current.take() {
-            let branch = &self.fork.branches[index];
-            branch.count.incr(1);
-            branch.duration.incr(now.saturating_sub(since));
-        }
+    /// Counts the current branch as left at the monotonic millisecond
+    /// `now`; returns its index.
+    fn commit(&mut self, now: u64) -> Option<usize> {
+        let (index, since) = self.current.take()?;
+        let branch = &self.fork.branches[index];
+        branch.count.incr(1);
+        branch.duration.incr(now.saturating_sub(since));
+        Some(index)
     }
 }
 
 impl<const N: usize, C: Clock> Drop for ForkContext<'_, N, C> {
     fn drop(&mut self) {
-        let fork = self.fork;
-        if !fork.owned_by(self.epoch) {
+        if !self.fork.owned_by(self.epoch) {
             return;
         }
-        self.commit(fork.clock.monotonic_ms());
-        if fork
-            .owner
-            .compare_exchange(self.epoch, 0, Ordering::AcqRel, Ordering::Relaxed)
-            .is_ok()
-        {
-            fork.state.state.exit();
-        }
+        self.finish(self.fork.clock.monotonic_ms());
     }
 }
 

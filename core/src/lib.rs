@@ -17,8 +17,8 @@
 //! - the compound utilities of the reference client: [`RequestTracker`]
 //!   (requests, total duration, errors, in progress) and [`Fork`] (which
 //!   [`Branch`] of its work a process is in, and for how long), timed by a
-//!   [`clock::Clock`], and [`TimedRequestTracker`], a `RequestTracker` with
-//!   a histogram of request durations;
+//!   [`clock::Clock`], and [`TimedRequestTracker`] and [`TimedFork`], the
+//!   same with histograms of request and branch durations;
 //! - [`Described`]: a handle with a `const` help text and unit, which the
 //!   Linux publisher writes into the help side file `P.help`;
 //! - metric [`Name`]s and their canonical JSON form;
@@ -141,6 +141,8 @@ mod sharded;
 mod state;
 #[cfg(not(loom))]
 mod timed;
+#[cfg(not(loom))]
+mod timed_fork;
 mod unpublished;
 
 #[doc(hidden)]
@@ -162,6 +164,7 @@ pub use crate::{
     sharded::{MAX_SHARDS, SHARD_KEY, ShardedCounter},
     state::{State, StateGuard, StateValue},
     timed::TimedRequestTracker,
+    timed_fork::{TimedFork, TimedForkContext},
 };
 
 #[cfg(all(feature = "alloc", not(loom)))]

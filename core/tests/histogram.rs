@@ -6,8 +6,8 @@ mod common;
 
 use cantal_core::decode::{self, Value};
 use cantal_core::{
-    Collection, DEFAULT_BUCKETS, Fixed, HISTOGRAM_KEY, Histogram, LE_KEY, Metrics,
-    TimedRequestTracker, clock::ManualClock,
+    Branch, Collection, DEFAULT_BUCKETS, Fixed, HISTOGRAM_KEY, Histogram, LE_KEY, Metrics,
+    TimedFork, TimedRequestTracker, clock::ManualClock,
 };
 use common::LeakedRegion;
 use std::collections::BTreeMap;
@@ -15,8 +15,8 @@ use std::thread;
 
 const UPDATES: u64 = if cfg!(miri) { 20 } else { 2_000 };
 
-/// Slot capacity for a default histogram and a few more metrics.
-type Slots = Fixed<'static, 64>;
+/// Slot capacity for two default histograms and a few more metrics.
+type Slots = Fixed<'static, 128>;
 
 /// Starts a collection of `metrics` in a fresh region; the meta text and
 /// each slot's name (canonical JSON) with its decoded counter value.
@@ -43,6 +43,9 @@ fn decoded(meta: &str, values: &[u8]) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
     for item in decode::decode(meta.as_bytes(), values) {
         let (entry, value) = item.unwrap();
+        if entry.kind() == decode::SlotKind::Pad {
+            continue; // before a state, which is 64-aligned
+        }
         let name = entry.name().expect("a JSON name");
         assert!(name.is_canonical());
         let mut text = String::new();
@@ -199,6 +202,51 @@ fn a_timed_tracker_adds_its_histogram_to_the_four_reference_slots() {
     assert_eq!(slots[&duration(r#""cantal_le": "1""#)], 1);
     // `in_progress` is a level, which `decoded` leaves out.
     assert_eq!(slots.len(), 3 + DEFAULT_BUCKETS + 2);
+}
+
+#[test]
+fn a_timed_fork_adds_a_histogram_per_branch_and_keeps_them_across_start() {
+    const BRANCHES: [&str; 2] = ["app", "sql"];
+    const APP: Branch<2> = Branch::named(&BRANCHES, "app");
+    const SQL: Branch<2> = Branch::named(&BRANCHES, "sql");
+    static CLOCK: ManualClock = ManualClock::new(0);
+    static FORK: TimedFork<2, &ManualClock> =
+        TimedFork::with_clock(&BRANCHES, "req", &[("service", "api")], &CLOCK);
+    let mut ctx = FORK.context();
+    ctx.enter(SQL);
+    CLOCK.advance_ns(2_500_000); // 2.5 ms: bucket `le 3072` µs
+    ctx.enter(APP);
+    // Published while the context is in `app`: the switch before start
+    // and the one after are both kept.
+    let mut collection: Collection<Slots> = Collection::fixed();
+    collection.register(&FORK).unwrap();
+    let size = collection.layout().unwrap().size();
+    let active = collection.start(LeakedRegion::new(size)).unwrap();
+    CLOCK.advance_ns(999); // 1 µs, rounded up
+    ctx.enter(SQL);
+    drop(ctx);
+    let meta = active.meta().to_string();
+    let slots = decoded(&meta, &active_values(&active, size));
+    let s = r#""service": "api""#;
+    let hist = |pair: &str, branch: &str| {
+        format!(r#"{{{pair}, "metric": "branch_duration", {s}, "state": "req.{branch}"}}"#)
+    };
+    assert_eq!(slots[&hist(r#""cantal_histogram": "count""#, "sql")], 2);
+    assert_eq!(slots[&hist(r#""cantal_histogram": "sum""#, "sql")], 2_500);
+    assert_eq!(slots[&hist(r#""cantal_le": "3072""#, "sql")], 1);
+    assert_eq!(slots[&hist(r#""cantal_le": "1""#, "sql")], 1);
+    assert_eq!(slots[&hist(r#""cantal_histogram": "sum""#, "app")], 1);
+    assert_eq!(
+        slots[&format!(r#"{{"metric": "count", {s}, "state": "req.sql"}}"#)],
+        2
+    );
+    assert_eq!(
+        slots[&format!(r#"{{"metric": "duration", {s}, "state": "req.sql"}}"#)],
+        2
+    );
+    // The fork's four counters and two histograms (the state is left out).
+    assert_eq!(slots.len(), 4 + 2 * (DEFAULT_BUCKETS + 2));
+    assert!(meta.contains(r#"state 64: {"service": "api", "state": "req"}"#));
 }
 
 #[test]

@@ -4,12 +4,12 @@
 
 use cantal_core::{
     Counter, Described, Float, Fork, Histogram, Integer, Name, RequestTracker, ShardedCounter,
-    State, TimedRequestTracker,
+    State, TimedFork, TimedRequestTracker,
 };
 use std::mem::size_of;
 
 /// `(handle, bytes on a 64-bit target)`, as in BENCHMARKS.md.
-const SIZES_64: [(&str, usize); 11] = [
+const SIZES_64: [(&str, usize); 12] = [
     ("Counter", 32),
     ("Integer", 32),
     ("Float", 32),
@@ -20,10 +20,11 @@ const SIZES_64: [(&str, usize); 11] = [
     ("Fork<3>", 496),
     ("Histogram", 3_952),
     ("TimedRequestTracker", 4_112),
+    ("TimedFork<3>", 12_496),
     ("Name (a value, kept by no handle)", 88),
 ];
 
-fn measured() -> [usize; 11] {
+fn measured() -> [usize; 12] {
     [
         size_of::<Counter>(),
         size_of::<Integer>(),
@@ -35,6 +36,7 @@ fn measured() -> [usize; 11] {
         size_of::<Fork<3>>(),
         size_of::<Histogram>(),
         size_of::<TimedRequestTracker>(),
+        size_of::<TimedFork<3>>(),
         size_of::<Name>(),
     ]
 }
@@ -69,6 +71,12 @@ fn a_compound_keeps_its_shared_pairs_once() {
     assert_eq!(
         size_of::<RequestTracker>(),
         3 * size_of::<Counter>() + size_of::<Integer>() + 2 * 2 * size_of::<usize>()
+    );
+    // A timed fork is the fork, and per branch a histogram and the three
+    // strings that name its slots.
+    assert_eq!(
+        size_of::<TimedFork<3>>(),
+        size_of::<Fork<3>>() + 3 * (size_of::<Histogram>() + 3 * 2 * size_of::<usize>())
     );
     // Each shard has a cache line of its own.
     assert_eq!(size_of::<ShardedCounter<8>>(), 8 * 64);

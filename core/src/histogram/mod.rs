@@ -20,6 +20,7 @@ use core::time::Duration;
 pub use buckets::DEFAULT_BUCKETS;
 use buckets::{DEFAULT_LE, check_bounds, log_linear_index, parse_bound};
 use slots::{Bucket, Names, TOTAL_ROWS, Totals};
+pub(crate) use slots::{DEFAULT_SLOTS, metric_rows};
 
 /// The key of the pair that names a histogram's bucket by its upper bound:
 /// `"cantal_le": "1024"`, and `"cantal_le": "+Inf"` for the last one.
@@ -365,6 +366,18 @@ impl<const N: usize> Histogram<N> {
         }
         self.totals.count.incr(1);
         self.totals.sum.incr(amount);
+    }
+
+    /// Slot `index` as a metric, in the order of [`Metrics::for_each`]:
+    /// the buckets, then the count, then the sum (also past the end). For
+    /// a compound that names the slots itself
+    /// ([`TimedFork`](crate::TimedFork)).
+    pub(crate) fn slot(&self, index: usize) -> &dyn Metric {
+        match self.buckets.get(index) {
+            Some(bucket) => bucket,
+            None if index == N => &self.totals.count,
+            None => &self.totals.sum,
+        }
     }
 
     /// The index of the bucket `value` falls in: the first whose upper

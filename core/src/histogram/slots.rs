@@ -27,16 +27,34 @@ pub(super) enum Names {
     },
 }
 
-/// The duration histogram's fixed pairs for each bucket.
-static DURATION_ROWS: [[Pair; 2]; DEFAULT_BUCKETS] = {
-    let mut rows = [[("", ""); 2]; DEFAULT_BUCKETS];
+/// The slots of a histogram with the default buckets: the buckets, the
+/// count and the sum.
+pub(crate) const DEFAULT_SLOTS: usize = DEFAULT_BUCKETS + 2;
+
+/// The fixed pairs of each slot of a default-bucket histogram named by
+/// `"metric": metric` and pairs of its owner's, in slot order: the
+/// bucket's `cantal_le` pair (or the count's or sum's `cantal_histogram`
+/// pair), then the `metric` pair.
+pub(crate) const fn metric_rows(metric: &'static str) -> [[Pair; 2]; DEFAULT_SLOTS] {
+    let mut rows = [[("", ""); 2]; DEFAULT_SLOTS];
     let mut i = 0;
-    while i < DEFAULT_BUCKETS {
-        rows[i] = [(LE_KEY, DEFAULT_LE[i]), ("metric", "request_duration")];
+    while i < DEFAULT_SLOTS {
+        let own = if i < DEFAULT_BUCKETS {
+            (LE_KEY, DEFAULT_LE[i])
+        } else if i == DEFAULT_BUCKETS {
+            (HISTOGRAM_KEY, "count")
+        } else {
+            (HISTOGRAM_KEY, "sum")
+        };
+        rows[i] = [own, ("metric", metric)];
         i += 1;
     }
     rows
-};
+}
+
+/// The duration histogram's fixed pairs for each slot (the bucket's name
+/// is found by its `cantal_le` value, which no count or sum row has).
+static DURATION_ROWS: [[Pair; 2]; DEFAULT_SLOTS] = metric_rows("request_duration");
 
 /// The fixed pairs of a histogram's count and sum slots: those of a plain
 /// histogram, then those of a duration histogram.
