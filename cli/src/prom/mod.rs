@@ -121,14 +121,12 @@ pub(crate) struct Scraped<'a> {
 /// (see [`prepare`]).
 #[derive(Debug)]
 struct Template {
-    /// The family name, prefixed (without a counter's `_total`), then the
-    /// `# HELP` text: one allocation (a cold scrape makes one template a
-    /// slot).
-    text: Box<str>,
-    /// Where the name ends in `text`.
-    name_len: usize,
+    /// The family name, prefixed (without a counter's `_total`).
+    name: String,
     kind: Type,
     unit: Option<Unit>,
+    /// The `# HELP` text.
+    help: String,
     labels: Labels,
 }
 
@@ -196,16 +194,6 @@ fn prepare_with(layout: &ParsedMeta, help: Option<&Help>, options: &Options) -> 
 }
 
 impl Template {
-    /// The family name, prefixed (without a counter's `_total`).
-    fn name(&self) -> &str {
-        self.text.get(..self.name_len).unwrap_or_default()
-    }
-
-    /// The `# HELP` text.
-    fn help(&self) -> &str {
-        self.text.get(self.name_len..).unwrap_or_default()
-    }
-
     /// What orders the samples of one publication (a state's labels are
     /// completed at each scrape: its `state_text` is not part of this).
     fn order_key(&self) -> (&str, Type, &str) {
@@ -213,7 +201,7 @@ impl Template {
             Labels::Fixed(l) => l.as_str(),
             Labels::State(..) => "",
         };
-        (self.name(), self.kind, labels)
+        (&self.name, self.kind, labels)
     }
 }
 
@@ -226,17 +214,10 @@ fn template(slot: &Slot, help: Option<&Help>, options: &Options) -> Option<Templ
         slot.ty,
         description.and_then(|d| d.unit.as_deref()),
     )?;
-    // The name, then the help.
-    let help_len = description.map_or(0, |d| d.text.len());
-    let mut text = String::with_capacity(
-        options.prefix.len() + family.base.len() + slot.name().as_str().len() + help_len + 96,
-    );
-    naming::push_full_name(&mut text, options.prefix, options.unprefixed, &family.base);
-    let name_len = text.len();
-    match description {
-        Some(d) if !d.text.is_empty() => text.push_str(&d.text),
-        _ => push_generic_help(&mut text, slot, family.kind, family.unit),
-    }
+    let help = match description {
+        Some(d) if !d.text.is_empty() => d.text.clone(),
+        _ => generic_help(slot, family.kind, family.unit),
+    };
     let mut labels = family.labels;
     labels.sort();
     let labels = if slot.ty == SlotType::State {
@@ -246,18 +227,17 @@ fn template(slot: &Slot, help: Option<&Help>, options: &Options) -> Option<Templ
         Labels::Fixed(render::labels(&labels))
     };
     Some(Template {
-        text: text.into_boxed_str(),
-        name_len,
+        name: naming::full_name(options.prefix, options.unprefixed, &family.base),
         kind: family.kind,
         unit: family.unit,
+        help,
         labels,
     })
 }
 
-/// Appends the help of a metric without a help line to `text`: its type,
-/// and the pairs that make its family name (so the same for every series
-/// of a family).
-fn push_generic_help(text: &mut String, slot: &Slot, kind: Type, unit: Option<Unit>) {
+/// The help of a metric without a help line: its type, and the pairs
+/// that make its family name (so the same for every series of a family).
+fn generic_help(slot: &Slot, kind: Type, unit: Option<Unit>) -> String {
     let what = match slot.ty {
         SlotType::State => {
             "When the Cantal state (text in label state_text) was entered, \
@@ -267,6 +247,8 @@ fn push_generic_help(text: &mut String, slot: &Slot, kind: Type, unit: Option<Un
         _ if kind == Type::Counter => "A Cantal counter",
         _ => "A Cantal level",
     };
+    // What is pushed below, in one allocation for the usual names.
+    let mut text = String::with_capacity(what.len() + slot.name().as_str().len() + 56);
     text.push_str(what);
     let mut named = slot
         .name()
@@ -299,12 +281,10 @@ fn push_generic_help(text: &mut String, slot: &Slot, kind: Type, unit: Option<Un
         Some(u) if u == Unit::MILLIS => {
             text.push_str(", published in milliseconds, served in seconds");
         }
-        Some(u) if u.factor != 1.0 => {
-            text.push_str(", served in ");
-            text.push_str(u.name);
-        }
+        Some(u) if u.factor != 1.0 => text.push_str(&format!(", served in {}", u.name)),
         _ => {}
     }
+    text
 }
 
 #[cfg(test)]

@@ -176,30 +176,21 @@ pub(crate) fn family<'a>(
 /// own namespace (`cantal_up`, `cantal_exporter_*`, or Prometheus's `up`)
 /// gets `metric_` after its `cantal_` (`cantal_metric_up`), a name that no
 /// series of the exporter has.
-#[cfg(test)]
 pub(crate) fn full_name(prefix: &str, unprefixed: &[&str], base: &str) -> String {
-    let mut name = String::new();
-    push_full_name(&mut name, prefix, unprefixed, base);
-    name
-}
-
-/// Appends [`full_name`] to `out`.
-pub(crate) fn push_full_name(out: &mut String, prefix: &str, unprefixed: &[&str], base: &str) {
-    let start = out.len();
+    let mut name = String::with_capacity(prefix.len() + base.len() + 1);
     if !unprefixed.iter().any(|u| base.starts_with(u)) {
-        out.push_str(prefix);
+        name.push_str(prefix);
     }
-    out.push_str(base);
-    let name = &out[start..];
+    name.push_str(base);
     if name.starts_with(|c: char| c.is_ascii_digit()) || name.is_empty() {
-        out.insert(start, '_');
+        name.insert(0, '_');
     }
-    let name = &out[start..];
     if name == "up" {
-        out.insert_str(start, "metric_");
+        name.insert_str(0, "metric_");
     } else if name == "cantal_up" || name.starts_with("cantal_exporter_") {
-        out.insert_str(start + "cantal_".len(), "metric_");
+        name.insert_str("cantal_".len(), "metric_");
     }
+    name
 }
 
 /// Label names from a metric name's pairs: sanitised to

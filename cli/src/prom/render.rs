@@ -78,7 +78,7 @@ pub(crate) fn render(
 impl Sample<'_> {
     /// The family: name and type.
     fn family(&self) -> (&str, Type) {
-        (self.template.name(), self.template.kind)
+        (&self.template.name, self.template.kind)
     }
 
     /// About the most its lines take (with its family's `# HELP` and
@@ -87,12 +87,12 @@ impl Sample<'_> {
     /// so that a large one is not copied as it grows.
     fn room(&self) -> usize {
         let t = self.template;
-        let line = t.name().len() + self.labels.len() + self.identity.len() + 48;
+        let line = t.name.len() + self.labels.len() + self.identity.len() + 48;
         let lines = match self.value {
             Value::Histogram { buckets, .. } => buckets.len() + 3,
             _ => 1,
         };
-        2 * t.name().len() + t.help().len() + 32 + lines * line
+        2 * t.name.len() + t.help.len() + 32 + lines * line
     }
 
     /// What orders samples, and makes two of them one series.
@@ -195,7 +195,7 @@ fn family(out: &mut String, samples: &[Sample<'_>], format: Format) {
         out.push(' ');
     };
     meta(out, "# HELP ");
-    escape_help(out, first.template.help(), format);
+    escape_help(out, &first.template.help, format);
     meta(out, "\n# TYPE ");
     out.push_str(kind.word());
     out.push('\n');
