@@ -11,7 +11,9 @@
 
 mod common;
 
-use cantal_core::{Collection, Counter, Float, RequestTracker, State, TimedRequestTracker};
+use cantal_core::{
+    Branch, Collection, Counter, Float, RequestTracker, State, TimedFork, TimedRequestTracker,
+};
 use cantal_testkit::TempDir;
 use common::{
     Exporter, Prometheus, Stopper, first_line, get, have, promtool_check, python_available,
@@ -30,6 +32,12 @@ static API: TimedRequestTracker = TimedRequestTracker::new("api", &[]);
 static TICKS: Counter = Counter::new(&[("group", "model"), ("metric", "ticks")]);
 static QUEUE: Float = Float::new(&[("metric", "queue_len")]);
 static MAIN: State = State::new(&[("state", "main")]);
+/// A job whose `work` branch takes about 20 ms each time (its durations in
+/// a histogram per branch, microseconds in the file, seconds served).
+const JOB_BRANCHES: [&str; 2] = ["work", "wait"];
+const WORK: Branch<2> = Branch::named(&JOB_BRANCHES, "work");
+const WAIT: Branch<2> = Branch::named(&JOB_BRANCHES, "wait");
+static JOB: TimedFork<2> = TimedFork::new(&JOB_BRANCHES, "job", &[]);
 
 // What the colliding process publishes: our names with other types.
 static C_REQUESTS: Float = Float::new(&[("group", "http"), ("metric", "requests")]);
@@ -60,6 +68,7 @@ fn lib_child() {
     metrics.register(&TICKS).unwrap();
     metrics.register(&QUEUE).unwrap();
     metrics.register(&MAIN).unwrap();
+    metrics.register(&JOB).unwrap();
     // Without CANTAL_PATH: the default path.
     let mut publisher = cantal_mmap::Publisher::new();
     if let Some(path) = std::env::var_os("CANTAL_PATH") {
@@ -79,7 +88,10 @@ fn lib_child() {
             let took = if i % 10 == 9 { 2_000 } else { 50 };
             API.duration().record_duration(Duration::from_millis(took));
             TICKS.incr(1);
+            let mut job = JOB.context();
+            job.enter(WORK);
             std::thread::sleep(Duration::from_millis(20));
+            job.enter(WAIT);
         }
     });
     println!("started");
@@ -283,6 +295,7 @@ fn a_real_prometheus_reads_the_model() {
     }
     histograms(&prometheus);
     core_histograms(&prometheus, model);
+    branch_histograms(&prometheus, model);
 
     // A restart with the same path continues the same series: Prometheus
     // sees a reset.
@@ -311,6 +324,20 @@ fn a_real_prometheus_reads_the_model() {
         v.len() == 1 && v[0] > 5.0
     });
     assert!(rate.len() == 1 && rate[0] > 5.0, "{rate:?}");
+}
+
+/// `histogram_quantile()` on a `TimedFork`'s `branch_duration` histogram
+/// of the branch `work`, which takes 20 ms and a little more each time:
+/// the median is in the bucket of 20 ms or the next (16384 to 24576 µs
+/// with the default buckets), allowing for a slow machine up to 66 ms; a
+/// unit wrong by a factor of 1000 (µs as s, or ms) would be far outside.
+fn branch_histograms(prometheus: &Prometheus, app: &str) {
+    let p50 = format!(
+        "histogram_quantile(0.5, sum by (le) (rate(cantal_branch_duration_seconds_bucket{{{app},state=\"job.work\"}}[5m])))"
+    );
+    let within = |v: &[f64]| v.len() == 1 && v[0] > 0.016 && v[0] <= 0.066;
+    let v = prometheus.wait(&p50, Duration::from_secs(60), within);
+    assert!(within(&v), "{}", prometheus.query_raw(&p50));
 }
 
 /// Request rate, error ratio, mean latency, requests in progress and state
