@@ -46,7 +46,10 @@ fn a_timed_fork_reads_back_as_its_fork_and_one_histogram_per_branch() {
     drop(ctx);
 
     let loaded = load(&base).unwrap();
-    let names: Vec<&str> = loaded.iter().map(|(slot, _)| slot.name.as_str()).collect();
+    let names: Vec<&str> = loaded
+        .iter()
+        .map(|(slot, _)| slot.name().as_str())
+        .collect();
     // The state, two counters per branch and three histograms.
     assert_eq!(names.len(), 1 + 2 * 3 + 3, "{names:?}");
     let value = |name: &str| {
