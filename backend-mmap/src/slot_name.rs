@@ -280,6 +280,7 @@ fn push_json_string(json: &mut String, s: &str) {
     }
     json.push('"');
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
