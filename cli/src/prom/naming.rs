@@ -242,11 +242,7 @@ impl Words {
     /// Pushes `word` [`sanitize`]d.
     fn push_sanitized(&mut self, word: &str) {
         self.separate();
-        if word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            self.text.push_str(word);
-        } else {
-            self.text.push_str(&sanitize(word));
-        }
+        push_sanitized(&mut self.text, word);
     }
 
     fn separate(&mut self) {
@@ -259,18 +255,24 @@ impl Words {
 
 /// Replaces every character outside `[a-zA-Z0-9_]` by `_`.
 pub(crate) fn sanitize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    push_sanitized(&mut out, s);
+    out
+}
+
+/// Appends `s` [`sanitize`]d to `out`: whole when it needs no change.
+fn push_sanitized(out: &mut String, s: &str) {
     if s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        return s.to_owned();
+        out.push_str(s);
+        return;
     }
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    out.extend(s.chars().map(|c| {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            c
+        } else {
+            '_'
+        }
+    }));
 }
 
 #[cfg(test)]
