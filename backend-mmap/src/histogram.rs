@@ -467,9 +467,7 @@ mod tests {
             .collect()
     }
 
-    fn name(pairs: &[(&str, &str)]) -> SlotName {
-        SlotName::from_pairs(pairs.iter().copied()).unwrap()
-    }
+    use crate::slot_name::test_name as name;
 
     type Owned = Vec<(Part, SlotName)>;
 

@@ -208,8 +208,8 @@ impl ParsedMeta {
     /// # Errors
     ///
     /// [`Error::Decode`] for a malformed line (naming the line and
-    /// column); [`Error::TooLarge`] for a name longer than 4 GiB. Two lines with the same name are not an error: the second
-    /// is skipped.
+    /// column); [`Error::TooLarge`] for a name longer than 4 GiB. Two
+    /// lines with the same name are not an error: the second is skipped.
     pub fn parse(meta: &[u8], meta_path: impl AsRef<Path>) -> Result<ParsedMeta, Error> {
         let path = || meta_path.as_ref().to_path_buf();
         let mut size = 0;

@@ -172,19 +172,17 @@ pub(crate) fn without_pair(canonical: &str, key: &str) -> String {
 mod tests {
     use super::*;
 
-    fn owned(pairs: &[(&str, &str)]) -> SlotName {
-        SlotName::from_pairs(pairs.iter().copied()).unwrap()
-    }
+    use crate::slot_name::test_name as name;
 
     #[test]
     fn shards_are_grouped_in_order_of_their_first_slot() {
         let names = [
-            owned(&[("metric", "a")]),
-            owned(&[("cantal_shard", "1"), ("metric", "r")]),
-            owned(&[("metric", "b")]),
+            name(&[("metric", "a")]),
+            name(&[("cantal_shard", "1"), ("metric", "r")]),
+            name(&[("metric", "b")]),
             // Same name, other key order: the same metric.
-            owned(&[("metric", "r"), ("cantal_shard", "0")]),
-            owned(&[("cantal_shard", "0"), ("metric", "s")]),
+            name(&[("metric", "r"), ("cantal_shard", "0")]),
+            name(&[("cantal_shard", "0"), ("metric", "s")]),
         ];
         let slots: Vec<ShardMember<'_>> = names
             .iter()
@@ -213,18 +211,18 @@ mod tests {
     fn what_is_not_a_shard_stays_alone() {
         let names = [
             // A level is never a shard.
-            owned(&[("cantal_shard", "0"), ("metric", "level")]),
-            owned(&[("cantal_shard", "1"), ("metric", "level")]),
+            name(&[("cantal_shard", "0"), ("metric", "level")]),
+            name(&[("cantal_shard", "1"), ("metric", "level")]),
             // Not a decimal index.
-            owned(&[("cantal_shard", "x"), ("metric", "c")]),
-            owned(&[("cantal_shard", ""), ("metric", "c")]),
+            name(&[("cantal_shard", "x"), ("metric", "c")]),
+            name(&[("cantal_shard", ""), ("metric", "c")]),
             // An application's own `shard` label is not ours.
-            owned(&[("metric", "q"), ("shard", "0")]),
-            owned(&[("metric", "q"), ("shard", "1")]),
+            name(&[("metric", "q"), ("shard", "0")]),
+            name(&[("metric", "q"), ("shard", "1")]),
             // A plain metric with the shards' remaining name: ambiguous.
-            owned(&[("metric", "amb")]),
-            owned(&[("cantal_shard", "0"), ("metric", "amb")]),
-            owned(&[("cantal_shard", "1"), ("metric", "amb")]),
+            name(&[("metric", "amb")]),
+            name(&[("cantal_shard", "0"), ("metric", "amb")]),
+            name(&[("cantal_shard", "1"), ("metric", "amb")]),
         ];
         let slots: Vec<ShardMember<'_>> = names
             .iter()

@@ -281,6 +281,13 @@ fn push_json_string(json: &mut String, s: &str) {
     json.push('"');
 }
 
+/// The name of `pairs` for tests ([`SlotName::from_pairs`], which must
+/// make one).
+#[cfg(test)]
+pub(crate) fn test_name(pairs: &[(&str, &str)]) -> SlotName {
+    SlotName::from_pairs(pairs.iter().copied()).expect("pairs a meta file can hold")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,10 +319,6 @@ mod tests {
             format!("{name} {name:?}"),
             format!("{0} {0:?}", name.as_str())
         );
-    }
-
-    fn test_name(pairs: &[(&str, &str)]) -> SlotName {
-        SlotName::from_pairs(pairs.iter().copied()).unwrap()
     }
 
     #[test]
