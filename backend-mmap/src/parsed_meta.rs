@@ -214,7 +214,7 @@ impl ParsedMeta {
         let path = || meta_path.as_ref().to_path_buf();
         let mut size = 0;
         // At most one slot a line: no regrowth of a large layout.
-        let mut slots = Vec::with_capacity(meta.iter().filter(|&&b| b == b'\n').count() + 1);
+        let mut slots = Vec::with_capacity(decode::meta_lines(meta));
         for entry in decode::parse_meta_lenient(meta) {
             let entry = entry.map_err(|e| Error::Decode {
                 path: path(),

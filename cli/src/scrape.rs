@@ -124,11 +124,10 @@ fn budget(limit: Duration, scraper: Option<Duration>) -> Duration {
     })
 }
 
-/// The estimated memory of a layout parsed from `meta` (and its rendering
-/// templates).
-fn estimate(meta: &[u8]) -> u64 {
-    let lines = meta.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-    meta.len() as u64 * 4 + lines * 256
+/// The estimated memory of a layout parsed from `meta` of `lines` lines
+/// (and its rendering templates).
+fn estimate(meta: &[u8], lines: usize) -> u64 {
+    meta.len() as u64 * 4 + lines as u64 * 256
 }
 
 /// A meta file parsed, and made ready to render for a source.
@@ -341,14 +340,15 @@ impl Cache {
         let base = &source.base;
         let meta = opened.read_meta()?;
         let path = opened.meta_path();
-        self.check_lines(&meta, path)?;
+        let lines = cantal_core::decode::meta_lines(&meta);
+        self.check_lines(lines, path)?;
         let hash = self.hasher.hash_one(&meta);
         if self.keep_same_text(base, hash, opened.meta_id()) {
             return Ok(());
         }
         let now = Instant::now();
         let reparse = self.check_reparses(base, path, now)?;
-        let bytes = estimate(&meta);
+        let bytes = estimate(&meta, lines);
         self.check_memory(bytes, path)?;
         if reparse {
             self.parses.entry(base.clone()).or_default().push_back(now);
@@ -372,10 +372,10 @@ impl Cache {
         Ok(())
     }
 
-    /// `--max-meta-lines`: the meta text `meta` of `path` has no more lines.
-    fn check_lines(&self, meta: &[u8], path: &Path) -> Result<(), Down> {
+    /// `--max-meta-lines`: the meta text of `path`, of `lines` lines, has
+    /// no more.
+    fn check_lines(&self, lines: usize, path: &Path) -> Result<(), Down> {
         let max = self.config.limits.max_meta_lines;
-        let lines = meta.iter().filter(|&&b| b == b'\n').count() + 1;
         if lines > max {
             return Err(Down::new(
                 "too_large",
@@ -654,7 +654,11 @@ mod tests {
 
     #[test]
     fn estimates() {
-        assert_eq!(estimate(b""), 256);
-        assert_eq!(estimate(b"counter 8: {}\ncounter 8: {}"), 27 * 4 + 2 * 256);
+        assert_eq!(estimate(b"", 1), 256);
+        let meta = b"counter 8: {}\ncounter 8: {}";
+        assert_eq!(
+            estimate(meta, cantal_core::decode::meta_lines(meta)),
+            27 * 4 + 2 * 256
+        );
     }
 }

@@ -552,3 +552,24 @@ proptest::proptest! {
         let _ = total_size(s.as_bytes());
     }
 }
+
+#[test]
+fn meta_lines_counts_newlines_plus_one_in_every_chunk() {
+    // Across the 255-byte chunks: none, every byte, and runs that reach
+    // and cross a chunk's end.
+    let naive = |b: &[u8]| b.iter().filter(|&&c| c == b'\n').count() + 1;
+    let mut all = Vec::new();
+    for len in [0usize, 1, 254, 255, 256, 510, 511, 4096] {
+        all.push(std::vec![b'\n'; len]);
+        all.push(std::vec![b'x'; len]);
+        all.push(
+            (0..len)
+                .map(|i| if i % 3 == 0 { b'\n' } else { b'a' })
+                .collect(),
+        );
+    }
+    for text in &all {
+        assert_eq!(meta_lines(text), naive(text), "{} bytes", text.len());
+    }
+    assert_eq!(meta_lines(b"counter 8: {}"), 1);
+}

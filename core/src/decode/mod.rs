@@ -111,7 +111,7 @@ pub use canonical::{CanonicalBytes, SortedPairs};
 pub use error::{DecodeError, DuplicateName, MetaError, ValuesError};
 pub use json::{JsonChars, JsonStr, MAX_UNSORTED_PAIRS, ParsedName, ParsedPairs};
 pub use meta::{
-    LevelKind, MAX_SLOT_SIZE, MetaEntries, MetaEntry, Skip, SlotKind, parse_meta,
+    LevelKind, MAX_SLOT_SIZE, MetaEntries, MetaEntry, Skip, SlotKind, meta_lines, parse_meta,
     parse_meta_lenient, total_size,
 };
 pub use values::{LossyText, Value, read_value};
