@@ -313,7 +313,8 @@ pub fn meta_lines(meta: &[u8]) -> usize {
             usize::from(n)
         })
         .sum();
-    newlines + 1
+    // At most `meta.len()` newlines: adding one cannot overflow.
+    newlines.saturating_add(1)
 }
 
 /// The total length of the values file that `meta` describes: the end of
