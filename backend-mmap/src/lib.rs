@@ -114,6 +114,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod dir;
+mod duplicates;
 mod error;
 pub mod extend;
 mod files;

@@ -17,11 +17,9 @@
 
 use crate::error::Error;
 use crate::slot_name::SlotName;
-use crate::{histogram, shards};
+use crate::{duplicates, histogram, shards};
 use cantal_core::SHARD_KEY;
 use cantal_core::decode::{self, LevelKind, SlotKind, Value, ValuesError};
-use std::collections::HashMap;
-use std::collections::hash_map::Entry as MapEntry;
 use std::path::Path;
 
 /// The type of a [`Slot`].
@@ -407,23 +405,14 @@ impl Slot {
 /// Skips every named slot whose name an earlier slot has (a slot without
 /// a name has an empty `name`: a canonical name is never empty).
 fn skip_duplicates(slots: &mut [Slot]) {
-    // Canonical name -> the line that has it first.
-    let mut lines: HashMap<&str, usize> = HashMap::with_capacity(slots.len());
-    let mut seconds = Vec::new();
-    for (i, slot) in slots.iter().enumerate() {
-        let name = slot.name.as_str();
-        if name.is_empty() {
+    let names: Vec<&str> = slots.iter().map(|s| s.name.as_str()).collect();
+    let seconds = duplicates::later_duplicates(&names);
+    drop(names);
+    for (later, first) in seconds {
+        let Some(first) = slots.get(first).map(|s| s.line) else {
             continue;
-        }
-        match lines.entry(name) {
-            MapEntry::Occupied(first) => seconds.push((i, *first.get())),
-            MapEntry::Vacant(v) => {
-                v.insert(slot.line);
-            }
-        }
-    }
-    for (i, first) in seconds {
-        if let Some(slot) = slots.get_mut(i) {
+        };
+        if let Some(slot) = slots.get_mut(later) {
             slot.skip(format!("the same name as meta line {first}"));
         }
     }
