@@ -1,6 +1,7 @@
 //! `cantal export`: one scrape of 100 publishers with 1,000 metrics each,
 //! rendered in the Prometheus text format, with the meta cache warm (every
-//! scrape after the first) and cold (the first, parsing every meta file).
+//! scrape after the first) and cold (the first, parsing every meta file,
+//! on as many threads as `cantal export` uses, and on one).
 //!
 //! `cargo bench -p cantal-benches --bench export`. The publishers are
 //! publications of this process in a memory file system; the exporter
@@ -57,6 +58,18 @@ fn export(c: &mut Criterion) {
     g.bench_function("cold (first scrape)", |b| {
         b.iter_batched(
             Exporter::new,
+            |mut exporter| {
+                let body = exporter.scrape(&bases, pid);
+                (exporter, body)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    // The same on one thread: the first scrape parses its meta files on up
+    // to `--max-parse-threads` threads (as many as the CPUs, at most 4).
+    g.bench_function("cold, one parse thread", |b| {
+        b.iter_batched(
+            || Exporter::from_args(&["--max-parse-threads", "1"]).unwrap(),
             |mut exporter| {
                 let body = exporter.scrape(&bases, pid);
                 (exporter, body)

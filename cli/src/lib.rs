@@ -37,6 +37,7 @@ mod select;
 mod table;
 mod target;
 mod watch;
+mod workers;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

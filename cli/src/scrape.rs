@@ -26,6 +26,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod ahead;
+use ahead::ParseJob;
+
 /// What the exporter serves, and where it finds it.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
@@ -51,6 +54,9 @@ const MAX_PUBLISHERS: usize = 2_000;
 const MAX_REPARSES: usize = 6;
 /// `--scrape-timeout`: below Prometheus's default scrape timeout (10 s).
 const SCRAPE_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// `--max-parse-threads`.
+const MAX_PARSE_THREADS: usize = 4;
 
 /// `--stale-grace`: 5 minutes.
 const STALE_GRACE: Duration = Duration::from_secs(300);
@@ -81,6 +87,11 @@ pub(crate) struct Limits {
     /// file touched but not changed is never parsed again.
     #[arg(long, value_name = "N", default_value_t = MAX_REPARSES)]
     pub(crate) max_reparses_per_minute: usize,
+    /// The most threads that parse the meta files of publishers seen for
+    /// the first time (all of them in the first scrape), and never more
+    /// than the CPUs available; 1 parses in the scrape's own thread.
+    #[arg(long, value_name = "N", default_value_t = MAX_PARSE_THREADS)]
+    pub(crate) max_parse_threads: usize,
     /// Seconds a scrape may spend reading publishers; those not read in
     /// time are cantal_up{reason="deadline"} 0. A scraper's
     /// X-Prometheus-Scrape-Timeout-Seconds lowers it (less half a second).
@@ -101,9 +112,19 @@ impl Default for Limits {
             max_layout_bytes: MAX_LAYOUT_BYTES,
             max_publishers: MAX_PUBLISHERS,
             max_reparses_per_minute: MAX_REPARSES,
+            max_parse_threads: MAX_PARSE_THREADS,
             scrape_timeout: SCRAPE_TIMEOUT,
             stale_grace: STALE_GRACE,
         }
+    }
+}
+
+impl Limits {
+    /// How many threads parse new meta files: `--max-parse-threads`, at
+    /// most the CPUs this process may use.
+    fn parse_threads(&self) -> usize {
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        self.max_parse_threads.min(cpus)
     }
 }
 
@@ -181,6 +202,9 @@ pub(crate) struct Cache {
     stale_since: HashMap<PathBuf, Instant>,
     /// The length of the last body.
     body_len: usize,
+    /// Why the meta files that [`Cache::parse_ahead`] parsed in this
+    /// scrape and could not parse failed, by identity (taken by the read).
+    failed_ahead: HashMap<FileId, Down>,
     /// What `--remote-write` did, when it runs.
     pub(crate) push_stats: Option<Arc<health::RemoteWriteStats>>,
 }
@@ -246,6 +270,7 @@ impl Cache {
             stats: Stats::default(),
             stale_since: HashMap::new(),
             body_len: 0,
+            failed_ahead: HashMap::new(),
             push_stats: None,
         }
     }
@@ -337,6 +362,28 @@ impl Cache {
         source: &Source,
         options: &read::Options,
     ) -> Result<(), Down> {
+        if let Some(down) = self.failed_ahead.remove(&opened.meta_id()) {
+            return Err(down);
+        }
+        let Some(job) = self.parse_job(opened, source, options, 0)? else {
+            return Ok(());
+        };
+        let parsed = job.run(&self.config.options)?;
+        self.keep(job, parsed);
+        Ok(())
+    }
+
+    /// Reads the meta file `opened` and checks it against the limits, with
+    /// `pending` bytes of layouts being parsed already: what is left to
+    /// parse, or `None` when its text is that of the previous identity of
+    /// `source.base` (whose layout is now kept under this one).
+    fn parse_job(
+        &mut self,
+        opened: &read::Opened,
+        source: &Source,
+        options: &read::Options,
+        pending: u64,
+    ) -> Result<Option<ParseJob>, Down> {
         let base = &source.base;
         let meta = opened.read_meta()?;
         let path = opened.meta_path();
@@ -344,32 +391,42 @@ impl Cache {
         self.check_lines(lines, path)?;
         let hash = self.hasher.hash_one(&meta);
         if self.keep_same_text(base, hash, opened.meta_id()) {
-            return Ok(());
+            return Ok(None);
         }
         let now = Instant::now();
         let reparse = self.check_reparses(base, path, now)?;
         let bytes = estimate(&meta, lines);
-        self.check_memory(bytes, path)?;
+        self.check_memory(bytes.saturating_add(pending), path)?;
         if reparse {
             self.parses.entry(base.clone()).or_default().push_back(now);
         }
         self.stats.parses_total += 1;
-        let layout = ParsedMeta::parse(&meta, path)?;
-        let help = help_id(base);
-        let prepared = prom::prepare(source, &layout, options, &self.config.options);
+        Ok(Some(ParseJob {
+            id: opened.meta_id(),
+            meta,
+            path: path.to_path_buf(),
+            source: source.clone(),
+            options: options.clone(),
+            hash,
+            bytes,
+        }))
+    }
+
+    /// Keeps the layout `parsed` of `job`.
+    fn keep(&mut self, job: ParseJob, parsed: (ParsedMeta, Prepared, Option<HelpId>)) {
+        let (layout, prepared, help) = parsed;
         self.parsed.insert(
-            opened.meta_id(),
+            job.id,
             Parsed {
                 layout: Arc::new(layout),
                 prepared: Arc::new(prepared),
-                source: source.clone(),
+                source: job.source,
                 help,
                 used: self.scrapes,
-                hash,
-                bytes,
+                hash: job.hash,
+                bytes: job.bytes,
             },
         );
-        Ok(())
     }
 
     /// `--max-meta-lines`: the meta text of `path`, of `lines` lines, has
@@ -494,6 +551,7 @@ impl Cache {
         // A stale publication that is gone is forgotten; one left out
         // because it was stale too long is remembered.
         self.stale_since.retain(|base, _| discovered.contains(base));
+        self.parse_ahead(&sources, deadline);
         let mut seen = HashSet::new();
         let mut results: Vec<(Source, Outcome)> = Vec::with_capacity(sources.len());
         for (i, found) in sources.into_iter().enumerate() {
@@ -604,6 +662,7 @@ impl Cache {
     fn forget(&mut self, results: &[(Source, Outcome)]) {
         let now = self.scrapes;
         self.parsed.retain(|_, parsed| parsed.used == now);
+        self.failed_ahead.clear();
         let bases: HashSet<&PathBuf> = results.iter().map(|(s, _)| &s.base).collect();
         self.logged.retain(|base, _| bases.contains(base));
         self.last.retain(|base, _| bases.contains(base));

@@ -362,6 +362,74 @@ fn many_processes_naming_one_big_publication_cost_one_read() {
     assert_eq!(limited, 5, "{body}");
 }
 
+/// A first scrape parses its publishers' meta files on several threads:
+/// it serves what one thread serves, counts each parse once, and reports
+/// a file that cannot be parsed as one thread does.
+#[test]
+fn a_first_scrape_parsed_on_threads_serves_what_one_thread_serves() {
+    let dir = TempDir::new("threads");
+    let mut processes = Vec::new();
+    for p in 0..6 {
+        let base = dir.path(&format!("p{p}"));
+        big_publication(&base, 50 + p * 10);
+        processes.push(naming(&base));
+    }
+    let broken = dir.path("broken");
+    fs::write(
+        format!("{}.meta", broken.display()),
+        "counter 8: {}\ncounter 8 {}",
+    )
+    .unwrap();
+    fs::write(format!("{}.values", broken.display()), [0u8; 16]).unwrap();
+    processes.push(naming(&broken));
+    let mut args = vec!["--no-default-dirs", "--no-process-metrics"];
+    let pids: Vec<String> = processes.iter().map(|p| p.0.id().to_string()).collect();
+    for pid in &pids {
+        args.extend(["--pid", pid.as_str()]);
+    }
+    // The exporter's own scrape durations differ from run to run.
+    let steady = |body: &str| -> String {
+        body.lines()
+            .filter(|l| !l.contains("duration"))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    let scrapes = |threads: &str| {
+        let flags = [&args[..], &["--max-parse-threads", threads]].concat();
+        let mut exporter = Exporter::from_args(&flags).unwrap();
+        let first = exporter.scrape_found(None);
+        let second = exporter.scrape_found(None);
+        (steady(&first), steady(&second))
+    };
+    let (one, one_again) = scrapes("1");
+    let (four, four_again) = scrapes("4");
+    // The first line that differs, not two bodies of 400 lines.
+    let differ = |a: &str, b: &str| {
+        let (a, b) = (a.lines().collect::<Vec<_>>(), b.lines().collect::<Vec<_>>());
+        let i = (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i));
+        i.map(|i| format!("line {}: {:?} against {:?}", i + 1, a.get(i), b.get(i)))
+    };
+    assert_eq!(differ(&four, &one), None);
+    assert_eq!(differ(&four_again, &one_again), None);
+    let served = four
+        .lines()
+        .filter(|l| l.starts_with("cantal_big_total{"))
+        .count();
+    assert_eq!(served, (0..6).map(|p| 50 + p * 10).sum::<usize>());
+    // Six layouts and the broken file: seven parses in the first scrape.
+    assert_eq!(
+        sample(&four, "cantal_exporter_layout_parses_total").as_deref(),
+        Some("7"),
+        "{four}"
+    );
+    let down: Vec<&str> = four
+        .lines()
+        .filter(|l| l.starts_with("cantal_up{") && l.ends_with(" 0"))
+        .collect();
+    assert_eq!(down.len(), 1, "{down:?}");
+    assert!(down[0].contains("broken"), "{down:?}");
+}
+
 /// A meta file touched before every scrape is not parsed again (its text
 /// is the same); one whose text changes at every scrape is parsed
 /// `--max-reparses-per-minute` times, then marked down.
