@@ -213,6 +213,8 @@ impl ParsedMeta {
         let mut size = 0;
         // At most one slot a line: no regrowth of a large layout.
         let mut slots = Vec::with_capacity(decode::meta_lines(meta));
+        // Every name is written here first (see `SlotName::of_parsed_in`).
+        let mut scratch = String::new();
         for entry in decode::parse_meta_lenient(meta) {
             let entry = entry.map_err(|e| Error::Decode {
                 path: path(),
@@ -232,10 +234,12 @@ impl ParsedMeta {
             let start = usize::try_from(entry.offset()).map_err(|_| too_large())?;
             let end = usize::try_from(entry.end()).map_err(|_| too_large())?;
             // Only for a meta of more than 4 GiB, which no reader reads.
-            let slot = Slot::of_entry(&entry, (start, end)).map_err(|_| Error::TooLarge {
-                path: path(),
-                size: meta.len() as u64,
-                limit: u64::from(u32::MAX),
+            let slot = Slot::of_entry(&entry, (start, end), &mut scratch).map_err(|_| {
+                Error::TooLarge {
+                    path: path(),
+                    size: meta.len() as u64,
+                    limit: u64::from(u32::MAX),
+                }
             })?;
             slots.push(slot);
         }
@@ -321,7 +325,11 @@ impl ParsedMeta {
 impl Slot {
     /// The slot of a (non-pad) meta line, at `range` of the values; the
     /// line's number when its name is too long to store (over 4 GiB).
-    fn of_entry(entry: &decode::MetaEntry<'_>, range: (usize, usize)) -> Result<Slot, usize> {
+    fn of_entry(
+        entry: &decode::MetaEntry<'_>,
+        range: (usize, usize),
+        scratch: &mut String,
+    ) -> Result<Slot, usize> {
         let ty = match entry.kind() {
             SlotKind::Counter => SlotType::Counter,
             SlotKind::Level(LevelKind::Signed) => SlotType::Signed,
@@ -331,7 +339,7 @@ impl Slot {
             _ => SlotType::Unknown,
         };
         let name = entry.name().map_or(Ok(SlotName::default()), |name| {
-            SlotName::of_parsed(&name).ok_or(entry.line())
+            SlotName::of_parsed_in(&name, scratch).ok_or(entry.line())
         })?;
         let why = match (ty, entry.skipped()) {
             (_, Some(why)) => Some(why.to_string()),

@@ -50,18 +50,29 @@ impl SlotName {
     /// The name of a meta line. `None` when the name is longer than a
     /// `u32` can index (a meta file of more than 4 GiB).
     pub(crate) fn of_parsed(name: &ParsedName<'_>) -> Option<SlotName> {
-        let mut text = String::with_capacity(2 * name.raw().len());
+        SlotName::of_parsed_in(name, &mut String::new())
+    }
+
+    /// [`of_parsed`](Self::of_parsed), written in `scratch` first (a
+    /// reader's buffer for every name of a file) and then copied into an
+    /// allocation of its exact size: no allocation grown or shrunk per
+    /// name.
+    pub(crate) fn of_parsed_in(name: &ParsedName<'_>, scratch: &mut String) -> Option<SlotName> {
+        scratch.clear();
         let mut ends = Vec::with_capacity(2 * name.len());
         for (key, value) in name.pairs() {
             for s in [key, value] {
-                push_unescaped(&mut text, s);
-                ends.push(u32::try_from(text.len()).ok()?);
+                push_unescaped(scratch, s);
+                ends.push(u32::try_from(scratch.len()).ok()?);
             }
         }
         // Writing to a String cannot fail.
-        let _ = name.write_canonical(&mut text);
-        u32::try_from(text.len()).ok()?;
-        Some(SlotName::new(text, ends))
+        let _ = name.write_canonical(scratch);
+        u32::try_from(scratch.len()).ok()?;
+        Some(SlotName {
+            text: scratch.as_str().into(),
+            ends: ends.into_boxed_slice(),
+        })
     }
 
     /// A name made by a reader from others' (a histogram's, a sharded
