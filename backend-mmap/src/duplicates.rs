@@ -14,14 +14,32 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::ops::Range;
 
-/// Of `names`, canonical spellings in file order (empty for a slot without
-/// a name, which repeats nothing), each that an earlier one has: its index
-/// and the index of the first slot with that name, in ascending order of
-/// the first.
-pub(crate) fn later_duplicates(names: &[&str]) -> Vec<(usize, usize)> {
-    match by_runs(names) {
+/// Of `slots` in file order, named by `name` with their canonical
+/// spellings (empty for a slot without a name, which repeats nothing),
+/// each whose name an earlier one has: its index and the index of the
+/// first slot with that name, in ascending order of its index.
+pub(crate) fn later_duplicates<T>(slots: &[T], name: impl Fn(&T) -> &str) -> Vec<(usize, usize)> {
+    let names = Names { slots, name };
+    match by_runs(&names) {
         Some(found) => found,
-        None => by_hash(names),
+        None => by_hash(&names),
+    }
+}
+
+/// The names of a list of slots, looked up where they are (no list of
+/// them is made: a large file's would be megabytes).
+struct Names<'s, T, F> {
+    slots: &'s [T],
+    name: F,
+}
+
+impl<'s, T, F: Fn(&T) -> &str> Names<'s, T, F> {
+    fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    fn get(&self, i: usize) -> &'s str {
+        self.slots.get(i).map_or("", |s| (self.name)(s))
     }
 }
 
@@ -31,45 +49,56 @@ const MAX_RUNS: usize = 8;
 /// [`later_duplicates`] for names made of at most [`MAX_RUNS`] strictly
 /// ascending runs (in byte order) whose lookups cost at most a compare a
 /// name; `None` for any other list.
-fn by_runs(names: &[&str]) -> Option<Vec<(usize, usize)>> {
+fn by_runs<T, F: Fn(&T) -> &str>(names: &Names<'_, T, F>) -> Option<Vec<(usize, usize)>> {
+    let n = names.len();
+    if n > 0 && names.get(0).is_empty() {
+        return None;
+    }
     let mut runs: Vec<Range<usize>> = Vec::new();
     let mut start = 0;
-    for (i, pair) in names.windows(2).enumerate() {
-        if pair[0].is_empty() || pair[1].is_empty() {
+    for i in 1..n {
+        let (before, here) = (names.get(i - 1), names.get(i));
+        if here.is_empty() {
             return None;
         }
-        if pair[0] >= pair[1] {
-            runs.push(start..i + 1);
-            start = i + 1;
+        if before >= here {
+            runs.push(start..i);
+            start = i;
             if runs.len() == MAX_RUNS {
                 return None;
             }
         }
     }
-    if names.first().is_some_and(|n| n.is_empty()) {
-        return None;
-    }
-    runs.push(start..names.len());
+    runs.push(start..n);
     // Each pair of runs: every name of the shorter looked up in the longer.
-    let depth = usize::BITS - names.len().leading_zeros();
+    let depth = (usize::BITS - n.leading_zeros()) as usize;
     let mut lookups = 0usize;
     for (i, a) in runs.iter().enumerate() {
         for b in &runs[i + 1..] {
-            lookups = lookups.saturating_add(a.len().min(b.len()).saturating_mul(depth as usize));
+            lookups = lookups.saturating_add(a.len().min(b.len()).saturating_mul(depth));
         }
     }
-    if lookups > names.len() {
+    if lookups > n {
         return None;
     }
     let mut found = Vec::new();
     for (i, a) in runs.iter().enumerate() {
         for b in &runs[i + 1..] {
             let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-            let sorted = names.get(long.clone()).unwrap_or_default();
-            for (at, name) in names.iter().enumerate().take(short.end).skip(short.start) {
-                if let Ok(j) = sorted.binary_search(name) {
-                    let other = long.start + j;
-                    found.push((at.max(other), at.min(other)));
+            for at in short.clone() {
+                let name = names.get(at);
+                // The first of `long` not below `name`: it, if equal.
+                let (mut lo, mut hi) = (long.start, long.end);
+                while lo < hi {
+                    let mid = lo + (hi - lo) / 2;
+                    if names.get(mid) < name {
+                        lo = mid + 1;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                if lo < long.end && names.get(lo) == name {
+                    found.push((at.max(lo), at.min(lo)));
                 }
             }
         }
@@ -81,10 +110,11 @@ fn by_runs(names: &[&str]) -> Option<Vec<(usize, usize)>> {
 }
 
 /// [`later_duplicates`] for any list: a hash map of first occurrences.
-fn by_hash(names: &[&str]) -> Vec<(usize, usize)> {
+fn by_hash<T, F: Fn(&T) -> &str>(names: &Names<'_, T, F>) -> Vec<(usize, usize)> {
     let mut firsts: HashMap<&str, usize> = HashMap::with_capacity(names.len());
     let mut found = Vec::new();
-    for (i, &name) in names.iter().enumerate() {
+    for i in 0..names.len() {
+        let name = names.get(i);
         if name.is_empty() {
             continue;
         }
@@ -101,6 +131,11 @@ fn by_hash(names: &[&str]) -> Vec<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A list of names names itself.
+    fn same<'r>(name: &'r &str) -> &'r str {
+        name
+    }
 
     #[test]
     fn runs_find_what_the_hash_map_finds() {
@@ -129,12 +164,16 @@ mod tests {
                 let at = next(names.len() as u64) as usize;
                 names.insert(at, "");
             }
-            let expected = by_hash(&names);
-            if let Some(found) = by_runs(&names) {
+            let list = Names {
+                slots: &names[..],
+                name: same,
+            };
+            let expected = by_hash(&list);
+            if let Some(found) = by_runs(&list) {
                 by_runs_count += 1;
                 assert_eq!(found, expected, "{names:?}");
             }
-            assert_eq!(later_duplicates(&names), expected, "{names:?}");
+            assert_eq!(later_duplicates(&names, same), expected, "{names:?}");
         }
         // The generator reaches the run path, not only the fallback.
         assert!(by_runs_count > 500, "{by_runs_count}");
@@ -142,17 +181,25 @@ mod tests {
 
     #[test]
     fn one_ascending_run_has_no_duplicates_and_others_fall_back() {
-        assert_eq!(by_runs(&["a", "b", "c"]), Some(vec![]));
-        assert_eq!(by_runs(&[]), Some(vec![]));
+        let runs = |names: &[&str]| {
+            by_runs(&Names {
+                slots: names,
+                name: same,
+            })
+        };
+        let all = |names: &[&str]| later_duplicates(names, same);
+        assert_eq!(runs(&["a", "b", "c"]), Some(vec![]));
+        assert_eq!(runs(&[]), Some(vec![]));
         // Three times one name: both later ones repeat the first.
-        assert_eq!(later_duplicates(&["a", "b", "a", "a"]), [(2, 0), (3, 0)]);
+        assert_eq!(all(&["a", "b", "a", "a"]), [(2, 0), (3, 0)]);
         // An unnamed slot repeats nothing; with one, the hash map decides.
-        assert_eq!(by_runs(&["", "a"]), None);
-        assert_eq!(later_duplicates(&["", "a", "", "a"]), [(3, 1)]);
+        assert_eq!(runs(&["", "a"]), None);
+        assert_eq!(runs(&["a", ""]), None);
+        assert_eq!(all(&["", "a", "", "a"]), [(3, 1)]);
         // Many runs (a file in no order): the hash map.
         let descending: Vec<String> = (0..100).rev().map(|i| format!("{i:03}")).collect();
         let names: Vec<&str> = descending.iter().map(String::as_str).collect();
-        assert_eq!(by_runs(&names), None);
-        assert_eq!(later_duplicates(&names), []);
+        assert_eq!(runs(&names), None);
+        assert_eq!(all(&names), []);
     }
 }

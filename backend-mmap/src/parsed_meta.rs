@@ -413,9 +413,7 @@ impl Slot {
 /// Skips every named slot whose name an earlier slot has (a slot without
 /// a name has an empty `name`: a canonical name is never empty).
 fn skip_duplicates(slots: &mut [Slot]) {
-    let names: Vec<&str> = slots.iter().map(|s| s.name.as_str()).collect();
-    let seconds = duplicates::later_duplicates(&names);
-    drop(names);
+    let seconds = duplicates::later_duplicates(slots, |s| s.name.as_str());
     for (later, first) in seconds {
         let Some(first) = slots.get(first).map(|s| s.line) else {
             continue;
