@@ -31,7 +31,8 @@ mod resolved {
     }
     mod decode {
         use cantal::decode::{
-            Skip, SlotKind, Value, decode, find_duplicate, parse_meta, parse_meta_lenient,
+            Skip, SlotKind, Value, decode, find_duplicate, meta_lines, parse_meta,
+            parse_meta_lenient,
         };
     }
     mod read {

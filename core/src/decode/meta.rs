@@ -297,7 +297,8 @@ pub fn parse_meta_lenient(meta: &[u8]) -> MetaEntries<'_> {
 /// # Examples
 ///
 /// ```
-/// use cantal_core::decode::meta_lines;
+/// # extern crate cantal_core as cantal;
+/// use cantal::decode::meta_lines;
 ///
 /// assert_eq!(meta_lines(b""), 1);
 /// assert_eq!(meta_lines(b"counter 8: {}\ncounter 8: {\"a\": \"1\"}\n"), 3);
