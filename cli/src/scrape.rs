@@ -281,11 +281,7 @@ impl Cache {
     /// duplicate, not read again.
     fn read(&mut self, found: &Found, seen: &mut HashSet<(u64, u64)>) -> Outcome {
         let source = &found.source;
-        let options = found
-            .read_options(self.config.discovery.check_owner)
-            .map_err(|e| Down::new("owner_unknown", e))?
-            .max_meta(self.config.limits.max_meta_bytes)
-            .max_values(self.config.limits.max_values_bytes);
+        let options = self.read_options(found)?;
         for attempt in 0..2 {
             let opened = read::open_with(source.read_path(), &options)?;
             let id = opened.meta_id();
@@ -318,6 +314,16 @@ impl Cache {
             "unstable",
             format!("{}: kept changing while read", source.base.display()),
         ))
+    }
+
+    /// How the files of `found` are read: its owner check and the size
+    /// limits.
+    fn read_options(&self, found: &Found) -> Result<read::Options, Down> {
+        Ok(found
+            .read_options(self.config.discovery.check_owner)
+            .map_err(|e| Down::new("owner_unknown", e))?
+            .max_meta(self.config.limits.max_meta_bytes)
+            .max_values(self.config.limits.max_values_bytes))
     }
 
     /// The layout of the meta file `opened`, prepared for `source`: from

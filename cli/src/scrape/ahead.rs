@@ -56,13 +56,9 @@ impl Cache {
             if self.last.contains_key(&source.base) || Instant::now() >= deadline {
                 continue;
             }
-            let check_owner = self.config.discovery.check_owner;
-            let Ok(options) = found.read_options(check_owner) else {
+            let Ok(options) = self.read_options(found) else {
                 continue;
             };
-            let options = options
-                .max_meta(self.config.limits.max_meta_bytes)
-                .max_values(self.config.limits.max_values_bytes);
             let Ok(opened) = read::open_with(source.read_path(), &options) else {
                 continue;
             };
