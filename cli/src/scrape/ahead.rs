@@ -7,6 +7,7 @@ use crate::prom::{self, Options, Prepared};
 use crate::scan::Found;
 use crate::target::Source;
 use cantal_mmap::read::{self, FileId, ParsedMeta};
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -49,11 +50,16 @@ impl Cache {
             return;
         }
         let mut jobs = Vec::new();
+        // The meta files already taken (several publishers may name one).
+        let mut queued = HashSet::new();
         let mut pending = 0u64;
         let max = self.config.limits.max_publishers;
         for found in sources.iter().take(max) {
+            if Instant::now() >= deadline {
+                break;
+            }
             let source = &found.source;
-            if self.last.contains_key(&source.base) || Instant::now() >= deadline {
+            if self.last.contains_key(&source.base) {
                 continue;
             }
             let Ok(options) = self.read_options(found) else {
@@ -63,11 +69,12 @@ impl Cache {
                 continue;
             };
             let id = opened.meta_id();
-            if self.parsed.contains_key(&id) || jobs.iter().any(|j: &ParseJob| j.id == id) {
+            if self.parsed.contains_key(&id) || queued.contains(&id) {
                 continue;
             }
             if let Ok(Some(job)) = self.parse_job(&opened, source, &options, pending) {
                 pending = pending.saturating_add(job.bytes);
+                queued.insert(id);
                 jobs.push(job);
             }
         }
